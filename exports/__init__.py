@@ -1,0 +1,1 @@
+"""Exports read from the archive only and stream their output."""
