@@ -28,7 +28,9 @@ ROLES: Final[tuple[Role, ...]] = (
 )
 
 #: Roles whose people are credited for the writing and therefore listed in ``authors``.
-WRITING_ROLES: Final[frozenset[str]] = frozenset({"author", "reporter", "correspondent", "translator"})
+WRITING_ROLES: Final[frozenset[str]] = frozenset(
+    {"author", "reporter", "correspondent", "translator"}
+)
 
 #: The JSONL export's keys, in the order they are written.
 EXPORT_FIELDS: Final[tuple[str, ...]] = (

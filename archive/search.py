@@ -85,7 +85,9 @@ def parse_query(query: str) -> ParsedQuery:
     if not phrases:
         if not query.strip():
             raise QueryError("empty query: give a word to search for, e.g. 罗湖")
-        raise QueryError(f"nothing to search for in {query!r}: use letters, digits or Han characters")
+        raise QueryError(
+            f"nothing to search for in {query!r}: use letters, digits or Han characters"
+        )
     return ParsedQuery(tuple(phrases), tuple(terms))
 
 
@@ -124,10 +126,15 @@ def make_snippet(body: str, terms: tuple[str, ...], width: int = SNIPPET_CHARS) 
 
 # --- index DDL, per dialect ------------------------------------------------------------------
 
+
+def _ddl(statement: str) -> DDL:
+    return DDL(statement)  # type: ignore[no-untyped-call]  # SQLAlchemy leaves DDL() untyped
+
+
 event.listen(
     Base.metadata,
     "after_create",
-    DDL(
+    _ddl(
         "CREATE VIRTUAL TABLE IF NOT EXISTS article_fts USING fts5("
         "title, text, tokenize = 'unicode61 remove_diacritics 2')"
     ).execute_if(dialect="sqlite"),
@@ -135,7 +142,7 @@ event.listen(
 event.listen(
     Base.metadata,
     "after_create",
-    DDL(
+    _ddl(
         "CREATE TABLE IF NOT EXISTS article_search ("
         " article_id INTEGER PRIMARY KEY REFERENCES articles (id) ON DELETE CASCADE,"
         " document TSVECTOR NOT NULL);"
@@ -146,12 +153,12 @@ event.listen(
 event.listen(
     Base.metadata,
     "before_drop",
-    DDL("DROP TABLE IF EXISTS article_fts").execute_if(dialect="sqlite"),
+    _ddl("DROP TABLE IF EXISTS article_fts").execute_if(dialect="sqlite"),
 )
 event.listen(
     Base.metadata,
     "before_drop",
-    DDL("DROP TABLE IF EXISTS article_search").execute_if(dialect="postgresql"),
+    _ddl("DROP TABLE IF EXISTS article_search").execute_if(dialect="postgresql"),
 )
 
 
@@ -216,7 +223,7 @@ def search_ids(conn: Connection, parsed: ParsedQuery, limit: int) -> list[Search
         expression, params = _pg_tsquery(parsed)
         rows = conn.execute(
             text(
-                f"SELECT article_id, ts_rank_cd(document, q) AS score"  # noqa: S608 - no user text
+                f"SELECT article_id, ts_rank_cd(document, q) AS score"
                 f" FROM article_search, ({'SELECT ' + expression + ' AS q'}) AS query"
                 " WHERE document @@ q ORDER BY score DESC, article_id LIMIT :limit"
             ),

@@ -19,7 +19,7 @@ from sqlalchemy import Engine, func, inspect, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import sessionmaker
 
 from archive.db import ArchiveError, make_engine, resolve_db_url
 from archive.models import Article, Base, CrawlRun, RawPage
@@ -153,20 +153,26 @@ class Archive:
         try:
             Base.metadata.create_all(self.engine)
         except OperationalError as exc:
-            raise ArchiveError(f"cannot open the archive {self._safe_url()}: {_reason(exc)}") from None
+            raise ArchiveError(
+                f"cannot open the archive {self._safe_url()}: {_reason(exc)}"
+            ) from None
         except DBAPIError as exc:
-            raise ArchiveError(f"cannot set up the archive {self._safe_url()}: {_reason(exc)}") from None
+            raise ArchiveError(
+                f"cannot set up the archive {self._safe_url()}: {_reason(exc)}"
+            ) from None
 
     def _require_schema(self) -> None:
         url = self.engine.url
         missing = f"no archive at {self._safe_url()}: crawl something first (newsarchive demo)"
-        if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
-            if not Path(url.database or "").expanduser().is_file():
-                raise ArchiveError(missing)
+        on_disk = url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:")
+        if on_disk and not Path(url.database or "").expanduser().is_file():
+            raise ArchiveError(missing)
         try:
             tables = set(inspect(self.engine).get_table_names())
         except OperationalError as exc:
-            raise ArchiveError(f"cannot open the archive {self._safe_url()}: {_reason(exc)}") from None
+            raise ArchiveError(
+                f"cannot open the archive {self._safe_url()}: {_reason(exc)}"
+            ) from None
         if "articles" not in tables:
             raise ArchiveError(missing)
 
@@ -199,13 +205,13 @@ class Archive:
         values = _article_values(record)
         now = datetime.now(UTC)
         with self._sessions.begin() as session:
-            table = Article.__table__
-            insert_fn = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert  # type: ignore[union-attr]
+            dialect = session.get_bind().dialect.name
+            insert_fn = pg_insert if dialect == "postgresql" else sqlite_insert
             stmt = (
-                insert_fn(table)
+                insert_fn(Article)
                 .values(**values, first_seen_at=now, updated_at=now, crawl_run_id=run_id)
                 .on_conflict_do_nothing(index_elements=["url"])
-                .returning(table.c.id)
+                .returning(Article.id)
             )
             new_id = session.execute(stmt).scalar_one_or_none()
             if new_id is not None:

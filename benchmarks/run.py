@@ -82,18 +82,29 @@ def bench_extraction(name: str, pages: list[tuple[str, bytes]], repeats: int) ->
 def bench_crawl(crawls: int) -> None:
     rates: list[tuple[float, float, int, int]] = []
     with DemoServer() as server:
-        server.start()
         for _ in range(crawls):
             with tempfile.TemporaryDirectory() as tmp:
                 db = f"sqlite:///{Path(tmp) / 'bench.db'}"
                 started = time.perf_counter()
                 out = subprocess.run(
                     [
-                        sys.executable, "-m", "newsarchive", "crawl", *server.start_urls,
-                        "--db", db, "-s", "AUTOTHROTTLE_ENABLED=False",
-                        "-s", "NEWSARCHIVE_PROGRESS_INTERVAL=0", "--log-level", "ERROR",
+                        sys.executable,
+                        "-m",
+                        "newsarchive",
+                        "crawl",
+                        *server.start_urls,
+                        "--db",
+                        db,
+                        "-s",
+                        "AUTOTHROTTLE_ENABLED=False",
+                        "-s",
+                        "NEWSARCHIVE_PROGRESS_INTERVAL=0",
+                        "--log-level",
+                        "ERROR",
                     ],
-                    capture_output=True, text=True, check=True,
+                    capture_output=True,
+                    text=True,
+                    check=True,
                 )
                 seconds = time.perf_counter() - started
                 pages, articles = _counts(out.stdout)

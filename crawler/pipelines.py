@@ -47,7 +47,7 @@ class ValidationPipeline:
 def run_counters(stats: dict[str, Any]) -> dict[str, int]:
     """The run's headline counters, from Scrapy's and our statistics."""
     return {
-        "pages_fetched": int(stats.get("response_received_count", 0)),
+        "pages_fetched": int(stats.get("newsarchive/pages_fetched", 0)),
         "articles_new": int(stats.get("newsarchive/articles/new", 0)),
         "articles_updated": int(stats.get("newsarchive/articles/updated", 0)),
         "articles_unchanged": int(stats.get("newsarchive/articles/unchanged", 0)),

@@ -7,10 +7,12 @@ process runs at most one crawl.
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from scrapy import signals
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
@@ -46,7 +48,9 @@ class CrawlReport:
             f" {c['articles_unchanged']} unchanged",
         ]
         by_reason = ", ".join(f"{k} {v}" for k, v in sorted(self.skipped.items()))
-        lines.append(f"pages skipped: {c['pages_skipped']}" + (f" ({by_reason})" if by_reason else ""))
+        lines.append(
+            f"pages skipped: {c['pages_skipped']}" + (f" ({by_reason})" if by_reason else "")
+        )
         by_kind = ", ".join(f"{k} {v}" for k, v in sorted(self.errors.items()))
         lines.append(f"errors: {c['errors']}" + (f" ({by_kind})" if by_kind else ""))
         return "\n".join(lines)
@@ -61,6 +65,27 @@ def crawl_settings(overrides: dict[str, Any] | None = None) -> Settings:
     return settings
 
 
+class _OneLineFilter(logging.Filter):
+    """Keeps log records to their message: a failed page is one line, not a traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info:
+            error = record.exc_info[1]
+            message = record.getMessage()
+            if str(error) not in message:
+                message = f"{message} ({type(error).__name__}: {error})"
+            record.msg, record.args = message, None
+        record.exc_info = None
+        record.exc_text = None
+        record.stack_info = None
+        return True
+
+
+def _drop_tracebacks(**_kwargs: Any) -> None:
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(_OneLineFilter())
+
+
 def _prefixed(stats: dict[str, Any], prefix: str) -> dict[str, int]:
     return {k.removeprefix(prefix): int(v) for k, v in stats.items() if k.startswith(prefix)}
 
@@ -73,8 +98,12 @@ def run_crawl(
     settings: dict[str, Any] | None = None,
 ) -> CrawlReport:
     """Crawl from ``start_urls`` into the archive at ``db_url``; blocks until the crawl ends."""
-    process = CrawlerProcess(crawl_settings(settings), install_root_handler=True)
+    crawl_conf = crawl_settings(settings)
+    process = CrawlerProcess(crawl_conf)
     crawler = process.create_crawler(NewsSpider)
+    if crawl_conf.get("LOG_LEVEL") != "DEBUG":
+        # Scrapy installs its log handler when the crawl starts; filter it from then on.
+        crawler.signals.connect(_drop_tracebacks, signal=signals.engine_started)
     started = time.monotonic()
     process.crawl(crawler, start_urls=start_urls, max_pages=max_pages, db=db_url)
     process.start()

@@ -21,6 +21,8 @@ NEWSARCHIVE_DB = os.environ.get("NEWSARCHIVE_DB", "")
 NEWSARCHIVE_CONTACT_URL = os.environ.get(
     "NEWSARCHIVE_CONTACT_URL", "https://github.com/newsarchive/newsarchive"
 )
+#: Pages to fetch at most (0: no limit); robots.txt is not counted. ``--max-pages`` sets it.
+NEWSARCHIVE_MAX_PAGES = 0
 #: Seconds between progress lines (0 turns them off).
 NEWSARCHIVE_PROGRESS_INTERVAL = 10.0
 
@@ -52,6 +54,11 @@ TELNETCONSOLE_ENABLED = False
 ITEM_PIPELINES = {
     "crawler.pipelines.ValidationPipeline": 100,
     "crawler.pipelines.ArchivePipeline": 300,
+}
+DOWNLOADER_MIDDLEWARES = {
+    # Before the robots.txt middleware (100), so that a request over the limit is not even
+    # checked against robots.txt.
+    "crawler.middlewares.PageLimitMiddleware": 50,
 }
 EXTENSIONS = {
     "crawler.extensions.ProgressReporter": 500,

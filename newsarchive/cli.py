@@ -6,17 +6,20 @@ that says what to do, and a non-zero exit status; never a traceback.
 
 from __future__ import annotations
 
-import json
+import io
 import logging
 import sys
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
 from archive.db import DB_ENV_VAR, DEFAULT_DB_URL, ArchiveError
 from archive.search import QueryError
 from newsarchive import __version__
+
+if TYPE_CHECKING:
+    from archive.store import Archive
 
 _DB_HELP = f"SQLAlchemy database URL [default: ${DB_ENV_VAR}, else {DEFAULT_DB_URL}]"
 
@@ -26,7 +29,7 @@ def _fail(message: str, code: int = 1) -> NoReturn:
     sys.exit(code)
 
 
-def _open_archive(db_url: str | None, *, create: bool = True) -> Any:
+def _open_archive(db_url: str | None, *, create: bool = True) -> Archive:
     from archive.store import Archive
 
     try:
@@ -45,17 +48,29 @@ def main() -> None:
 @click.argument("urls", nargs=-1, required=True)
 @click.option("--db", "db_url", metavar="DB_URL", help=_DB_HELP)
 @click.option(
-    "--max-pages", type=click.IntRange(min=0), default=0, show_default=True,
+    "--max-pages",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
     help="Stop after fetching this many pages (0: no limit).",
 )
-@click.option("--user-agent", help="User-Agent header [default: newsarchive/VERSION (+contact URL)].")
+@click.option(
+    "--user-agent", help="User-Agent header [default: newsarchive/VERSION (+contact URL)]."
+)
 @click.option("--contact-url", help="Contact URL named in the default User-Agent.")
 @click.option(
-    "--log-level", type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]), default="WARNING",
-    show_default=True, help="Scrapy's log level.",
+    "--log-level",
+    type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]),
+    default="WARNING",
+    show_default=True,
+    help="Scrapy's log level.",
 )
 @click.option(
-    "-s", "--set", "overrides", multiple=True, metavar="NAME=VALUE",
+    "-s",
+    "--set",
+    "overrides",
+    multiple=True,
+    metavar="NAME=VALUE",
     help="Override a Scrapy setting, e.g. -s DOWNLOAD_DELAY=2 (repeatable).",
 )
 def crawl(
@@ -101,7 +116,9 @@ def _crawl(urls: list[str], db_url: str | None, max_pages: int, settings: dict[s
 @main.command()
 @click.option("--db", "db_url", metavar="DB_URL", help=_DB_HELP)
 @click.option(
-    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
     help="Write to this file (atomically) instead of standard output.",
 )
 def export(db_url: str | None, output: Path | None) -> None:
@@ -112,9 +129,13 @@ def export(db_url: str | None, output: Path | None) -> None:
     try:
         records = archive.iter_articles()
         if output is None:
-            out = click.get_text_stream("stdout", encoding="utf-8")
-            write_jsonl(records, out)
-            out.flush()
+            # UTF-8 whatever the locale says: the export format is UTF-8 JSONL.
+            out = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", newline="\n")
+            try:
+                write_jsonl(records, out)
+                out.flush()
+            finally:
+                out.detach()
         else:
             count = export_jsonl_file(records, output)
             click.echo(f"exported {count} articles to {output}", err=True)
@@ -134,7 +155,9 @@ def export(db_url: str | None, output: Path | None) -> None:
 @click.argument("query")
 @click.option("--db", "db_url", metavar="DB_URL", help=_DB_HELP)
 @click.option("--limit", type=click.IntRange(min=1), default=10, show_default=True)
-@click.option("--json", "as_json", is_flag=True, help="One JSON line per hit: export fields, score, snippet.")
+@click.option(
+    "--json", "as_json", is_flag=True, help="One JSON line per hit: export fields, score, snippet."
+)
 def search(query: str, db_url: str | None, limit: int, as_json: bool) -> None:
     """Find archived articles by words in their title or text (Chinese too: 罗湖)."""
     from exports.jsonl import dumps_record
@@ -148,7 +171,11 @@ def search(query: str, db_url: str | None, limit: int, as_json: bool) -> None:
         archive.close()
     if as_json:
         for hit in hits:
-            click.echo(dumps_record({**hit.article.to_json_dict(), "score": hit.score, "snippet": hit.snippet}))
+            click.echo(
+                dumps_record(
+                    {**hit.article.to_json_dict(), "score": hit.score, "snippet": hit.snippet}
+                )
+            )
         return
     if not hits:
         click.echo(f"no articles match {query!r}")
@@ -184,7 +211,9 @@ def extract(path: Path, url: str | None) -> None:
 
 @main.command()
 @click.option("--db", "db_url", metavar="DB_URL", help=_DB_HELP)
-@click.option("--query", default="罗湖", show_default=True, help="The sample search to run afterwards.")
+@click.option(
+    "--query", default="罗湖", show_default=True, help="The sample search to run afterwards."
+)
 def demo(db_url: str | None, query: str) -> None:
     """Serve the bundled sample news sites on 127.0.0.1, crawl them, and search the result."""
     from newsarchive.demo.server import DemoServer
@@ -192,11 +221,12 @@ def demo(db_url: str | None, query: str) -> None:
     archive = _open_archive(db_url)
     archive.close()
     with DemoServer() as server:
-        sites = server.start()
-        for site in sites:
+        for site in server.sites:
             click.echo(f"serving demo site {site.name!r} at {site.base_url}")
         # Our own local server: no need to throttle.
-        report = _crawl(server.start_urls, db_url, 0, {"AUTOTHROTTLE_ENABLED": False, "LOG_LEVEL": "WARNING"})
+        report = _crawl(
+            server.start_urls, db_url, 0, {"AUTOTHROTTLE_ENABLED": False, "LOG_LEVEL": "WARNING"}
+        )
     click.echo(report.summary())
     if not report.ok:
         _fail("the demo crawl fetched nothing")
@@ -205,7 +235,9 @@ def demo(db_url: str | None, query: str) -> None:
         click.echo(f"\narchive {archive.db_url}: {archive.count_articles()} articles")
         for record in archive.iter_articles():
             authors = ", ".join(record.authors) or "-"
-            click.echo(f"  {record.published_at or '?':25} {record.site:22} {record.title}  [{authors}]")
+            click.echo(
+                f"  {record.published_at or '?':25} {record.site:22} {record.title}  [{authors}]"
+            )
         click.echo(f"\nsample search: newsarchive search {query}")
         for rank, hit in enumerate(archive.search(query, limit=5), 1):
             click.echo(f"  {rank}. {hit.article.title}  ({hit.article.url})")
@@ -244,8 +276,9 @@ def runs(db_url: str | None, limit: int) -> None:
         for run in archive.list_runs(limit):
             c = run.counters
             ended = run.finished_at.isoformat(timespec="seconds") if run.finished_at else "-"
+            started = run.started_at.isoformat(timespec="seconds")
             click.echo(
-                f"#{run.id} {run.status:11} {run.started_at.isoformat(timespec='seconds')} -> {ended}"
+                f"#{run.id} {run.status:11} {started} -> {ended}"
                 f"  pages {c['pages_fetched']}, new {c['articles_new']}, updated"
                 f" {c['articles_updated']}, unchanged {c['articles_unchanged']},"
                 f" skipped {c['pages_skipped']}, errors {c['errors']}"

@@ -53,8 +53,9 @@ def pg_server_url() -> Iterator[str]:
 def pg_url(pg_server_url: str) -> Iterator[str]:
     """The session's PostgreSQL database, emptied after each test."""
     yield pg_server_url
-    from archive.models import Base
     from sqlalchemy import create_engine
+
+    from archive.models import Base
 
     engine = create_engine(pg_server_url)
     Base.metadata.drop_all(engine)

@@ -11,13 +11,19 @@ from archive.record import ArticleRecord, Byline
 from archive.store import Archive, RawPageData, published_instant
 
 
-def make_record(url: str = "http://news.example/a/2024/0520/1.html", **changes: object) -> ArticleRecord:
+def make_record(
+    url: str = "http://news.example/a/2024/0520/1.html", **changes: object
+) -> ArticleRecord:
     values: dict[str, object] = {
         "url": url,
         "title": "罗湖怎么样",
         "text": "深圳罗湖，改革开放的起点。\n罗湖是肩负责任的。",
         "published_at": "2024-05-20T10:21:00+08:00",
-        "bylines": [Byline("张一鎏", "reporter"), Byline("陈杏花", "correspondent"), Byline("李编", "editor")],
+        "bylines": [
+            Byline("张一鎏", "reporter"),
+            Byline("陈杏花", "correspondent"),
+            Byline("李编", "editor"),
+        ],
         "source": "南方都市报",
         "section": "互联网",
         "tags": ["罗湖", "深圳"],
@@ -30,7 +36,9 @@ def make_record(url: str = "http://news.example/a/2024/0520/1.html", **changes: 
 
 
 def raw(url: str, body: bytes = b"<html><body>page</body></html>") -> RawPageData:
-    return RawPageData(url=url, status=200, headers={"Content-Type": ["text/html; charset=utf-8"]}, body=body)
+    return RawPageData(
+        url=url, status=200, headers={"Content-Type": ["text/html; charset=utf-8"]}, body=body
+    )
 
 
 def test_upsert_is_idempotent_and_detects_changes(db_url: str) -> None:
@@ -77,7 +85,12 @@ def test_iter_articles_streams_in_insertion_order(db_url: str) -> None:
 def test_runs_are_recorded(db_url: str) -> None:
     archive = Archive(db_url)
     run_id = archive.start_run(["http://news.example/"])
-    archive.finish_run(run_id, "finished", {"pages_fetched": 5, "articles_new": 2}, {"x/y": 1, "when": datetime.now(UTC)})
+    archive.finish_run(
+        run_id,
+        "finished",
+        {"pages_fetched": 5, "articles_new": 2},
+        {"x/y": 1, "when": datetime.now(UTC)},
+    )
     (run,) = archive.list_runs()
     assert run.id == run_id
     assert run.status == "finished"
@@ -98,7 +111,9 @@ def test_naive_datetimes_are_refused(sqlite_url: str) -> None:
 
 def test_published_instant() -> None:
     assert published_instant("2024-05-20") == datetime(2024, 5, 20, tzinfo=UTC)
-    assert published_instant("2024-05-20T10:21:00+08:00") == datetime(2024, 5, 20, 2, 21, tzinfo=UTC)
+    assert published_instant("2024-05-20T10:21:00+08:00") == datetime(
+        2024, 5, 20, 2, 21, tzinfo=UTC
+    )
     assert published_instant("2024-05") == datetime(2024, 5, 1, tzinfo=UTC)
     assert published_instant("garbage") is None
     assert published_instant(None) is None

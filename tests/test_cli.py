@@ -55,10 +55,16 @@ def assert_one_line_error(output: str, fragment: str) -> None:
     ],
 )
 def test_bad_db_url_is_one_line(runner: CliRunner, db: str, fragment: str) -> None:
-    for args in (["export", "--db", db], ["search", "罗湖", "--db", db], ["crawl", "http://127.0.0.1:1/", "--db", db]):
+    for args in (
+        ["export", "--db", db],
+        ["search", "罗湖", "--db", db],
+        ["crawl", "http://127.0.0.1:1/", "--db", db],
+    ):
         result = runner.invoke(main, args)
         assert result.exit_code == 1, (args, result.output)
-        assert_one_line_error(result.output, fragment if args[0] == "crawl" or "sqlite:////" not in db else "")
+        assert_one_line_error(
+            result.output, fragment if args[0] == "crawl" or "sqlite:////" not in db else ""
+        )
 
 
 def test_missing_archive_is_reported(runner: CliRunner, tmp_path: Path) -> None:
@@ -105,7 +111,9 @@ def test_search_prints_hits_and_json(runner: CliRunner, filled_db: str) -> None:
 
 
 @pytest.mark.parametrize("query", ['"', "NOT", "C++", "*", "", "罗湖 OR", "a:b", "NEAR("])
-def test_search_hostile_input_never_tracebacks(runner: CliRunner, filled_db: str, query: str) -> None:
+def test_search_hostile_input_never_tracebacks(
+    runner: CliRunner, filled_db: str, query: str
+) -> None:
     result = runner.invoke(main, ["search", query, "--db", filled_db])
     assert "Traceback" not in result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
@@ -129,12 +137,16 @@ def test_export_to_stdout_and_file(runner: CliRunner, filled_db: str, tmp_path: 
     result = runner.invoke(main, ["export", "--db", filled_db, "-o", str(out)])
     assert result.exit_code == 0
     assert out.read_text(encoding="utf-8") == line + "\n"
-    result = runner.invoke(main, ["export", "--db", filled_db, "-o", str(tmp_path / "no" / "x.jsonl")])
+    result = runner.invoke(
+        main, ["export", "--db", filled_db, "-o", str(tmp_path / "no" / "x.jsonl")]
+    )
     assert result.exit_code == 1
     assert_one_line_error(result.output, "does not exist")
 
 
-def test_env_var_names_the_database(runner: CliRunner, filled_db: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_env_var_names_the_database(
+    runner: CliRunner, filled_db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("NEWSARCHIVE_DB", filled_db)
     result = runner.invoke(main, ["export"])
     assert result.exit_code == 0

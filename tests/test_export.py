@@ -20,7 +20,11 @@ def sample(url: str, **changes: object) -> ArticleRecord:
         "url": url,
         "title": "罗湖怎么样",
         "text": "深圳罗湖，改革开放的起点。",
-        "bylines": [Byline("张一鎏", "reporter"), Byline("王编", "editor"), Byline("赵摄", "photographer")],
+        "bylines": [
+            Byline("张一鎏", "reporter"),
+            Byline("王编", "editor"),
+            Byline("赵摄", "photographer"),
+        ],
         "source": "南方都市报",
         "fetched_at": datetime(2024, 5, 20, 2, 0, tzinfo=UTC),
     }

@@ -27,7 +27,11 @@ def imported_modules(package: str) -> set[str]:
 
 @pytest.mark.parametrize(
     ("package", "allowed"),
-    [("archive", {"archive"}), ("exports", {"exports", "archive"}), ("crawler", {"crawler", "archive"})],
+    [
+        ("archive", {"archive"}),
+        ("exports", {"exports", "archive"}),
+        ("crawler", {"crawler", "archive"}),
+    ],
 )
 def test_project_imports_point_one_way(package: str, allowed: set[str]) -> None:
     used = {name.split(".")[0] for name in imported_modules(package)} & PROJECT

@@ -9,10 +9,18 @@ from archive.search import QueryError, make_snippet, parse_query, search_tokens
 from archive.store import Archive
 
 ARTICLES = [
-    ("http://a.example/1.html", "罗湖区推进城市更新", "深圳罗湖区今年推进城市更新项目。罗湖口岸改造提速。"),
+    (
+        "http://a.example/1.html",
+        "罗湖区推进城市更新",
+        "深圳罗湖区今年推进城市更新项目。罗湖口岸改造提速。",
+    ),
     ("http://a.example/2.html", "福田区举办读书月", "福田区图书馆举办读书月活动，市民踊跃参加。"),
     ("http://a.example/3.html", "东门步行街焕新", "位于罗湖的东门步行街完成改造。"),
-    ("http://b.example/4.html", "C++ meetup in Shenzhen", "Developers met to discuss C++ and Rust. Not a boring talk."),
+    (
+        "http://b.example/4.html",
+        "C++ meetup in Shenzhen",
+        "Developers met to discuss C++ and Rust. Not a boring talk.",
+    ),
     ("http://b.example/5.html", "湖区新景", "湖区公园开放，罗马风格建筑吸引游客。"),
 ]
 
@@ -67,22 +75,43 @@ def test_single_han_character(archive: Archive) -> None:
 
 @pytest.mark.parametrize(
     "query",
-    ['"', "'", "NOT", "NOT 罗湖", "C++", "AND OR", "罗湖*", "title:罗湖", "NEAR(a b)", "(", ")",
-     "-罗湖", "a\"b\"c", "\\", "%", "_", "'; DROP TABLE articles; --", "😀 罗湖", "x" * 500],
+    [
+        '"',
+        "'",
+        "NOT",
+        "NOT 罗湖",
+        "C++",
+        "AND OR",
+        "罗湖*",
+        "title:罗湖",
+        "NEAR(a b)",
+        "(",
+        ")",
+        "-罗湖",
+        'a"b"c',
+        "\\",
+        "%",
+        "_",
+        "'; DROP TABLE articles; --",
+        "😀 罗湖",
+        "x" * 500,
+    ],
 )
 def test_hostile_queries_never_raise_unexpected(archive: Archive, query: str) -> None:
+    message = ""
     try:
         hits = archive.search(query)
     except QueryError as exc:
-        assert "\n" not in str(exc)
-    else:
-        assert isinstance(hits, list)
+        message = str(exc)
+        hits = []
+    assert "\n" not in message
+    assert isinstance(hits, list)
     assert archive.count_articles() == len(ARTICLES)
 
 
 @pytest.mark.parametrize("query", ["", "   ", "*", "+++", "()"])
 def test_queries_without_words_are_clear_errors(archive: Archive, query: str) -> None:
-    with pytest.raises(QueryError, match="query|nothing to search"):
+    with pytest.raises(QueryError, match=r"query|nothing to search"):
         archive.search(query)
 
 

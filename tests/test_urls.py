@@ -60,7 +60,11 @@ def test_scope_follows_listings_under_start_folder_and_articles_anywhere_on_host
     assert home.allows("http://h.example/shenzhen/index.html")
 
 
-@given(st.text(max_size=60), st.sampled_from(["http", "https"]), st.sampled_from(["a.example", "B.Example:81"]))
+@given(
+    st.text(max_size=60),
+    st.sampled_from(["http", "https"]),
+    st.sampled_from(["a.example", "B.Example:81"]),
+)
 def test_canonicalize_is_idempotent(path: str, scheme: str, host: str) -> None:
     url = f"{scheme}://{host}/{path}"
     once = canonicalize_url(url)

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import logging
 import os
-from importlib.metadata import PackageNotFoundError, version
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from scrapy import Request, Spider, signals
@@ -27,6 +27,7 @@ from archive.record import site_of
 from archive.store import RawPageData
 from crawler.extraction import extract_page
 from crawler.items import ArticleItem
+from crawler.middlewares import PageLimitReached
 from crawler.urls import Scope, canonicalize_url, classify_url, in_any_scope, scope_for
 
 DEFAULT_CONTACT_URL = "https://github.com/newsarchive/newsarchive"
@@ -91,18 +92,27 @@ class NewsSpider(Spider):
         spider: NewsSpider = super().from_crawler(crawler, *args, **kwargs)
         settings = crawler.settings
         if spider.max_pages:
+            settings.set("NEWSARCHIVE_MAX_PAGES", spider.max_pages, priority="spider")
             settings.set("CLOSESPIDER_PAGECOUNT", spider.max_pages, priority="spider")
         if spider.db_url:
             settings.set("NEWSARCHIVE_DB", spider.db_url, priority="spider")
         # The User-Agent names the tool and a contact URL unless the user set one outright.
         if (settings.getpriority("USER_AGENT") or 0) <= _PROJECT_PRIORITY:
-            settings.set("USER_AGENT", user_agent(settings.get("NEWSARCHIVE_CONTACT_URL")), priority=_PROJECT_PRIORITY)
+            settings.set(
+                "USER_AGENT",
+                user_agent(settings.get("NEWSARCHIVE_CONTACT_URL")),
+                priority=_PROJECT_PRIORITY,
+            )
         crawler.signals.connect(spider._on_response, signal=signals.response_received)
         return spider
 
     def _on_response(self, response: Response, request: Request, spider: Spider) -> None:
-        if canonicalize_url(request.url) in self._start_set and self.crawler.stats is not None:
-            self.crawler.stats.inc_value("newsarchive/start_urls_fetched")
+        stats = self.crawler.stats
+        if stats is None or request.meta.get("dont_obey_robotstxt"):  # robots.txt: not a page
+            return
+        stats.inc_value("newsarchive/pages_fetched")
+        if canonicalize_url(request.url) in self._start_set:
+            stats.inc_value("newsarchive/start_urls_fetched")
 
     async def start(self) -> AsyncIterator[Any]:
         for url in self.start_urls:
@@ -111,7 +121,7 @@ class NewsSpider(Spider):
     def parse(self, response: Response, **_kwargs: Any) -> Iterator[Request | ArticleItem]:
         stats = self.crawler.stats
         assert stats is not None
-        content_type = response.headers.get(b"Content-Type", b"").decode("latin-1")
+        content_type = (response.headers.get(b"Content-Type") or b"").decode("latin-1")
         if not isinstance(response, TextResponse) or (
             content_type and "html" not in content_type.lower()
         ):
@@ -126,7 +136,7 @@ class NewsSpider(Spider):
             content_type=content_type or None,
             fetched_at=fetched_at,
         )
-        if result.kind in ("article", "listing", "gallery"):
+        if result.kind not in ("error", "empty", "not_html"):
             yield from self._follow_links(response)
         if result.kind != "article" or result.article is None:
             self._skip(result.reason or result.kind, response.url)
@@ -149,7 +159,7 @@ class NewsSpider(Spider):
             ),
         )
 
-    def _follow_links(self, response: Response) -> Iterator[Request]:
+    def _follow_links(self, response: TextResponse) -> Iterator[Request]:
         try:
             links = self._links.extract_links(response)
         except (ValueError, TypeError) as exc:  # unparsable markup: nothing to follow
@@ -173,11 +183,13 @@ class NewsSpider(Spider):
         stats = self.crawler.stats
         assert stats is not None
         request = failure.request  # type: ignore[attr-defined]
-        if failure.check(HttpError):
-            status = failure.value.response.status
-            self._skip(f"http_{status}", request.url)
-        elif failure.check(IgnoreRequest):
-            self._skip("robots_txt" if "robots" in str(failure.value).lower() else "ignored", request.url)
+        error = failure.value
+        if isinstance(error, PageLimitReached):
+            return  # counted by the middleware; not a skip of a page we saw
+        if isinstance(error, HttpError):
+            self._skip(f"http_{error.response.status}", request.url)
+        elif isinstance(error, IgnoreRequest):
+            self._skip("robots_txt" if "robots" in str(error).lower() else "ignored", request.url)
         else:
             kind = failure.type.__name__ if failure.type else "error"
             stats.inc_value(f"newsarchive/errors/{kind}")

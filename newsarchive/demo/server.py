@@ -93,6 +93,9 @@ class SiteConfig:
     directory: Path
     charset: str = "utf-8"
     redirects: dict[str, Redirect] = field(default_factory=dict)
+    #: (method, path, status, User-Agent) of every answered request; tests read it through
+    #: DemoServer.requests().
+    requests: list[tuple[str, str, int, str]] = field(default_factory=list, compare=False)
 
     @classmethod
     def from_directory(cls, directory: Path) -> SiteConfig:
@@ -229,6 +232,12 @@ class DemoRequestHandler(http.server.SimpleHTTPRequestHandler):
         # Real news sites do not list directories; never reached through send_head above.
         self.send_error(HTTPStatus.NOT_FOUND, "File not found")
 
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        self.site.requests.append(
+            (self.command, self.path, int(code) if str(code).isdigit() else 0, self.headers.get("User-Agent", ""))
+        )
+        super().log_request(code, size)
+
     def log_message(self, format: str, *args: Any) -> None:
         logger.debug("%s %s %s", self.site.name, self.address_string(), format % args)
 
@@ -272,6 +281,7 @@ class DemoServer:
         #: 0 picks free ports; otherwise the sites get base_port, base_port + 1, ... in name order.
         self.base_port = base_port
         self._running: list[_Running] = []
+        self._configs: list[SiteConfig] = []
 
     @property
     def sites(self) -> list[DemoSite]:
@@ -285,6 +295,13 @@ class DemoServer:
             raise RuntimeError("the demo server is not running: call start() first")
         return [running.site.base_url for running in self._running]
 
+    def requests(self, name: str) -> list[tuple[str, str, int, str]]:
+        """(method, path, status, User-Agent) of every request the site ``name`` has answered, in order."""
+        for config in self._configs:
+            if config.name == name:
+                return list(config.requests)
+        raise KeyError(f"no demo site {name!r}")
+
     def site(self, name: str) -> DemoSite:
         """The running site called ``name`` (``portal``, ``district``)."""
         for running in self._running:
@@ -297,6 +314,7 @@ class DemoServer:
         if self._running:
             raise RuntimeError("the demo server is already running")
         configs = discover_sites(self.root)
+        self._configs = configs
         if not configs:
             raise RuntimeError(f"no demo sites under {self.root} (expected <name>/index.html)")
         try:
