@@ -264,8 +264,27 @@ LISTING = (
     "<li><a href='/news/2024/0601/10002.html'>空白页面</a></li>"
     "<li><a href='/news/2024/0601/10003.html'>二进制</a></li>"
     "<li><a href='/news/2024/0601/10004.html'>服务器错误</a></li>"
+    "<li><a href='/news/2024/0602/20001.html'>分页文章</a></li>"
     "</ul></body></html>"
 )
+
+
+def split_article(page: int) -> bytes:
+    pager = "".join(
+        f"<a href='/news/2024/0602/20001{'' if n == 1 else f'_{n}'}.html'>第{n}页</a>"
+        for n in (1, 2, 3)
+    )
+    body = "".join(
+        f"<p>分页文章第{page}页第{i}段，东门街道举办社区运动会，居民踊跃报名参加各项比赛。</p>"
+        for i in range(6)
+    )
+    return (
+        "<html><head><meta charset='utf-8'><title>东门街道社区运动会</title></head><body>"
+        "<h1>东门街道社区运动会</h1><div class='info'>发布时间：2024-06-02 10:00</div>"
+        f"<div class='content'>{body}</div><div class='pager'>{pager}</div></body></html>"
+    ).encode()
+
+
 PAGES: dict[str, tuple[int, str, bytes]] = {
     "/news/": (200, "text/html; charset=utf-8", LISTING.encode()),
     "/news/2024/0601/10001.html": (200, "text/html; charset=utf-8", ARTICLE.encode()),
@@ -273,6 +292,9 @@ PAGES: dict[str, tuple[int, str, bytes]] = {
     "/news/2024/0601/10003.html": (200, "application/octet-stream", bytes(range(256)) * 40),
     "/news/2024/0601/10004.html": (500, "text/html", b"oops"),
     "/robots.txt": (200, "text/plain", b"User-agent: *\nDisallow:\n"),
+    "/news/2024/0602/20001.html": (200, "text/html; charset=utf-8", split_article(1)),
+    "/news/2024/0602/20001_2.html": (200, "text/html; charset=utf-8", split_article(2)),
+    "/news/2024/0602/20001_3.html": (200, "text/html; charset=utf-8", split_article(3)),
 }
 
 
@@ -312,10 +334,16 @@ def test_empty_binary_and_failing_pages_are_counted_skips(
     result = run_cli("crawl", hostile_site, "--db", db_url, *quiet("-s", "RETRY_TIMES=0"))
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr
-    assert "articles: 1 new" in result.stdout
+    assert "articles: 2 new" in result.stdout
     assert "not_html 1" in result.stdout
     assert "empty" in result.stdout
     assert "http_500 1" in result.stdout
     with Archive(db_url, create=False) as archive:
-        assert archive.count_articles() == 2
+        assert archive.count_articles() == 3
         assert archive.get_article("http://old.example/1.html") is not None
+        split = archive.get_article(hostile_site + "2024/0602/20001.html")
+        assert archive.get_article(hostile_site + "2024/0602/20001_2.html") is None
+    # An article split over three pages is stored once, with the text of all three, in order.
+    assert split is not None
+    assert "第1页第0段" in split.text
+    assert split.text.index("第2页第5段") < split.text.index("第3页第0段")

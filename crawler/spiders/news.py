@@ -23,11 +23,12 @@ from scrapy.linkextractors import LinkExtractor
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
-from archive.record import site_of
+from archive.record import content_hash, site_of
 from archive.store import RawPageData
-from crawler.extraction import extract_page
+from crawler.extraction import PageResult, extract_page
 from crawler.items import ArticleItem
 from crawler.middlewares import PageLimitReached
+from crawler.pagination import continuation_urls, first_page_url
 from crawler.urls import Scope, canonicalize_url, classify_url, in_any_scope, scope_for
 
 DEFAULT_CONTACT_URL = "https://github.com/newsarchive/newsarchive"
@@ -49,6 +50,9 @@ def user_agent(contact_url: str | None) -> str:
         return explicit
     return f"newsarchive/{__version__} (+{contact_url or DEFAULT_CONTACT_URL})"
 
+
+# Pages whose links are not followed: they are not part of the site's structure.
+_DEAD_ENDS = frozenset({"error", "empty", "not_html"})
 
 # Articles first: under a page limit, a crawl archives more when it fetches what it found.
 _PRIORITY = {"article": 10, "listing": 0, "other": -5, "asset": -10}
@@ -118,60 +122,110 @@ class NewsSpider(Spider):
         for url in self.start_urls:
             yield Request(url, callback=self.parse, errback=self.on_error, priority=100)
 
-    def parse(self, response: Response, **_kwargs: Any) -> Iterator[Request | ArticleItem]:
-        stats = self.crawler.stats
-        assert stats is not None
+    def _extract(self, response: Response) -> tuple[PageResult, datetime] | None:
+        """Extract ``response``; None (and a counted skip) when it is not an HTML page."""
         content_type = (response.headers.get(b"Content-Type") or b"").decode("latin-1")
         if not isinstance(response, TextResponse) or (
             content_type and "html" not in content_type.lower()
         ):
             self._skip("not_html", response.url)
-            return
+            return None
         fetched_at = datetime.now(UTC)
-        http_charset = _charset_of(content_type)
         result = extract_page(
             response.body,
             response.url,
-            http_charset=http_charset,
+            http_charset=_charset_of(content_type),
             content_type=content_type or None,
             fetched_at=fetched_at,
         )
-        if result.kind not in ("error", "empty", "not_html"):
-            yield from self._follow_links(response)
+        return result, fetched_at
+
+    def parse(self, response: Response, **_kwargs: Any) -> Iterator[Request | ArticleItem]:
+        extracted = self._extract(response)
+        if extracted is None:
+            return
+        result, fetched_at = extracted
+        assert isinstance(response, TextResponse)
+        links = self._page_links(response) if result.kind not in _DEAD_ENDS else []
+        url = canonicalize_url(response.url)
+        more_pages: list[str] = []
+        if result.kind == "article":
+            first = first_page_url(url, links)
+            if first is not None:  # page 2+ of an article: archived with its page 1
+                self._skip("continuation_page", response.url)
+                links = [first, *links]
+                result = PageResult(kind="listing", article=None, reason="continuation_page")
+            else:
+                more_pages = continuation_urls(url, links)
+        yield from self._follow(links, exclude=set(more_pages))
         if result.kind != "article" or result.article is None:
             self._skip(result.reason or result.kind, response.url)
             return
         record = result.article
-        record.url = canonicalize_url(response.url)
-        record.site = site_of(record.url)
-        stats.inc_value("newsarchive/articles_extracted")
-        yield ArticleItem(
-            record=record,
-            raw=RawPageData(
-                url=response.url,
-                status=response.status,
-                headers={
-                    k.decode("latin-1"): [v.decode("latin-1") for v in vs]
-                    for k, vs in response.headers.items()
-                },
-                body=response.body,
-                fetched_at=fetched_at,
-            ),
+        record.url = url
+        record.site = site_of(url)
+        item = ArticleItem(record=record, raw=_raw_page(response, fetched_at))
+        if more_pages:
+            yield self._next_part(item, more_pages)
+            return
+        self._count_article()
+        yield item
+
+    def _next_part(self, item: ArticleItem, pages: list[str]) -> Request:
+        return Request(
+            pages[0],
+            callback=self.parse_part,
+            errback=self.on_part_error,
+            cb_kwargs={"item": item, "pages": pages[1:]},
+            priority=_PRIORITY["article"] + 1,
         )
 
-    def _follow_links(self, response: TextResponse) -> Iterator[Request]:
+    def parse_part(
+        self, response: Response, item: ArticleItem, pages: list[str]
+    ) -> Iterator[Request | ArticleItem]:
+        """Page 2+ of a split article: its text is appended to the item of page 1."""
+        extracted = self._extract(response)
+        if extracted is not None and extracted[0].article is not None:
+            part = extracted[0].article
+            record = item.record
+            record.text = f"{record.text}\n{part.text}" if record.text else part.text
+            record.content_hash = content_hash(record.title, record.text)
+            self.crawler.stats.inc_value("newsarchive/article_parts_merged")
+        if pages:
+            yield self._next_part(item, pages)
+            return
+        self._count_article()
+        yield item
+
+    def on_part_error(self, failure: Failure) -> Iterator[ArticleItem]:
+        """A later page failed: store what the earlier pages gave, and count the error."""
+        self.on_error(failure)
+        kwargs = failure.request.cb_kwargs  # type: ignore[attr-defined]
+        self._count_article()
+        yield kwargs["item"]
+
+    def _count_article(self) -> None:
+        assert self.crawler.stats is not None
+        self.crawler.stats.inc_value("newsarchive/articles_extracted")
+
+    def _page_links(self, response: TextResponse) -> list[str]:
+        """Canonical URLs of the page's links, in page order."""
         try:
             links = self._links.extract_links(response)
         except (ValueError, TypeError) as exc:  # unparsable markup: nothing to follow
             logger.debug("no links extracted from %s: %s", response.url, exc)
-            return
-        for link in links:
-            url = canonicalize_url(link.url)
-            if link.nofollow or not in_any_scope(url, self.scopes):
+            return []
+        return [canonicalize_url(link.url) for link in links if not link.nofollow]
+
+    def _follow(self, links: list[str], exclude: set[str]) -> Iterator[Request]:
+        for url in links:
+            if url in exclude or not in_any_scope(url, self.scopes):
                 continue
-            kind = classify_url(url)
             yield Request(
-                url, callback=self.parse, errback=self.on_error, priority=_PRIORITY.get(kind, 0)
+                url,
+                callback=self.parse,
+                errback=self.on_error,
+                priority=_PRIORITY.get(classify_url(url), 0),
             )
 
     def _skip(self, reason: str, url: str) -> None:
@@ -194,6 +248,19 @@ class NewsSpider(Spider):
             kind = failure.type.__name__ if failure.type else "error"
             stats.inc_value(f"newsarchive/errors/{kind}")
             logger.warning("error fetching %s: %s", request.url, failure.getErrorMessage())
+
+
+def _raw_page(response: Response, fetched_at: datetime) -> RawPageData:
+    return RawPageData(
+        url=response.url,
+        status=response.status,
+        headers={
+            k.decode("latin-1"): [v.decode("latin-1") for v in vs]
+            for k, vs in response.headers.items()
+        },
+        body=response.body,
+        fetched_at=fetched_at,
+    )
 
 
 def _charset_of(content_type: str) -> str | None:
