@@ -347,3 +347,16 @@ def test_empty_binary_and_failing_pages_are_counted_skips(
     assert split is not None
     assert "第1页第0段" in split.text
     assert split.text.index("第2页第5段") < split.text.index("第3页第0段")
+
+
+@pytest.mark.postgres
+def test_crawl_into_postgresql(pg_url: str) -> None:
+    with DemoServer() as server:
+        result = run_cli("crawl", *server.start_urls, "--db", pg_url, *quiet())
+    assert result.returncode == 0, result.stderr
+    assert "articles: 18 new" in result.stdout
+    with Archive(pg_url, create=False) as archive:
+        assert archive.count_articles() == 18
+        hits = archive.search("罗湖", limit=50)
+    assert len(hits) >= 10
+    assert all("罗湖" in (h.article.title or "") + h.article.text for h in hits)
