@@ -1,0 +1,420 @@
+"""Boilerplate removal on the lxml tree (before trafilatura) and on the text lines (after).
+
+trafilatura keeps what sits inside the article container on Chinese portals: breadcrumbs,
+recommendation widgets with their link lists, share bars, 责任编辑 lines, copyright and
+disclaimer blocks. These are found by their visible text (which is stable across sites) more
+than by class names (which are not).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from typing import Final
+
+from lxml.html import HtmlElement
+
+from crawler.extraction.text import squash
+
+#: Headings of recommendation, ranking and comment widgets.
+WIDGET_HEADING_RE: Final = re.compile(
+    r"^[\s【\[「]*(?:相关推荐|相关阅读|延伸阅读|扩展阅读|猜你喜欢|猜你想看|特别关注|热门排行|热门推荐|热点推荐|"
+    r"推荐阅读|相关新闻|相关文章|相关报道|相关链接|相关专题|精彩推荐|热门文章|热门新闻|最新文章|最新资讯|最新新闻|"
+    r"热门资讯|排行榜|点击排行|阅读排行|新闻排行|热文排行|热点新闻|今日推荐|编辑推荐|图片新闻|为您推荐|为你推荐|"
+    r"大家都在看|看了还看|热门标签|友情链接|网友评论|发表评论|评论列表|全部评论|热门评论|最新评论|我要评论|"
+    r"精彩图片|热点专题|本周热点|今日热点|24小时热文|往期回顾|更多精彩|更多阅读|猜您喜欢|"
+    r"related(?: articles| stories| posts| news| content)?|recommended(?: for you)?|"
+    r"you (?:may|might) also like|more (?:stories|from|on)|most (?:popular|read|viewed)|"
+    r"trending(?: now)?|read (?:more|next)|latest news|top stories|comments?)"
+    r"[\s】\]」:：>»›]*(?:更多\s*[>»›]*)?$",
+    re.I,
+)
+#: ``您的位置:首页 >互联网 >``, ``当前位置：``: a breadcrumb's opening words.
+BREADCRUMB_RE: Final = re.compile(
+    r"^\s*(?:您的位置|你的位置|当前位置|所在位置|您现在的位置|你现在的位置|您当前的位置|现在位置|位置)\s*[:：]"
+)
+#: A breadcrumb's item separators.
+BREADCRUMB_SPLIT_RE: Final = re.compile(r"\s*(?:>|›|»|→|＞|/|\\|>>|＞＞)\s*")
+#: A short line that is page furniture, not article text.
+BOILERPLATE_LINE_RE: Final = re.compile(
+    r"^[\s【\[（(]*(?:责任编辑|责编|编辑|审核|校对|值班编辑|审校|终审|初审|复审)\s*[:：/|丨]?\s*\S{0,20}[\s】\]）)]*$"
+    r"|^[\s【\[（(]*(?:分享到|分享至|分享：|扫一扫|微信扫一扫|扫描二维码|打开微信|用微信扫|长按识别|长按二维码|"
+    r"上一篇|下一篇|上一条|下一条|返回顶部|返回首页|打印本页|关闭窗口|【?字号|【?纠错|举报|收藏本文|"
+    r"点击排行|本文来源|来源[:：]|转载请注明|原标题[:：]|免责声明|版权声明|版权所有|特别声明|声明[:：]|"
+    r"主办单位|承办单位|协办单位|技术支持|网站标识码|网站地图|联系我们|"
+    r"copyright|©|all rights reserved|share this|share on|follow us|sign up for|subscribe to)",
+    re.I,
+)
+#: Declarations and disclaimers, which may be long.
+DISCLAIMER_RE: Final = re.compile(
+    r"^[\s【\[（(]*(?:免责声明|版权声明|特别声明|郑重声明|声明)\s*[:：]|本文(?:仅代表作者|系转载|来源于|转自)|"
+    r"(?:未经|如需)(?:授权|许可).{0,12}(?:转载|使用)|版权归.{1,20}所有|如有侵权",
+)
+#: class/id words of page furniture (matched as whole dash/underscore-separated words).
+FURNITURE_CLASS_RE: Final = re.compile(
+    r"(?:^|[\s_-])(?:comments?|comment-?list|share|sharebar|social|related|recommend|footer|copyright|"
+    r"qrcode|erweima|breadcrumbs?|crumbs?|hotnews|hot-?list|ranking|rank|sidebar|side|advert|ads?|"
+    r"pagination|pager|nav|navbar|menu|tags?-?list|subscribe|newsletter)(?:$|[\s_-])",
+    re.I,
+)
+BLOCK_TAGS: Final = frozenset(
+    {
+        "p",
+        "div",
+        "br",
+        "li",
+        "ul",
+        "ol",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "tr",
+        "table",
+        "section",
+        "article",
+        "header",
+        "footer",
+        "aside",
+        "nav",
+        "blockquote",
+        "pre",
+        "dd",
+        "dt",
+        "dl",
+        "td",
+        "th",
+        "form",
+        "figure",
+        "figcaption",
+        "main",
+        "center",
+        "hr",
+        "title",
+    }
+)
+SKIP_TAGS: Final = frozenset({"script", "style", "noscript", "template", "svg", "iframe", "head"})
+
+
+def iter_text_lines(root: HtmlElement) -> list[str]:
+    """The page's visible text, one line per block element, in document order."""
+    parts: list[str] = []
+
+    def walk(el: HtmlElement) -> None:
+        tag = el.tag if isinstance(el.tag, str) else ""
+        if tag in SKIP_TAGS or not tag:
+            if el.tail:
+                parts.append(el.tail)
+            return
+        block = tag in BLOCK_TAGS
+        if block:
+            parts.append("\n")
+        if el.text:
+            parts.append(el.text)
+        for child in el:
+            walk(child)
+        if block:
+            parts.append("\n")
+        if el.tail:
+            parts.append(el.tail)
+
+    body = root.find("body")
+    walk(body if body is not None else root)
+    return [line for line in (squash(x) for x in "".join(parts).split("\n")) if line]
+
+
+def text_of(el: HtmlElement) -> str:
+    return squash(el.text_content())
+
+
+def link_text_len(el: HtmlElement) -> int:
+    return sum(len(squash(a.text_content())) for a in el.iter("a"))
+
+
+def _link_dense(el: HtmlElement) -> bool:
+    text = text_of(el)
+    if not text:
+        return True
+    return link_text_len(el) >= 0.5 * len(text)
+
+
+#: A text node this long is prose: its container is never removed as furniture.
+_PROSE_CHARS: Final = 60
+
+
+def has_prose(el: HtmlElement) -> bool:
+    """True when ``el`` holds a run of prose (a paragraph), not only links and labels."""
+    for node in el.iter():
+        if not isinstance(node.tag, str) or node.tag in SKIP_TAGS or node.tag == "a":
+            continue
+        for chunk in (node.text, node.tail if node is not el else None):
+            if chunk and len(chunk.strip()) >= _PROSE_CHARS:
+                return True
+    return False
+
+
+def _drop(el: HtmlElement) -> None:
+    """Remove ``el`` but keep its tail text in the tree."""
+    parent = el.getparent()
+    if parent is None:
+        return
+    el.drop_tree()
+
+
+def find_breadcrumbs(root: HtmlElement) -> list[HtmlElement]:
+    """Breadcrumb elements: a short block opening with ``您的位置:`` or classed as one."""
+    found: list[HtmlElement] = []
+    for el in root.iter():
+        if not isinstance(el.tag, str) or el.tag in SKIP_TAGS:
+            continue
+        own = squash(el.text or "")
+        classes = f"{el.get('class', '')} {el.get('id', '')}".lower()
+        labelled = bool(own and BREADCRUMB_RE.match(own))
+        if labelled or "crumb" in classes or "position" in classes:
+            text = text_of(el)
+            if not text or len(text) > 150:
+                continue
+            # A classed breadcrumb still has to look like one: items joined by separators.
+            if not labelled and not (
+                BREADCRUMB_SPLIT_RE.search(text) and len(el.findall(".//a")) >= 1
+            ):
+                continue
+            node = el
+            parent = node.getparent()
+            while (
+                parent is not None
+                and parent.tag not in {"body", "html"}
+                and len(text_of(parent)) <= len(text) + 10
+            ):
+                node, parent = parent, parent.getparent()
+            found.append(node)
+    return found
+
+
+def breadcrumb_section(crumbs: list[HtmlElement]) -> str | None:
+    """The last non-home item of the first breadcrumb (``首页 > 互联网 > 正文`` → ``互联网``)."""
+    for crumb in crumbs:
+        items = [a.text_content() for a in crumb.iter("a")]
+        if not items:
+            items = BREADCRUMB_SPLIT_RE.split(text_of(crumb))
+        items = [squash(BREADCRUMB_RE.sub("", squash(i))) for i in items]
+        items = [
+            i
+            for i in items
+            if i
+            and i.lower()
+            not in {"首页", "主页", "home", "网站首页", "正文", "正文内容", "内容", "详情"}
+            and not i.endswith("首页")
+            and len(i) <= 20
+        ]
+        if items:
+            return items[-1]
+    return None
+
+
+def _remove_widget(heading: HtmlElement) -> None:
+    """Remove a widget heading and the link lists after it, climbing while the widget
+    container holds nothing else."""
+    node: HtmlElement | None = heading
+    for _ in range(4):
+        if node is None:
+            return
+        parent = node.getparent()
+        for sibling in list(node.itersiblings()):
+            if isinstance(sibling.tag, str) and sibling.tag in SKIP_TAGS:
+                continue
+            if not isinstance(sibling.tag, str) or not _link_dense(sibling) or has_prose(sibling):
+                break
+            _drop(sibling)
+        _drop(node)
+        if parent is None or parent.tag in {"body", "html"}:
+            return
+        remaining = text_of(parent)
+        if (remaining and not _link_dense(parent)) or len(remaining) > 3000 or has_prose(parent):
+            return
+        node = parent
+
+
+def clean_tree(root: HtmlElement, body_chars: int) -> None:
+    """Remove breadcrumbs, widgets, furniture and boilerplate lines from the tree, in place.
+
+    ``body_chars`` is the length of the page's text: nothing holding a large share of it is
+    removed by class name (that would be the article's own container).
+    """
+    for el in find_breadcrumbs(root):
+        _drop(el)
+    headings: list[HtmlElement] = []
+    furniture: list[HtmlElement] = []
+    lines: list[HtmlElement] = []
+    for el in root.iter():
+        if not isinstance(el.tag, str) or el.tag in SKIP_TAGS or el.tag in {"html", "body"}:
+            continue
+        own = squash(el.text or "")
+        if (
+            el.tag != "a"
+            and own
+            and len(own) <= 30
+            and WIDGET_HEADING_RE.match(own)
+            and len(text_of(el)) <= 40
+        ):
+            headings.append(el)
+            continue
+        marker = f"{el.get('class', '')} {el.get('id', '')}"
+        if marker.strip() and FURNITURE_CLASS_RE.search(marker):
+            furniture.append(el)
+            continue
+        if el.tag in {"p", "div", "span", "li", "td", "font", "section", "strong", "em", "b"}:
+            text = text_of(el)
+            if text and (
+                (len(text) <= 80 and BOILERPLATE_LINE_RE.match(text))
+                or (len(text) <= 400 and DISCLAIMER_RE.search(text) and len(el) <= 3)
+            ):
+                lines.append(el)
+    for el in headings:
+        if el.getparent() is not None:
+            _remove_widget(el)
+    for el in furniture:
+        if (
+            el.getparent() is not None
+            and len(text_of(el)) < 0.3 * max(body_chars, 1)
+            and not has_prose(el)
+        ):
+            _drop(el)
+    for el in lines:
+        if el.getparent() is not None:
+            _drop(el)
+
+
+#: Interface words that trafilatura sometimes keeps as lines of their own.
+UI_LINES: Final = frozenset(
+    {
+        "收起",
+        "展开",
+        "展开全文",
+        "加载更多",
+        "查看更多",
+        "点击加载更多",
+        "阅读",
+        "阅读全文",
+        "我知道了",
+        "已发送",
+        "取消",
+        "确定",
+        "发送",
+        "登录",
+        "注册",
+        "图集",
+        "新闻评论",
+        "分享",
+        "收藏",
+        "点赞",
+        "在看",
+        "赞",
+        "举报",
+        "返回",
+        "更多",
+        "评论",
+        "热帖",
+        "搜索",
+        "打印",
+        "关闭",
+        "纠错",
+        "顶",
+        "踩",
+        "回复",
+        "写评论",
+        "微博",
+        "微信",
+        "QQ空间",
+        "朋友圈",
+        "复制链接",
+        "【打印】",
+        "【关闭】",
+    }
+)
+#: Promotions of the site's accounts and apps (``扫描二维码关注``, ``新浪财经公众号``).
+PROMO_RE: Final = re.compile(
+    r"二维码|公众号$|关注.{0,10}(?:微信|微博|公众号|客户端)|下载.{0,8}(?:APP|客户端)", re.I
+)
+#: A metadata line (date with views/comments/source labels) repeated inside the body.
+META_LINE_RE: Final = re.compile(
+    r"^(?:[^。！？]{0,30}(?:来源|作者|发布|发表|点击|阅读|浏览|评论|更新|时间)[^。！？]{0,60})?"
+    r"(?:19|20)\d{2}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}[^。！？]{0,60}$"
+)
+#: A short line naming the source (``3小时前 来源：澎湃新闻``): metadata, not text.
+SOURCE_IN_LINE_RE: Final = re.compile(r"(?:来源|稿源|出处)\s*[:：]")
+#: Table rows as trafilatura writes them: ``| cell | cell |``.
+_CELL_SPLIT_RE: Final = re.compile(r"\s*(?<!\\)\|\s*")
+
+
+def _clean_row(line: str, link_texts: frozenset[str]) -> str:
+    """A table row without its link and furniture cells ('' when nothing is left)."""
+    cells = [c.replace("\\|", "|").strip() for c in _CELL_SPLIT_RE.split(line)]
+    kept = [
+        c
+        for c in cells
+        if c
+        and c not in link_texts
+        and c not in UI_LINES
+        and not BOILERPLATE_LINE_RE.match(c)
+        and not (len(c) < 60 and META_LINE_RE.match(c))
+    ]
+    text = " ".join(kept)
+    return (
+        text
+        if len(text) >= 30 or (kept and text.endswith(("。", "！", "？", ".", "!", "?")))
+        else ""
+    )
+
+
+_NOT_COUNTED_RE: Final = re.compile(r"[\s\W_]+")
+
+
+def link_share(line: str, link_texts: Iterable[str]) -> float:
+    """Share of a line's letters that sit inside the page's link texts (a row of links)."""
+    letters = len(_NOT_COUNTED_RE.sub("", line))
+    if not letters:
+        return 0.0
+    covered = 0
+    for anchor in link_texts:
+        if len(anchor) >= 2 and anchor in line:
+            covered += len(_NOT_COUNTED_RE.sub("", anchor)) * line.count(anchor)
+    return covered / letters
+
+
+def iter_clean_lines(
+    text: str, link_texts: frozenset[str] = frozenset(), *, drop_link_rows: bool = False
+) -> Iterator[str]:
+    """Lines of trafilatura's text without boilerplate lines, cut at a trailing widget.
+
+    ``link_texts`` are the page's anchor texts: a line that is one of them is a link, not
+    article text. ``drop_link_rows`` also drops lines made mostly of link texts (rows of
+    links on old Chinese portals); English articles link inside sentences, so it is off there.
+    """
+    lines = [squash(line) for line in text.split("\n")]
+    lines = [_clean_row(line, link_texts) if line.startswith("|") else line for line in lines]
+    lines = [line for line in lines if line]
+    total = sum(len(line) for line in lines) or 1
+    anchors = [a for a in link_texts if len(a) >= 2]
+    seen = 0
+    for line in lines:
+        if WIDGET_HEADING_RE.match(line) and seen > total / 2:
+            return
+        seen += len(line)
+        if WIDGET_HEADING_RE.match(line):
+            continue
+        if line in UI_LINES or (len(line) <= 80 and BOILERPLATE_LINE_RE.match(line)):
+            continue
+        if len(line) <= 100 and (PROMO_RE.search(line) or META_LINE_RE.match(line)):
+            continue
+        if len(line) <= 60 and SOURCE_IN_LINE_RE.search(line):
+            continue
+        if len(line) >= 6 and line in link_texts:
+            continue
+        if drop_link_rows and len(line) <= 400 and link_share(line, anchors) >= 0.6:
+            continue
+        if len(line) <= 400 and DISCLAIMER_RE.search(line) and seen > total / 2:
+            continue
+        yield line

@@ -1,0 +1,179 @@
+"""Page metadata read straight off the tree: meta tags, JSON-LD, headings, language, tags."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from lxml.html import HtmlElement
+
+from crawler.extraction.text import is_chinese, squash
+
+LOGGER = logging.getLogger(__name__)
+
+#: JSON-LD types describing the article itself.
+_ARTICLE_TYPES: Final = re.compile(r"Article|BlogPosting|Report|NewsArticle|LiveBlogPosting", re.I)
+#: Tag/keyword separators; spaces separate Chinese keywords only when nothing else does.
+_TAG_SPLIT_RE: Final = re.compile(r"\s*[,，、;；|]\s*")
+_SPACE_RE: Final = re.compile(r"\s+")
+#: Elements whose class or id says they hold a headline.
+_TITLE_CLASS_XPATH: Final = (
+    "//h1|//*[self::h2 or self::div or self::p or self::span or self::td or self::strong]"
+    "[contains(@class,'title') or contains(@id,'title') or contains(@class,'headline')]"
+)
+#: Elements whose class or id says they are a metadata bar (byline, source, time).
+_META_BAR_RE: Final = re.compile(
+    r"author|byline|info|meta|source|from|editor|writer|time|date|pub|attr|tips|laiyuan|zuozhe|"
+    r"sub-?title|article-?desc|fbsj",
+    re.I,
+)
+
+#: Comment areas: their user names are never bylines.
+_COMMENT_RE: Final = re.compile(r"comment|reply|pinglun|discuss", re.I)
+
+
+@dataclass(slots=True)
+class PageMeta:
+    """What the head and the structured data say about the page."""
+
+    metas: dict[str, list[str]] = field(default_factory=dict)
+    jsonld: list[dict[str, Any]] = field(default_factory=list)
+    title_tag: str | None = None
+    headings: list[str] = field(default_factory=list)
+    meta_bars: list[str] = field(default_factory=list)
+    html_lang: str | None = None
+
+    def get(self, *names: str) -> list[str]:
+        values: list[str] = []
+        for name in names:
+            values.extend(self.metas.get(name, []))
+        return values
+
+    def first(self, *names: str) -> str | None:
+        values = self.get(*names)
+        return values[0] if values else None
+
+    def jsonld_values(self, key: str) -> list[Any]:
+        return [item[key] for item in self.jsonld if item.get(key)]
+
+    @property
+    def is_article(self) -> bool:
+        og_type = (self.first("og:type") or "").lower()
+        return og_type == "article" or bool(
+            self.get("article:published_time") or self.jsonld_values("datePublished")
+        )
+
+
+def _walk_jsonld(data: Any) -> Iterator[dict[str, Any]]:
+    if isinstance(data, list):
+        for item in data:
+            yield from _walk_jsonld(item)
+    elif isinstance(data, dict):
+        kind = data.get("@type")
+        kinds = " ".join(kind) if isinstance(kind, list) else str(kind or "")
+        if _ARTICLE_TYPES.search(kinds):
+            yield data
+        if "@graph" in data:
+            yield from _walk_jsonld(data["@graph"])
+
+
+def read_meta(root: HtmlElement) -> PageMeta:
+    meta = PageMeta()
+    meta.html_lang = root.get("lang") or root.get("xml:lang")
+    for el in root.iter("meta"):
+        key = el.get("property") or el.get("name") or el.get("itemprop") or el.get("http-equiv")
+        value = el.get("content")
+        if key and value and value.strip():
+            meta.metas.setdefault(key.strip().lower(), []).append(squash(value))
+    for el in root.iter("time"):
+        if el.get("itemprop", "").lower() == "datepublished" or el.get("pubdate") is not None:
+            value = el.get("datetime") or el.text_content()
+            if value:
+                meta.metas.setdefault("datepublished", []).append(squash(value))
+    for script in root.iter("script"):
+        if (script.get("type") or "").lower() != "application/ld+json" or not script.text:
+            continue
+        try:
+            data = json.loads(script.text)
+        except ValueError:
+            LOGGER.debug("invalid JSON-LD skipped")
+            continue
+        meta.jsonld.extend(_walk_jsonld(data))
+    title = root.find(".//title")
+    if title is not None:
+        meta.title_tag = squash(title.text_content()) or None
+    seen: set[str] = set()
+    for el in root.xpath(_TITLE_CLASS_XPATH):
+        if not isinstance(el, HtmlElement):
+            continue
+        text = squash(el.text_content())
+        if 4 <= len(text) <= 150 and text not in seen:
+            seen.add(text)
+            meta.headings.append(text)
+    for el in root.iter(
+        "div", "span", "p", "td", "section", "header", "address", "li", "em", "font"
+    ):
+        marker = f"{el.get('class', '')} {el.get('id', '')}"
+        if marker.strip() and _META_BAR_RE.search(marker) and not _COMMENT_RE.search(marker):
+            text = squash(el.text_content())
+            if 2 <= len(text) <= 200 and text not in meta.meta_bars:
+                meta.meta_bars.append(text)
+    return meta
+
+
+def extract_language(meta: PageMeta, text: str) -> str | None:
+    """``zh``/``en``/… from ``<html lang>`` or content-language, else from the script."""
+    for value in (meta.html_lang, meta.first("content-language", "og:locale", "language")):
+        if value:
+            code = value.strip().lower().replace("_", "-").split("-")[0]
+            if 2 <= len(code) <= 3 and code.isalpha():
+                return code
+    if not text:
+        return None
+    if is_chinese(text):
+        return "zh"
+    return "en" if re.search(r"\b(?:the|and|of|to|in)\b", text[:2000], re.I) else None
+
+
+def extract_tags(meta: PageMeta, title: str | None, site_names: list[str]) -> list[str]:
+    """``article:tag`` values, else keywords, split sensibly, without title-like junk."""
+    raw = meta.get("article:tag") or meta.get("keywords", "news_keywords")
+    if not raw:
+        keywords = meta.jsonld_values("keywords")
+        raw = [k if isinstance(k, str) else ",".join(map(str, k)) for k in keywords]
+    tags: list[str] = []
+    norm_title = _SPACE_RE.sub("", title or "").lower()
+    for value in raw:
+        pieces = _TAG_SPLIT_RE.split(value)
+        if len(pieces) == 1 and is_chinese(value):
+            pieces = _SPACE_RE.split(value)
+        for piece in pieces:
+            tag = squash(piece)
+            limit = 20 if is_chinese(tag) else 40
+            key = _SPACE_RE.sub("", tag).lower()
+            if not tag or len(tag) > limit or tag in tags:
+                continue
+            if norm_title and (key == norm_title or norm_title in key):
+                continue
+            if tag in site_names:
+                continue
+            tags.append(tag)
+    return tags
+
+
+def extract_section(meta: PageMeta, breadcrumb: str | None) -> str | None:
+    if breadcrumb:
+        return breadcrumb
+    value = meta.first("article:section", "section")
+    if value:
+        return value
+    for item in meta.jsonld_values("articleSection"):
+        if isinstance(item, str):
+            return item
+        if isinstance(item, list) and item and isinstance(item[0], str):
+            return str(item[0])
+    return None

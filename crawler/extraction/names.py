@@ -1,0 +1,207 @@
+"""Chinese surnames, and words that look like a name but are not one, for byline validation."""
+
+from __future__ import annotations
+
+from typing import Final
+
+#: Common single-character surnames (the great majority of Chinese people carry one of these).
+SURNAMES: Final[frozenset[str]] = frozenset(
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖萧田董袁潘于蒋蔡余杜叶程苏"
+    "魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付傅方白邹孟熊秦邱江尹薛闫阎段雷侯龙史陶黎贺顾毛郝龚"
+    "邵万钱严覃武戴莫孔向汤常温康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰焦俞左柳甘"
+    "祝包宁尚符舒阮柯纪梅童凌毕单季裴霍涂成苗谷盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻祁蒲房滕屈饶解牟艾"
+    "尤阳时穆农司卓古吉缪简车项连芦麦褚娄窦戚岑景党宫费卜冷晏席卫米柏宗瞿桂全佟应臧闵苟邬边卞姬师"
+    "和仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩明佘池查麻苑迟邝官封谈匡鞠惠荆乐冀郁胥南班储原栗燕楚鄢劳"
+    "谌奚皮粟冼蔺楼盘满闻位厉伊仝区郜海阚花权强帅屠豆朴盖练廉禹井祖漆巴丰支卿国狄平计索宣晋相初门"
+    "云容敬来扈晁芮都普阙浦戈伏鹿薄邸雍辜羊阿乌母裘亓修邰赫杭况那宿鲜印逯隆茹诸战慕危玉银亢嵇公哈"
+    "湛宾戎勾茅利於呼居揭干但尉冶斯元束檀衣信展阴昝智幸奉植衡富尧闭由"
+)
+COMPOUND_SURNAMES: Final[frozenset[str]] = frozenset(
+    {
+        "欧阳",
+        "司马",
+        "诸葛",
+        "东方",
+        "皇甫",
+        "慕容",
+        "令狐",
+        "夏侯",
+        "长孙",
+        "宇文",
+        "端木",
+        "公孙",
+        "司徒",
+        "上官",
+        "钟离",
+        "万俟",
+        "尉迟",
+        "澹台",
+        "轩辕",
+        "濮阳",
+        "淳于",
+        "单于",
+        "太叔",
+        "申屠",
+        "闾丘",
+    }
+)
+
+#: Strings that follow a role word in running text or metadata bars but name nobody.
+NOT_NAMES: Final[frozenset[str]] = frozenset(
+    {
+        "本报",
+        "本网",
+        "本刊",
+        "本站",
+        "记者",
+        "通讯员",
+        "编辑",
+        "作者",
+        "来源",
+        "发布",
+        "时间",
+        "日期",
+        "报道",
+        "综合",
+        "整理",
+        "佚名",
+        "未知",
+        "匿名",
+        "小编",
+        "网友",
+        "网络",
+        "原创",
+        "转载",
+        "admin",
+        "administrator",
+        "unknown",
+        "anonymous",
+        "staff",
+        "编辑部",
+        "新闻",
+        "图片",
+        "摄影",
+        "视频",
+        "责任编辑",
+        "责编",
+        "審核",
+        "审核",
+        "校对",
+        "发稿",
+        "点击",
+        "阅读",
+        "浏览",
+        "分享",
+        "评论",
+        "字号",
+        "打印",
+        "关闭",
+        "获悉",
+        "了解",
+        "注意到",
+        "看到",
+        "发现",
+        "采访",
+        "走访",
+        "来到",
+        "近日",
+        "昨日",
+        "今日",
+        "日前",
+        "现场",
+        "管理员",
+        "值班",
+        "投稿",
+        "供稿",
+        "供图",
+        "资料图",
+        "资料",
+        "图文",
+        "文章",
+        "全文",
+        "正文",
+        "本文",
+        "原文",
+        "官方",
+        "编者",
+        "编者按",
+        "主编",
+        "总编",
+        "社长",
+        "联系",
+        "电话",
+        "邮箱",
+        "地址",
+        "标题",
+        "摘要",
+        "导读",
+        "简介",
+        "详情",
+        "更多",
+        "返回",
+        "首页",
+        "位置",
+        "当前",
+        "来自",
+        "出处",
+        "频道",
+        "栏目",
+        "专题",
+        "热点",
+        "楼主",
+        "版主",
+        "斑竹",
+        "游客",
+        "会员",
+        "用户",
+        "博主",
+    }
+)
+
+#: Endings of outlets and organisations, never of a person's name.
+ORG_SUFFIXES: Final[tuple[str, ...]] = (
+    "网",
+    "报",
+    "社",
+    "新闻",
+    "中心",
+    "办公室",
+    "公司",
+    "频道",
+    "杂志",
+    "集团",
+    "协会",
+    "学会",
+    "政府",
+    "电视台",
+    "电台",
+    "客户端",
+    "平台",
+    "工作室",
+    "委员会",
+    "研究院",
+    "研究所",
+)
+#: Single-character organisation endings that also end many given names (刘会, 王军): only
+#: checked on names of four characters or more.
+ORG_SUFFIXES_SHORT: Final[tuple[str, ...]] = (
+    "局",
+    "委",
+    "部",
+    "厅",
+    "院",
+    "号",
+    "组",
+    "站",
+    "处",
+    "科",
+    "队",
+    "所",
+    "署",
+    "会",
+    "馆",
+)
+
+
+def has_surname(name: str) -> bool:
+    return name[:2] in COMPOUND_SURNAMES or name[:1] in SURNAMES

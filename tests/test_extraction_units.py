@@ -1,0 +1,280 @@
+"""Unit tests of the extraction steps: encodings, bylines, dates, titles, sources."""
+
+from __future__ import annotations
+
+import codecs
+from datetime import UTC, datetime
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from archive.record import Byline
+from crawler.extraction import decode_html, extract_page
+from crawler.extraction.bylines import (
+    parse_closing_names,
+    parse_credit,
+    parse_english_credit,
+    parse_names_line,
+    parse_paragraph,
+    parse_posted_by,
+    parse_suffix_credit,
+)
+from crawler.extraction.dates import extract_date, parse_date, parse_relative
+from crawler.extraction.source import extract_source, source_from_lead
+from crawler.extraction.titles import extract_title, strip_site_suffix
+
+RARE = "朱镕基 陈喆 王堃 刘䶮"
+
+
+def test_decode_gb18030_labelled_gbk() -> None:
+    html = f"<meta charset='gbk'><p>{RARE}</p>"
+    assert RARE in decode_html(html.encode("gb18030"))
+    assert RARE in decode_html(html.encode("gb18030"), http_charset="gb2312")
+
+
+def test_decode_utf8_labelled_gb2312() -> None:
+    html = f"<meta charset='gb2312'><p>{RARE}</p>"
+    assert RARE in decode_html(html.encode("utf-8"), http_charset="gb2312")
+
+
+@pytest.mark.parametrize(
+    ("bom", "codec"),
+    [
+        (codecs.BOM_UTF8, "utf-8"),
+        (codecs.BOM_UTF16_LE, "utf-16-le"),
+        (codecs.BOM_UTF16_BE, "utf-16-be"),
+    ],
+)
+def test_decode_bom(bom: bytes, codec: str) -> None:
+    text = decode_html(bom + f"<p>{RARE}</p>".encode(codec), http_charset="iso-8859-1")
+    assert text == f"<p>{RARE}</p>"
+
+
+def test_decode_unlabelled_gbk() -> None:
+    text = "<p>" + "深圳罗湖，改革开放的起点，无数个第一从这里诞生。" * 4 + "</p>"
+    assert decode_html(text.encode("gbk")) == text
+
+
+def test_decode_latin1_label_is_cp1252() -> None:
+    assert decode_html("café “quoted”".encode("cp1252"), http_charset="iso-8859-1") == (
+        "café “quoted”"
+    )
+
+
+def bylines(text: str) -> list[tuple[str, str]]:
+    return [(b.name, b.role) for b in parse_credit(text).bylines]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("南都记者 张一鎏 通讯员 陈杏花", [("张一鎏", "reporter"), ("陈杏花", "correspondent")]),
+        ("澎湃新闻记者 段彦超 廖艳", [("段彦超", "reporter"), ("廖艳", "reporter")]),
+        ("采写：南都记者 余毅菁 向雪妮", [("余毅菁", "reporter"), ("向雪妮", "reporter")]),
+        ("文/张三 图/李四", [("张三", "author"), ("李四", "photographer")]),
+        ("撰文：王小丫、赵大宝", [("王小丫", "author"), ("赵大宝", "author")]),
+        ("执笔：欧阳娜娜", [("欧阳娜娜", "author")]),
+        ("编译：刘洋 校对：孙悦", [("刘洋", "translator"), ("孙悦", "editor")]),
+        ("责任编辑：王小明", [("王小明", "editor")]),
+        ("本报首席记者 周杰", [("周杰", "reporter")]),
+        ("摄影：陈平", [("陈平", "photographer")]),
+        ("中新社记者 贾天勇 摄", [("贾天勇", "photographer")]),
+        ("通讯员刘娟 摄", [("刘娟", "photographer")]),
+        ("作者：佚名", []),
+        ("记者了解到，该项目已开工", []),
+        ("编辑部的故事", []),
+        ("来源：新京报 作者：陆一夫 编辑：赵丽", [("陆一夫", "author"), ("赵丽", "editor")]),
+    ],
+)
+def test_parse_credit(text: str, expected: list[tuple[str, str]]) -> None:
+    assert bylines(text) == expected
+
+
+def test_outlet_prefix_is_kept_apart() -> None:
+    finds = parse_credit("南都记者 张一鎏 通讯员 陈杏花")
+    assert finds.outlets == ["南都"]
+    assert Byline("南都", "reporter") not in finds.bylines
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "本报讯(记者 王五)今年以来，我市老旧小区改造工作全面提速，" + "惠及居民。" * 40,
+            [("王五", "reporter")],
+        ),
+        (
+            "新京报讯（记者 陆一夫）9月22日，北京市交通委员会约谈了企业。" + "详情。" * 60,
+            [("陆一夫", "reporter")],
+        ),
+        (
+            "（职工通讯员 李琴雯 刘会）为深入推进党建与业务工作紧密结合，" + "内容。" * 80,
+            [("李琴雯", "correspondent"), ("刘会", "correspondent")],
+        ),
+    ],
+)
+def test_parse_paragraph_leads(text: str, expected: list[tuple[str, str]]) -> None:
+    assert [(b.name, b.role) for b in parse_paragraph(text).bylines] == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("By Jane Doe and John Roe", ["Jane Doe", "John Roe"]),
+        ("By Jane Doe, John Roe and Mary Major | Reuters", ["Jane Doe", "John Roe", "Mary Major"]),
+        ("by Staff Reporter", []),
+        ("Bypass road opens", []),
+    ],
+)
+def test_english_credit(text: str, expected: list[str]) -> None:
+    assert parse_english_credit(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "chinese", "expected"),
+    [
+        ("2023-05-12 10:21", True, "2023-05-12T10:21:00+08:00"),
+        ("2023年5月12日 10:21", True, "2023-05-12T10:21:00+08:00"),
+        ("2023/05/12", True, "2023-05-12"),
+        ("发布时间：2023.05.12 10:21:33", True, "2023-05-12T10:21:33+08:00"),
+        ("2024-03-02T14:05:00-05:00", False, "2024-03-02T14:05:00-05:00"),
+        ("2024-03-02T14:05:00Z", False, "2024-03-02T14:05:00+00:00"),
+        ("2024-03-02 14:05", False, "2024-03-02"),
+        ("版权所有 2019-2024", True, None),
+        ("2023-13-40", True, None),
+    ],
+)
+def test_parse_date(text: str, chinese: bool, expected: str | None) -> None:
+    assert parse_date(text, chinese=chinese) == expected
+
+
+FETCHED = datetime(2024, 7, 1, 6, 30, tzinfo=UTC)  # 14:30 in China
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("3小时前", "2024-07-01T11:30:00+08:00"),
+        ("25分钟前", "2024-07-01T14:05:00+08:00"),
+        ("2天前", "2024-06-29"),
+        ("昨天 10:21", "2024-06-30T10:21:00+08:00"),
+        ("前天", "2024-06-29"),
+        ("12月30日 08:00", "2023-12-30T08:00:00+08:00"),
+    ],
+)
+def test_relative_dates(text: str, expected: str) -> None:
+    assert parse_relative(text, FETCHED, chinese=True) == expected
+
+
+def test_date_order_meta_first_then_near_title_then_url() -> None:
+    near = ["标题", "2023-05-12 10:21 来源：新京报"]
+    assert extract_date([], near, near, "", FETCHED, chinese=True) == "2023-05-12T10:21:00+08:00"
+    assert (
+        extract_date(["2022-01-02T03:04:05+08:00"], near, near, "", FETCHED, chinese=True)
+        == "2022-01-02T03:04:05+08:00"
+    )
+    url = "https://x.example/2021/03/04/a.html"
+    assert extract_date([], ["标题"], ["标题"], url, FETCHED, chinese=True) == "2021-03-04"
+    # A date after the fetch is no publish date.
+    assert extract_date([], ["2030-01-01 10:00"], [], "", FETCHED, chinese=True) is None
+
+
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        ("罗湖怎么样(罗湖区穷吗)_互联网_某某资讯网", "罗湖怎么样(罗湖区穷吗)"),
+        ("共享单车企业被约谈_网易订阅", "共享单车企业被约谈"),
+        ("习近平会见外宾-新华网", "习近平会见外宾"),
+        (
+            "City council approves new bike lanes | The Riverside Gazette",
+            "City council approves new bike lanes",
+        ),
+        ("A well-known title without suffix", "A well-known title without suffix"),
+    ],
+)
+def test_strip_site_suffix(title: str, expected: str) -> None:
+    assert strip_site_suffix(title) == expected
+
+
+def test_title_prefers_heading_that_agrees_with_title_tag() -> None:
+    headings = ["热门推荐", "罗湖怎么样(罗湖区穷吗)"]
+    assert extract_title(headings, "罗湖怎么样(罗湖区穷吗)_互联网_某某资讯网", []) == (
+        "罗湖怎么样(罗湖区穷吗)"
+    )
+    # A logo heading that is the site's name never wins.
+    assert extract_title(["新华网"], "习近平会见外宾-新华网", [], ["新华网"]) == "习近平会见外宾"
+
+
+@pytest.mark.parametrize(
+    ("lead", "site", "expected"),
+    [
+        ("新京报讯（记者 陆一夫）9月22日", "www.bjnews.com.cn", "新京报"),
+        ("南都讯 记者张三", "x.example", "南方都市报"),
+        ("新华社北京5月12日电 记者", "x.example", "新华社"),
+        ("中新网深圳12月28日电 深圳地铁", "x.example", "中国新闻网"),
+        ("本报讯(记者 王五)", "www.oeeee.com", "南方都市报"),
+        ("本报讯(记者 王五)", "unknown.example", None),
+        ("今天天气很好", "x.example", None),
+    ],
+)
+def test_source_from_lead(lead: str, site: str, expected: str | None) -> None:
+    assert source_from_lead(lead, site) == expected
+
+
+def test_source_priority_and_placeholders() -> None:
+    assert extract_source(["来源：网络"], [], ["南都"], "x.example") == "南方都市报"
+    assert extract_source(["来源: 新京报 作者：张三"], [], [], "x.example") == "新京报"
+    assert extract_source(["转载自澎湃"], [], [], "x.example") == "澎湃新闻"
+    assert extract_source([], [], [], "x.example") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("原创： 路闻卓立编译 人民币交易与研究", [("路闻卓立", "translator")]),
+        (
+            "执笔人：闵乐夫 赵兰波 刘韬",
+            [("闵乐夫", "author"), ("赵兰波", "author"), ("刘韬", "author")],
+        ),
+    ],
+)
+def test_credit_forms_with_role_after_or_suffixed(
+    text: str, expected: list[tuple[str, str]]
+) -> None:
+    finds = parse_credit(text)
+    if not finds.bylines:
+        finds = parse_suffix_credit(text)
+    assert [(b.name, b.role) for b in finds.bylines] == expected
+
+
+def test_posted_by_names_line_and_closing_names() -> None:
+    assert [
+        b.name for b in parse_posted_by("[ 打印 ] 由海姑娘张贴 @ 2005-03-21 01:20").bylines
+    ] == ["海姑娘"]
+    assert [b.name for b in parse_names_line("赵延东、陈风笑").bylines] == ["赵延东", "陈风笑"]
+    assert parse_names_line("跳到导航").bylines == []
+    assert parse_names_line("昨天").bylines == []
+    closing = "大家认认真真剪出了“廉洁”两字，过一个平安、祥和的新春佳节。（常书香 马丹阳）"
+    assert [b.name for b in parse_closing_names(closing).bylines] == ["常书香", "马丹阳"]
+    # One bracketed name is as often the editor's signature: not taken.
+    assert (
+        parse_closing_names("南美站活动将先后在巴西、乌拉圭、阿根廷举行。（张巨峰）").bylines == []
+    )
+
+
+def test_one_person_keeps_the_more_specific_writing_role() -> None:
+    finds = parse_credit("作者：王五")
+    finds.extend(parse_paragraph("本报讯(记者 王五)今年以来" + "内容。" * 80))
+    assert [(b.name, b.role) for b in finds.bylines] == [("王五", "reporter")]
+
+
+def test_midnight_timestamp_is_a_day() -> None:
+    assert parse_date("2022-01-28 00:00:00", chinese=True) == "2022-01-28"
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.binary(max_size=400) | st.text(max_size=400))
+def test_extract_page_never_raises_on_junk(body: bytes | str) -> None:
+    result = extract_page(body, "https://x.example/a")
+    assert (result.article is None) == (result.kind != "article")
