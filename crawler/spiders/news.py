@@ -51,8 +51,9 @@ def user_agent(contact_url: str | None) -> str:
     return f"newsarchive/{__version__} (+{contact_url or DEFAULT_CONTACT_URL})"
 
 
-# Pages whose links are not followed: they are not part of the site's structure.
-_DEAD_ENDS = frozenset({"error", "empty", "not_html"})
+# Pages whose links are not followed: nothing there, or an error page (whose links are only the
+# site's navigation, reached from elsewhere anyway). A "too_short" page may still be a listing.
+_DEAD_ENDS = frozenset({"empty", "not_html", "soft_404", "extraction_failed"})
 
 # Articles first: under a page limit, a crawl archives more when it fetches what it found.
 _PRIORITY = {"article": 10, "listing": 0, "other": -5, "asset": -10}
@@ -146,7 +147,8 @@ class NewsSpider(Spider):
             return
         result, fetched_at = extracted
         assert isinstance(response, TextResponse)
-        links = self._page_links(response) if result.kind not in _DEAD_ENDS else []
+        dead_end = result.kind in _DEAD_ENDS or result.reason in _DEAD_ENDS
+        links = [] if dead_end else self._page_links(response)
         url = canonicalize_url(response.url)
         more_pages: list[str] = []
         if result.kind == "article":
