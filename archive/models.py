@@ -12,15 +12,16 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     DateTime,
     Dialect,
     ForeignKey,
     Integer,
-    LargeBinary,
     MetaData,
     String,
     Text,
     TypeDecorator,
+    UniqueConstraint,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -66,7 +67,11 @@ class Base(DeclarativeBase):
 
 
 class Article(Base):
-    """The latest extracted version of one article, one row per canonical URL."""
+    """The latest version of one article, one row per canonical URL.
+
+    Earlier versions are in ``article_revisions``; other URLs of the same article in
+    ``article_aliases``.
+    """
 
     __tablename__ = "articles"
 
@@ -86,37 +91,96 @@ class Article(Base):
     tags: Mapped[list[str]] = mapped_column(JSONType, default=list)
     language: Mapped[str | None] = mapped_column(String(16))
     fetched_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    content_hash: Mapped[str] = mapped_column(String(64))
+    content_hash: Mapped[str] = mapped_column(String(64), index=True)
     extractor_version: Mapped[str] = mapped_column(String(32))
+    profile: Mapped[str | None] = mapped_column(String(64), index=True)
+    #: Set when a recheck answered 404 or 410. Removed articles are kept, never deleted.
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Number of the latest revision (1 for an article never changed).
+    revision: Mapped[int] = mapped_column(Integer, default=1)
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     crawl_run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id"))
 
-    raw_page: Mapped[RawPage | None] = relationship(
-        back_populates="article", cascade="all, delete-orphan", uselist=False
+    revisions: Mapped[list[ArticleRevision]] = relationship(
+        back_populates="article", cascade="all, delete-orphan", order_by="ArticleRevision.revision"
     )
 
 
-class RawPage(Base):
-    """The page an article was extracted from: compressed body and response headers."""
+class ArticleRevision(Base):
+    """One version of an article as it was fetched, with where its page sits in the WARC files."""
 
-    __tablename__ = "raw_pages"
+    __tablename__ = "article_revisions"
+    __table_args__ = (UniqueConstraint("article_id", "revision"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    article_id: Mapped[int] = mapped_column(
-        ForeignKey("articles.id", ondelete="CASCADE"), unique=True
-    )
-    #: The URL that answered (after redirects); may differ from the article's canonical URL.
-    fetched_url: Mapped[str] = mapped_column(Text)
-    status: Mapped[int] = mapped_column(Integer)
-    headers: Mapped[dict[str, list[str]]] = mapped_column(JSONType, default=dict)
-    #: ``zlib`` for now; named so that another codec can be added without guessing.
-    compression: Mapped[str] = mapped_column(String(16))
-    body: Mapped[bytes] = mapped_column(LargeBinary)
-    size: Mapped[int] = mapped_column(Integer)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
+    revision: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str | None] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)
+    published_at: Mapped[str | None] = mapped_column(String(40))
+    authors: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    bylines: Mapped[list[dict[str, str]]] = mapped_column(JSONType, default=list)
+    source: Mapped[str | None] = mapped_column(String(255))
+    section: Mapped[str | None] = mapped_column(String(255))
+    tags: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    language: Mapped[str | None] = mapped_column(String(16))
     fetched_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    extractor_version: Mapped[str] = mapped_column(String(32))
+    #: The URL that answered (after redirects); may differ from the article's canonical URL.
+    fetched_url: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[int | None] = mapped_column(Integer)
+    #: The page's response record: WARC file (relative to the archive's WARC folder) and offset.
+    warc_path: Mapped[str | None] = mapped_column(Text)
+    warc_offset: Mapped[int | None] = mapped_column(BigInteger)
+    warc_length: Mapped[int | None] = mapped_column(BigInteger)
+    crawl_run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
-    article: Mapped[Article] = relationship(back_populates="raw_page")
+    article: Mapped[Article] = relationship(back_populates="revisions")
+
+
+class ArticleAlias(Base):
+    """Another URL of an archived article: a tracking variant, a canonical link's source, a copy."""
+
+    __tablename__ = "article_aliases"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    url: Mapped[str] = mapped_column(Text, unique=True)
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), index=True
+    )
+    #: ``canonical_link``, ``redirect`` or ``same_text``.
+    reason: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Page(Base):
+    """What the crawler knows of one URL: the frontier and the state for conditional requests.
+
+    A URL is ``pending`` from when a crawl queues it until its response is handled, so that a
+    crawl killed mid-way resumes from the database rather than from Scrapy's JOBDIR.
+    """
+
+    __tablename__ = "pages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    url: Mapped[str] = mapped_column(Text, unique=True)
+    profile: Mapped[str | None] = mapped_column(String(64), index=True)
+    #: ``article``, ``listing``, ``feed``, ``sitemap`` or ``other`` (what it turned out to be).
+    kind: Mapped[str] = mapped_column(String(16))
+    #: ``pending``, ``done`` or ``failed``.
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    depth: Mapped[int] = mapped_column(Integer, default=0)
+    etag: Mapped[str | None] = mapped_column(Text)
+    last_modified: Mapped[str | None] = mapped_column(String(64))
+    last_status: Mapped[int | None] = mapped_column(Integer)
+    last_fetched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: When a known article is due to be fetched again.
+    next_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    article_id: Mapped[int | None] = mapped_column(ForeignKey("articles.id", ondelete="SET NULL"))
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id"))
 
 
 class CrawlRun(Base):
@@ -127,14 +191,20 @@ class CrawlRun(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    #: ``running``, ``finished``, ``failed`` or ``interrupted``.
-    status: Mapped[str] = mapped_column(String(16))
+    #: ``running``, ``finished``, ``failed``, ``interrupted`` or Scrapy's close reason.
+    status: Mapped[str] = mapped_column(String(32))
+    profile: Mapped[str | None] = mapped_column(String(64), index=True)
+    #: The process that ran the crawl, so that a killed run can be told from a running one.
+    pid: Mapped[int | None] = mapped_column(Integer)
+    hostname: Mapped[str | None] = mapped_column(String(255))
     start_urls: Mapped[list[str]] = mapped_column(JSONType, default=list)
     pages_fetched: Mapped[int] = mapped_column(Integer, default=0)
     articles_new: Mapped[int] = mapped_column(Integer, default=0)
     articles_updated: Mapped[int] = mapped_column(Integer, default=0)
     articles_unchanged: Mapped[int] = mapped_column(Integer, default=0)
+    articles_removed: Mapped[int] = mapped_column(Integer, default=0)
     pages_skipped: Mapped[int] = mapped_column(Integer, default=0)
     errors: Mapped[int] = mapped_column(Integer, default=0)
+    bytes_downloaded: Mapped[int] = mapped_column(BigInteger, default=0)
     #: Every counter of the run (skips by reason, errors by kind, ...).
     stats: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)

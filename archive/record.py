@@ -48,6 +48,8 @@ EXPORT_FIELDS: Final[tuple[str, ...]] = (
     "fetched_at",
     "content_hash",
     "extractor_version",
+    "profile",
+    "removed_at",
 )
 
 #: Fields that are lists: always present in an export, possibly empty.
@@ -116,6 +118,10 @@ class ArticleRecord:
     site: str = ""
     authors: list[str] = field(default_factory=list)
     content_hash: str = ""
+    #: The site profile whose crawl found the article (None for a crawl of plain URLs).
+    profile: str | None = None
+    #: When a recheck found the article gone (404 or 410); it is kept, never deleted.
+    removed_at: datetime | None = None
 
     def __post_init__(self) -> None:
         if not self.site:
@@ -142,6 +148,8 @@ class ArticleRecord:
             "fetched_at": format_utc(self.fetched_at),
             "content_hash": self.content_hash,
             "extractor_version": self.extractor_version,
+            "profile": self.profile,
+            "removed_at": format_utc(self.removed_at) if self.removed_at else None,
         }
 
     @classmethod
@@ -164,4 +172,8 @@ class ArticleRecord:
             site=data.get("site") or "",
             authors=list(data.get("authors") or []),
             content_hash=data.get("content_hash") or "",
+            profile=data.get("profile"),
+            removed_at=datetime.fromisoformat(removed)
+            if (removed := data.get("removed_at"))
+            else None,
         )

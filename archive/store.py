@@ -1,28 +1,28 @@
-"""The storage API: upsert articles with their raw pages, record crawl runs, read and search.
+"""The storage API: articles with their revisions and aliases, crawl runs, the crawl frontier.
 
 :class:`Archive` is what the rest of the project talks to. It takes and returns plain records
-(:class:`~archive.record.ArticleRecord`, :class:`RawPageData`), never ORM objects or anything of
-Scrapy, and keeps the search index in the same transaction as the article.
+(:class:`~archive.record.ArticleRecord`, :class:`PageFetch`, :class:`PageState`), never ORM
+objects or anything of Scrapy, and keeps the search index in the same transaction as the
+article. Raw pages live in WARC files (:mod:`archive.warc`); the database records where.
 """
 
 from __future__ import annotations
 
 import logging
-import zlib
-from collections.abc import Iterator, Mapping
+import os
+import socket
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any, Literal
 
-from sqlalchemy import Engine, func, inspect, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import Engine, func, inspect, select, update
 from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
-from archive.db import ArchiveError, make_engine, resolve_db_url
-from archive.models import Article, Base, CrawlRun, RawPage
+from archive.db import ArchiveError, make_engine, parse_db_url, resolve_db_url
+from archive.models import Article, ArticleAlias, ArticleRevision, Base, CrawlRun, Page
 from archive.record import ArticleRecord, Byline
 from archive.search import (
     QueryError,
@@ -31,10 +31,12 @@ from archive.search import (
     parse_query,
     search_ids,
 )
+from archive.warc import WarcLocation, WarcResponse, read_response
 
 logger = logging.getLogger(__name__)
 
-UpsertOutcome = Literal["new", "updated", "unchanged"]
+#: ``duplicate``: the same text is already archived under another URL, which now has an alias.
+UpsertOutcome = Literal["new", "updated", "unchanged", "duplicate"]
 
 #: Counters of a crawl that have their own column in ``crawl_runs``.
 RUN_COUNTERS = (
@@ -42,20 +44,57 @@ RUN_COUNTERS = (
     "articles_new",
     "articles_updated",
     "articles_unchanged",
+    "articles_removed",
     "pages_skipped",
     "errors",
+    "bytes_downloaded",
 )
 
 
 @dataclass(slots=True)
-class RawPageData:
-    """A fetched page as it came over the wire (body uncompressed)."""
+class PageFetch:
+    """How an article's page was fetched; its bytes are in the WARC file at ``warc``."""
 
     url: str
     status: int
-    headers: dict[str, list[str]]
-    body: bytes
     fetched_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    warc: WarcLocation | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class UpsertResult:
+    outcome: UpsertOutcome
+    article_id: int
+    revision: int
+    #: The archived article's URL (differs from the record's for a duplicate).
+    url: str
+
+
+@dataclass(frozen=True, slots=True)
+class PageState:
+    """What the archive knows of a URL, for the crawler's decisions."""
+
+    url: str
+    kind: str
+    state: str
+    depth: int
+    etag: str | None
+    last_modified: str | None
+    last_status: int | None
+    last_fetched_at: datetime | None
+    next_check_at: datetime | None
+    article_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class RevisionSummary:
+    revision: int
+    fetched_at: datetime
+    content_hash: str
+    title: str | None
+    chars: int
+    extractor_version: str
+    warc: WarcLocation | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +114,7 @@ class RunSummary:
     started_at: datetime
     finished_at: datetime | None
     status: str
+    profile: str | None
     start_urls: list[str]
     counters: dict[str, int]
     stats: dict[str, Any]
@@ -95,9 +135,10 @@ def published_instant(published_at: str | None) -> datetime | None:
     return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
 
 
-def _record_of(row: Article) -> ArticleRecord:
+def _record_of(row: Article | ArticleRevision, url: str | None = None) -> ArticleRecord:
+    article = row if isinstance(row, Article) else row.article
     return ArticleRecord(
-        url=row.url,
+        url=url or article.url,
         title=row.title,
         text=row.text,
         published_at=row.published_at,
@@ -108,10 +149,28 @@ def _record_of(row: Article) -> ArticleRecord:
         language=row.language,
         fetched_at=row.fetched_at,
         extractor_version=row.extractor_version,
-        site=row.site,
+        site=article.site,
         authors=list(row.authors or []),
         content_hash=row.content_hash,
+        profile=article.profile,
+        removed_at=article.removed_at,
     )
+
+
+_CONTENT_FIELDS = (
+    "title",
+    "text",
+    "published_at",
+    "authors",
+    "bylines",
+    "source",
+    "section",
+    "tags",
+    "language",
+    "fetched_at",
+    "content_hash",
+    "extractor_version",
+)
 
 
 def _article_values(record: ArticleRecord) -> dict[str, Any]:
@@ -134,12 +193,31 @@ def _article_values(record: ArticleRecord) -> dict[str, Any]:
     }
 
 
+def default_warc_dir(db_url: str) -> Path:
+    """Where raw pages go: ``$NEWSARCHIVE_WARC_DIR``, else beside the SQLite file.
+
+    ``archive.db`` keeps its pages in ``archive-warc/``; a PostgreSQL archive in
+    ``./newsarchive-warc/``.
+    """
+    explicit = os.environ.get("NEWSARCHIVE_WARC_DIR")
+    if explicit:
+        return Path(explicit).expanduser()
+    url = parse_db_url(db_url)
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        db_path = Path(url.database or "").expanduser()
+        return db_path.with_name(db_path.stem + "-warc")
+    return Path("newsarchive-warc")
+
+
 class Archive:
     """An article archive in one database (SQLite file by default, or PostgreSQL)."""
 
-    def __init__(self, db_url: str | None = None, *, create: bool = True) -> None:
+    def __init__(
+        self, db_url: str | None = None, *, create: bool = True, warc_dir: Path | None = None
+    ) -> None:
         self.db_url = resolve_db_url(db_url)
         self.engine: Engine = make_engine(self.db_url)
+        self.warc_dir = warc_dir or default_warc_dir(self.db_url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         if create:
             self.create_schema()
@@ -188,65 +266,134 @@ class Archive:
     def _safe_url(self) -> str:
         return self.engine.url.render_as_string(hide_password=True)
 
-    # -- writing ---------------------------------------------------------------------------
+    # -- articles --------------------------------------------------------------------------
+
+    def _find_article(self, session: Session, url: str) -> Article | None:
+        row = session.execute(select(Article).where(Article.url == url)).scalar_one_or_none()
+        if row is not None:
+            return row
+        alias = session.execute(
+            select(ArticleAlias.article_id).where(ArticleAlias.url == url)
+        ).scalar_one_or_none()
+        return session.get(Article, alias) if alias is not None else None
 
     def upsert_article(
         self,
         record: ArticleRecord,
-        raw: RawPageData | None = None,
+        fetch: PageFetch | None = None,
         *,
         run_id: int | None = None,
-    ) -> UpsertOutcome:
-        """Store ``record`` under its canonical URL: insert, update if changed, else leave it.
+        profile: str | None = None,
+        aliases: Iterable[str] = (),
+    ) -> UpsertResult:
+        """Store ``record`` under its canonical URL, keeping every version.
 
-        An unchanged article (same ``content_hash`` and extractor version) is not rewritten.
-        Article, raw page and search index change in one transaction.
+        - new URL, new text: a new article (revision 1);
+        - new URL, text already archived on the same site: the URL becomes an alias of that
+          article (``duplicate``), nothing else is written;
+        - known URL (or alias), same text and extractor: ``unchanged``, nothing is rewritten;
+        - known URL, changed: a new revision, and the article row shows it (``updated``).
+
+        ``aliases`` are other URLs of the same article (the URL that answered when the page
+        named another canonical URL). Article, revision, aliases and search index change in one
+        transaction.
         """
-        values = _article_values(record)
         now = datetime.now(UTC)
         with self._sessions.begin() as session:
-            dialect = session.get_bind().dialect.name
-            insert_fn = pg_insert if dialect == "postgresql" else sqlite_insert
-            stmt = (
-                insert_fn(Article)
-                .values(**values, first_seen_at=now, updated_at=now, crawl_run_id=run_id)
-                .on_conflict_do_nothing(index_elements=["url"])
-                .returning(Article.id)
-            )
-            new_id = session.execute(stmt).scalar_one_or_none()
-            if new_id is not None:
-                index_article(session.connection(), new_id, record.title, record.text)
-                if raw is not None:
-                    session.add(_raw_row(new_id, raw))
-                return "new"
-            row = session.execute(select(Article).where(Article.url == record.url)).scalar_one()
+            row = self._find_article(session, record.url)
+            if row is None:
+                twin = session.execute(
+                    select(Article)
+                    .where(Article.site == record.site, Article.content_hash == record.content_hash)
+                    .limit(1)
+                ).scalar_one_or_none()
+                if twin is not None and record.text:
+                    self._add_aliases(session, twin.id, [record.url, *aliases], "same_text", now)
+                    return UpsertResult("duplicate", twin.id, twin.revision, twin.url)
+                row = Article(
+                    **_article_values(record),
+                    profile=profile or record.profile,
+                    revision=1,
+                    first_seen_at=now,
+                    updated_at=now,
+                    crawl_run_id=run_id,
+                )
+                session.add(row)
+                session.flush()
+                session.add(_revision_row(row.id, 1, record, fetch, run_id, now))
+                index_article(session.connection(), row.id, record.title, record.text)
+                self._add_aliases(session, row.id, aliases, "canonical_link", now)
+                return UpsertResult("new", row.id, 1, row.url)
+            self._add_aliases(session, row.id, aliases, "canonical_link", now)
+            if row.url != record.url:
+                self._add_aliases(session, row.id, [record.url], "canonical_link", now)
+            if row.removed_at is not None:  # it came back
+                row.removed_at = None
             if (
                 row.content_hash == record.content_hash
                 and row.extractor_version == record.extractor_version
             ):
-                return "unchanged"
+                return UpsertResult("unchanged", row.id, row.revision, row.url)
+            values = _article_values(record)
+            values.pop("url")
             for key, value in values.items():
                 setattr(row, key, value)
+            row.revision += 1
             row.updated_at = now
             row.crawl_run_id = run_id
+            if profile:
+                row.profile = profile
+            session.add(_revision_row(row.id, row.revision, record, fetch, run_id, now))
             session.flush()
             index_article(session.connection(), row.id, record.title, record.text)
-            if raw is not None:
-                existing = session.execute(
-                    select(RawPage).where(RawPage.article_id == row.id)
-                ).scalar_one_or_none()
-                if existing is not None:
-                    session.delete(existing)
-                    session.flush()
-                session.add(_raw_row(row.id, raw))
-            return "updated"
+            return UpsertResult("updated", row.id, row.revision, row.url)
 
-    def start_run(self, start_urls: list[str]) -> int:
-        """Record the start of a crawl; returns the run's id."""
+    def _add_aliases(
+        self, session: Session, article_id: int, urls: Iterable[str], reason: str, now: datetime
+    ) -> None:
+        for url in urls:
+            if session.execute(select(Article.id).where(Article.url == url)).first():
+                continue
+            exists = session.execute(select(ArticleAlias.id).where(ArticleAlias.url == url)).first()
+            if exists is None:
+                session.add(
+                    ArticleAlias(url=url, article_id=article_id, reason=reason, created_at=now)
+                )
+                session.flush()
+
+    def mark_removed(self, url: str, when: datetime | None = None) -> bool:
+        """Record that the article at ``url`` (or an alias) is gone. Never deletes it.
+
+        Returns False when no such article is archived, or it was already marked.
+        """
         with self._sessions.begin() as session:
+            row = self._find_article(session, url)
+            if row is None or row.removed_at is not None:
+                return False
+            row.removed_at = when or datetime.now(UTC)
+            return True
+
+    # -- runs ------------------------------------------------------------------------------
+
+    def start_run(self, start_urls: list[str], *, profile: str | None = None) -> int:
+        """Record the start of a crawl in this process; returns the run's id.
+
+        Earlier runs of the same profile that are still marked ``running`` are marked
+        ``interrupted``: the caller holds the profile's lock, so they cannot be running.
+        """
+        now = datetime.now(UTC)
+        with self._sessions.begin() as session:
+            session.execute(
+                update(CrawlRun)
+                .where(CrawlRun.status == "running", _same_profile(profile))
+                .values(status="interrupted", finished_at=now)
+            )
             run = CrawlRun(
-                started_at=datetime.now(UTC),
+                started_at=now,
                 status="running",
+                profile=profile,
+                pid=os.getpid(),
+                hostname=socket.gethostname(),
                 start_urls=list(start_urls),
                 stats={},
                 **dict.fromkeys(RUN_COUNTERS, 0),
@@ -267,6 +414,147 @@ class Archive:
                 setattr(run, key, int(counters.get(key, 0)))
             run.stats = {key: _jsonable(value) for key, value in stats.items()}
 
+    def list_runs(self, limit: int = 20, *, profile: str | None = None) -> list[RunSummary]:
+        with self._sessions() as session:
+            query = select(CrawlRun).order_by(CrawlRun.id.desc()).limit(limit)
+            if profile is not None:
+                query = query.where(CrawlRun.profile == profile)
+            return [
+                RunSummary(
+                    id=r.id,
+                    started_at=r.started_at,
+                    finished_at=r.finished_at,
+                    status=r.status,
+                    profile=r.profile,
+                    start_urls=list(r.start_urls),
+                    counters={key: getattr(r, key) for key in RUN_COUNTERS},
+                    stats=dict(r.stats),
+                )
+                for r in session.execute(query).scalars()
+            ]
+
+    # -- the frontier and conditional requests --------------------------------------------
+
+    def page_states(self, urls: Iterable[str]) -> dict[str, PageState]:
+        """What is known of each of ``urls`` (absent: never seen)."""
+        wanted = list(dict.fromkeys(urls))
+        found: dict[str, PageState] = {}
+        with self._sessions() as session:
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start : start + 500]
+                for row in session.execute(select(Page).where(Page.url.in_(chunk))).scalars():
+                    found[row.url] = _page_state(row)
+        return found
+
+    def enqueue_pages(
+        self,
+        entries: Iterable[tuple[str, str, int]],
+        *,
+        profile: str | None,
+        run_id: int | None,
+    ) -> int:
+        """Queue ``(url, kind, depth)`` entries as ``pending``; returns how many were new.
+
+        Known pages are marked pending again (they are being fetched again), keeping their
+        conditional-request state.
+        """
+        entries = list(entries)
+        if not entries:
+            return 0
+        added = 0
+        with self._sessions.begin() as session:
+            urls = [url for url, _, _ in entries]
+            known = {
+                row.url: row
+                for row in session.execute(select(Page).where(Page.url.in_(urls))).scalars()
+            }
+            for url, kind, depth in entries:
+                row = known.get(url)
+                if row is None:
+                    row = Page(
+                        url=url,
+                        profile=profile,
+                        kind=kind,
+                        state="pending",
+                        depth=depth,
+                        run_id=run_id,
+                    )
+                    session.add(row)
+                    known[url] = row
+                    added += 1
+                elif row.state != "pending":
+                    row.state = "pending"
+                    row.run_id = run_id
+        return added
+
+    def record_fetch(
+        self,
+        url: str,
+        *,
+        kind: str,
+        status: int,
+        fetched_at: datetime,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        next_check_at: datetime | None = None,
+        article_id: int | None = None,
+        profile: str | None = None,
+        run_id: int | None = None,
+        state: str = "done",
+    ) -> None:
+        """Record a page's response: its kind, validators for the next conditional request."""
+        with self._sessions.begin() as session:
+            row = session.execute(select(Page).where(Page.url == url)).scalar_one_or_none()
+            if row is None:
+                row = Page(url=url, profile=profile, kind=kind, state=state, depth=0, run_id=run_id)
+                session.add(row)
+            row.kind = kind
+            row.state = state
+            row.last_status = status
+            row.last_fetched_at = fetched_at
+            if status != 304:
+                row.etag = etag
+                row.last_modified = last_modified
+            row.next_check_at = next_check_at
+            if article_id is not None:
+                row.article_id = article_id
+            if profile and not row.profile:
+                row.profile = profile
+
+    def link_pages(self, urls: Iterable[str], article_id: int) -> None:
+        """Note that the pages fetched as ``urls`` hold the article ``article_id``."""
+        urls = list(dict.fromkeys(urls))
+        with self._sessions.begin() as session:
+            session.execute(update(Page).where(Page.url.in_(urls)).values(article_id=article_id))
+
+    def pending_pages(self, profile: str | None) -> list[PageState]:
+        """Pages queued by an earlier crawl of ``profile`` that never got their response."""
+        with self._sessions() as session:
+            rows = session.execute(
+                select(Page)
+                .where(Page.state == "pending", _same_profile(profile, Page.profile))
+                .order_by(Page.id)
+            ).scalars()
+            return [_page_state(row) for row in rows]
+
+    def due_articles(
+        self, profile: str | None, now: datetime, limit: int = 10_000
+    ) -> list[PageState]:
+        """Known article pages of ``profile`` whose recheck time has come."""
+        with self._sessions() as session:
+            rows = session.execute(
+                select(Page)
+                .where(
+                    Page.kind == "article",
+                    Page.next_check_at <= now,
+                    Page.state != "pending",
+                    _same_profile(profile, Page.profile),
+                )
+                .order_by(Page.next_check_at)
+                .limit(limit)
+            ).scalars()
+            return [_page_state(row) for row in rows]
+
     # -- reading ---------------------------------------------------------------------------
 
     def count_articles(self) -> int:
@@ -274,9 +562,23 @@ class Archive:
             return int(session.execute(select(func.count(Article.id))).scalar_one())
 
     def get_article(self, url: str) -> ArticleRecord | None:
+        """The latest version of the article at ``url`` (its canonical URL or an alias)."""
         with self._sessions() as session:
-            row = session.execute(select(Article).where(Article.url == url)).scalar_one_or_none()
+            row = self._find_article(session, url)
             return _record_of(row) if row is not None else None
+
+    def aliases_of(self, url: str) -> list[str]:
+        with self._sessions() as session:
+            row = self._find_article(session, url)
+            if row is None:
+                return []
+            return list(
+                session.execute(
+                    select(ArticleAlias.url)
+                    .where(ArticleAlias.article_id == row.id)
+                    .order_by(ArticleAlias.id)
+                ).scalars()
+            )
 
     def iter_articles(self, batch_size: int = 500) -> Iterator[ArticleRecord]:
         """Every article, oldest first, streamed in batches (constant memory)."""
@@ -288,39 +590,81 @@ class Archive:
                 yield _record_of(row)
                 session.expunge(row)
 
-    def get_raw_page(self, url: str) -> RawPageData | None:
-        """The stored page of the article at ``url``, decompressed."""
+    def history(self, url: str) -> list[RevisionSummary]:
+        """Every stored version of the article at ``url``, oldest first."""
         with self._sessions() as session:
-            raw = session.execute(
-                select(RawPage).join(Article).where(Article.url == url)
-            ).scalar_one_or_none()
-            if raw is None:
-                return None
-            return RawPageData(
-                url=raw.fetched_url,
-                status=raw.status,
-                headers=dict(raw.headers),
-                body=zlib.decompress(raw.body),
-                fetched_at=raw.fetched_at,
-            )
-
-    def list_runs(self, limit: int = 20) -> list[RunSummary]:
-        with self._sessions() as session:
-            rows = session.execute(
-                select(CrawlRun).order_by(CrawlRun.id.desc()).limit(limit)
+            row = self._find_article(session, url)
+            if row is None:
+                return []
+            revisions = session.execute(
+                select(ArticleRevision)
+                .where(ArticleRevision.article_id == row.id)
+                .order_by(ArticleRevision.revision)
             ).scalars()
             return [
-                RunSummary(
-                    id=r.id,
-                    started_at=r.started_at,
-                    finished_at=r.finished_at,
-                    status=r.status,
-                    start_urls=list(r.start_urls),
-                    counters={key: getattr(r, key) for key in RUN_COUNTERS},
-                    stats=dict(r.stats),
+                RevisionSummary(
+                    revision=r.revision,
+                    fetched_at=r.fetched_at,
+                    content_hash=r.content_hash,
+                    title=r.title,
+                    chars=len(r.text),
+                    extractor_version=r.extractor_version,
+                    warc=_warc_ref(r),
                 )
-                for r in rows
+                for r in revisions
             ]
+
+    def get_revision(self, url: str, revision: int) -> ArticleRecord | None:
+        with self._sessions() as session:
+            row = self._find_article(session, url)
+            if row is None:
+                return None
+            rev = session.execute(
+                select(ArticleRevision).where(
+                    ArticleRevision.article_id == row.id, ArticleRevision.revision == revision
+                )
+            ).scalar_one_or_none()
+            return _record_of(rev) if rev is not None else None
+
+    def iter_latest_pages(
+        self, batch_size: int = 200
+    ) -> Iterator[tuple[ArticleRecord, WarcLocation | None, str | None]]:
+        """Each article with where its latest page sits, and the URL that answered."""
+        with self._sessions() as session:
+            result = session.execute(
+                select(Article, ArticleRevision)
+                .join(
+                    ArticleRevision,
+                    (ArticleRevision.article_id == Article.id)
+                    & (ArticleRevision.revision == Article.revision),
+                )
+                .order_by(Article.id)
+                .execution_options(yield_per=batch_size)
+            )
+            for article, revision in result.tuples():
+                yield _record_of(article), _warc_ref(revision), revision.fetched_url
+
+    def page_location(self, url: str) -> WarcLocation | None:
+        """Where the latest page of the article at ``url`` sits in the WARC files."""
+        with self._sessions() as session:
+            row = self._find_article(session, url)
+            if row is None:
+                return None
+            rev = session.execute(
+                select(ArticleRevision).where(
+                    ArticleRevision.article_id == row.id, ArticleRevision.revision == row.revision
+                )
+            ).scalar_one_or_none()
+            return _warc_ref(rev) if rev is not None else None
+
+    def get_raw_page(self, url: str) -> WarcResponse | None:
+        """The latest fetched page of the article at ``url``, read back from its WARC file."""
+        location = self.page_location(url)
+        if location is None:
+            return None
+        return read_response(
+            self.warc_dir, WarcLocation(location.path, location.offset, location.length)
+        )
 
     def search(self, query: str, *, limit: int = 20) -> list[SearchHit]:
         """Articles matching every word or ``"phrase"`` of ``query``, best first.
@@ -358,16 +702,53 @@ class Archive:
         return hits
 
 
-def _raw_row(article_id: int, raw: RawPageData) -> RawPage:
-    return RawPage(
+def _same_profile(profile: str | None, column: Any = CrawlRun.profile) -> Any:
+    return column.is_(None) if profile is None else column == profile
+
+
+def _page_state(row: Page) -> PageState:
+    return PageState(
+        url=row.url,
+        kind=row.kind,
+        state=row.state,
+        depth=row.depth,
+        etag=row.etag,
+        last_modified=row.last_modified,
+        last_status=row.last_status,
+        last_fetched_at=row.last_fetched_at,
+        next_check_at=row.next_check_at,
+        article_id=row.article_id,
+    )
+
+
+def _warc_ref(row: ArticleRevision) -> WarcLocation | None:
+    if row.warc_path is None or row.warc_offset is None:
+        return None
+    return WarcLocation(row.warc_path, row.warc_offset, row.warc_length or 0)
+
+
+def _revision_row(
+    article_id: int,
+    revision: int,
+    record: ArticleRecord,
+    fetch: PageFetch | None,
+    run_id: int | None,
+    now: datetime,
+) -> ArticleRevision:
+    values = {
+        key: value for key, value in _article_values(record).items() if key in _CONTENT_FIELDS
+    }
+    return ArticleRevision(
         article_id=article_id,
-        fetched_url=raw.url,
-        status=raw.status,
-        headers=raw.headers,
-        compression="zlib",
-        body=zlib.compress(raw.body, 6),
-        size=len(raw.body),
-        fetched_at=raw.fetched_at,
+        revision=revision,
+        **values,
+        fetched_url=fetch.url if fetch else None,
+        status=fetch.status if fetch else None,
+        warc_path=fetch.warc.path if fetch and fetch.warc else None,
+        warc_offset=fetch.warc.offset if fetch and fetch.warc else None,
+        warc_length=fetch.warc.length if fetch and fetch.warc else None,
+        crawl_run_id=run_id,
+        created_at=now,
     )
 
 

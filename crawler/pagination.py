@@ -64,3 +64,13 @@ def first_page_url(url: str, links: Iterable[str]) -> str | None:
         if other is not None and other == (key, 1):
             return link
     return None
+
+
+def is_next_listing_page(page_url: str, url: str) -> bool:
+    """True when ``url`` is another page of the paginated listing at ``page_url``.
+
+    ``index.html`` -> ``index_2.html`` (or ``index_1.html`` on sites that count from 1),
+    ``list?page=1`` -> ``list?page=2``.
+    """
+    own, other = _page_of(page_url), _page_of(url)
+    return own is not None and other is not None and own[0] == other[0] and url != page_url

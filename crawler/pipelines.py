@@ -1,8 +1,8 @@
 """Item pipelines: thin adapters between Scrapy and the archive.
 
 ``ValidationPipeline`` drops items that are not worth storing (counted); ``ArchivePipeline``
-hands each record to :class:`archive.store.Archive` and records the crawl run with its
-statistics. The archive never sees a Scrapy type.
+writes the page to the run's WARC file and hands the record to :class:`archive.store.Archive`.
+The archive never sees a Scrapy type.
 """
 
 from __future__ import annotations
@@ -14,9 +14,10 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 from scrapy.statscollectors import StatsCollector
 
-from archive.db import ArchiveError, resolve_db_url
-from archive.store import Archive
+from archive.db import ArchiveError
+from archive.store import PageFetch
 from crawler.items import ArticleItem
+from crawler.urls import canonicalize_url
 
 logger = logging.getLogger(__name__)
 
@@ -24,23 +25,29 @@ logger = logging.getLogger(__name__)
 class ValidationPipeline:
     """Drops article items without a title or a body, counting them as skips."""
 
-    def __init__(self, stats: StatsCollector) -> None:
-        self.stats = stats
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        assert crawler.stats is not None
+        self.stats = crawler.stats
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ValidationPipeline:
-        assert crawler.stats is not None
-        return cls(crawler.stats)
+        return cls(crawler)
 
     def process_item(self, item: Any) -> Any:
         if isinstance(item, ArticleItem):
             record = item.record
+            reason = None
             if not record.text.strip():
-                self.stats.inc_value("newsarchive/skipped/empty_text")
-                raise DropItem(f"no article text: {record.url}")
-            if not (record.title or "").strip():
-                self.stats.inc_value("newsarchive/skipped/no_title")
-                raise DropItem(f"no title: {record.url}")
+                reason = "empty_text"
+            elif not (record.title or "").strip():
+                reason = "no_title"
+            if reason is not None:
+                self.stats.inc_value(f"newsarchive/skipped/{reason}")
+                state = getattr(self.crawler.spider, "state", None)
+                if state is not None:  # fetched and judged: not to be resumed
+                    state.page_done(record.url, kind="other", status=item.page.status, headers={})
+                raise DropItem(f"{reason}: {record.url}")
         return item
 
 
@@ -51,61 +58,78 @@ def run_counters(stats: dict[str, Any]) -> dict[str, int]:
         "articles_new": int(stats.get("newsarchive/articles/new", 0)),
         "articles_updated": int(stats.get("newsarchive/articles/updated", 0)),
         "articles_unchanged": int(stats.get("newsarchive/articles/unchanged", 0)),
+        "articles_duplicate": int(stats.get("newsarchive/articles/duplicate", 0)),
+        "articles_removed": int(stats.get("newsarchive/articles/removed", 0)),
         "pages_skipped": sum(
             int(v) for k, v in stats.items() if k.startswith("newsarchive/skipped/")
         ),
         "errors": sum(int(v) for k, v in stats.items() if k.startswith("newsarchive/errors/")),
+        "bytes_downloaded": int(stats.get("newsarchive/bytes_downloaded", 0)),
     }
 
 
 class ArchivePipeline:
-    """Stores article items in the archive and records the crawl run."""
+    """Writes each article's page to the run's WARC file and the article to the archive.
 
-    def __init__(self, crawler: Crawler, db_url: str) -> None:
+    The crawl's archive connection, run and WARC writer belong to the spider's
+    :class:`~crawler.state.CrawlState`; this adapter only hands records over.
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
-        self.db_url = db_url
-        self.archive: Archive | None = None
-        self.run_id: int | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ArchivePipeline:
-        return cls(crawler, resolve_db_url(crawler.settings.get("NEWSARCHIVE_DB") or None))
+        return cls(crawler)
 
     @property
     def stats(self) -> StatsCollector:
         assert self.crawler.stats is not None
         return self.crawler.stats
 
-    def open_spider(self) -> None:
-        # Opened here, not in __init__: the database is the crawl's resource, not the process's.
-        self.archive = Archive(self.db_url)
-        spider = self.crawler.spider
-        start_urls = list(getattr(spider, "start_urls", []) or [])
-        self.run_id = self.archive.start_run(start_urls)
-        self.stats.set_value("newsarchive/run_id", self.run_id)
-
     def process_item(self, item: Any) -> Any:
-        if not isinstance(item, ArticleItem) or self.archive is None:
+        state = getattr(self.crawler.spider, "state", None)
+        if not isinstance(item, ArticleItem) or state is None:
             return item
+        page = item.page
         try:
-            outcome = self.archive.upsert_article(item.record, item.raw, run_id=self.run_id)
-        except ArchiveError as exc:
+            location = state.write_warc(
+                page.url,
+                page.status,
+                _REASONS.get(page.status, "OK"),
+                page.headers,
+                page.body,
+                page.fetched_at,
+                page.request_headers,
+            )
+            result = state.archive.upsert_article(
+                item.record,
+                PageFetch(
+                    url=page.url, status=page.status, fetched_at=page.fetched_at, warc=location
+                ),
+                run_id=state.run_id,
+                profile=state.profile,
+                aliases=item.aliases,
+            )
+            validators = {
+                name.lower(): value
+                for name, value in page.headers
+                if name.lower() in ("etag", "last-modified")
+            }
+            fetched_as = canonicalize_url(page.url)
+            state.stored(
+                [item.record.url, fetched_as, *item.aliases],
+                result,
+                status=page.status,
+                headers=validators,
+            )
+        except (ArchiveError, OSError) as exc:
             self.stats.inc_value("newsarchive/errors/storage")
             logger.error("could not store %s: %s", item.record.url, exc)
             raise DropItem(str(exc)) from None
-        self.stats.inc_value(f"newsarchive/articles/{outcome}")
-        logger.debug("%s article: %s", outcome, item.record.url)
+        self.stats.inc_value(f"newsarchive/articles/{result.outcome}")
+        logger.debug("%s article: %s", result.outcome, item.record.url)
         return item
 
-    def close_spider(self) -> None:
-        if self.archive is None or self.run_id is None:
-            return
-        stats = self.stats.get_stats()
-        reason = str(stats.get("finish_reason", "finished"))
-        status = "finished" if reason in ("finished", "closespider_pagecount") else reason
-        if not stats.get("newsarchive/start_urls_fetched"):
-            status = "failed"
-        try:
-            self.archive.finish_run(self.run_id, status, run_counters(stats), stats)
-        finally:
-            self.archive.close()
+
+_REASONS = {200: "OK", 203: "Non-Authoritative Information", 206: "Partial Content"}

@@ -42,10 +42,12 @@ class CrawlReport:
         """A short, human-readable account of the crawl."""
         c = self.counters
         lines = [
-            f"crawl run {self.run_id}: {c['pages_fetched']} pages fetched in {self.seconds:.1f} s"
+            f"crawl run {self.run_id}: {c['pages_fetched']} pages fetched"
+            f" ({c['bytes_downloaded'] / 1e6:.1f} MB) in {self.seconds:.1f} s"
             f" ({self.finish_reason})",
             f"articles: {c['articles_new']} new, {c['articles_updated']} updated,"
-            f" {c['articles_unchanged']} unchanged",
+            f" {c['articles_unchanged']} unchanged, {c['articles_duplicate']} duplicates,"
+            f" {c['articles_removed']} removed",
         ]
         by_reason = ", ".join(f"{k} {v}" for k, v in sorted(self.skipped.items()))
         lines.append(
@@ -90,6 +92,66 @@ def _prefixed(stats: dict[str, Any], prefix: str) -> dict[str, int]:
     return {k.removeprefix(prefix): int(v) for k, v in stats.items() if k.startswith(prefix)}
 
 
+@dataclass(frozen=True, slots=True)
+class CrawlSpec:
+    """One crawl to run: plain start URLs, or a profile of a profiles file (or both)."""
+
+    start_urls: tuple[str, ...] = ()
+    profiles_file: str | None = None
+    profile: str | None = None
+
+    @property
+    def label(self) -> str:
+        return self.profile or (self.start_urls[0] if self.start_urls else "crawl")
+
+
+def run_crawls(
+    specs: list[CrawlSpec],
+    *,
+    db_url: str | None = None,
+    max_pages: int = 0,
+    settings: dict[str, Any] | None = None,
+    warc_dir: str | None = None,
+) -> list[CrawlReport]:
+    """Run every crawl of ``specs`` at once in this process; blocks until all have ended."""
+    crawl_conf = crawl_settings(settings)
+    process = CrawlerProcess(crawl_conf)
+    crawlers = []
+    started = time.monotonic()
+    for spec in specs:
+        crawler = process.create_crawler(NewsSpider)
+        if crawl_conf.get("LOG_LEVEL") != "DEBUG":
+            # Scrapy installs its log handler when the crawl starts; filter it from then on.
+            crawler.signals.connect(_drop_tracebacks, signal=signals.engine_started)
+        process.crawl(
+            crawler,
+            start_urls=list(spec.start_urls),
+            max_pages=max_pages,
+            db=db_url,
+            profiles=spec.profiles_file,
+            profile=spec.profile,
+            warc_dir=warc_dir,
+        )
+        crawlers.append(crawler)
+    process.start()
+    reports = []
+    for crawler in crawlers:
+        stats: dict[str, Any] = dict(crawler.stats.get_stats()) if crawler.stats else {}
+        reports.append(
+            CrawlReport(
+                run_id=stats.get("newsarchive/run_id"),
+                counters=run_counters(stats),
+                skipped=_prefixed(stats, "newsarchive/skipped/"),
+                errors=_prefixed(stats, "newsarchive/errors/"),
+                start_urls_fetched=int(stats.get("newsarchive/start_urls_fetched", 0)),
+                finish_reason=str(stats.get("finish_reason", "unknown")),
+                seconds=time.monotonic() - started,
+                stats=stats,
+            )
+        )
+    return reports
+
+
 def run_crawl(
     start_urls: list[str],
     *,
@@ -98,23 +160,6 @@ def run_crawl(
     settings: dict[str, Any] | None = None,
 ) -> CrawlReport:
     """Crawl from ``start_urls`` into the archive at ``db_url``; blocks until the crawl ends."""
-    crawl_conf = crawl_settings(settings)
-    process = CrawlerProcess(crawl_conf)
-    crawler = process.create_crawler(NewsSpider)
-    if crawl_conf.get("LOG_LEVEL") != "DEBUG":
-        # Scrapy installs its log handler when the crawl starts; filter it from then on.
-        crawler.signals.connect(_drop_tracebacks, signal=signals.engine_started)
-    started = time.monotonic()
-    process.crawl(crawler, start_urls=start_urls, max_pages=max_pages, db=db_url)
-    process.start()
-    stats: dict[str, Any] = dict(crawler.stats.get_stats()) if crawler.stats else {}
-    return CrawlReport(
-        run_id=stats.get("newsarchive/run_id"),
-        counters=run_counters(stats),
-        skipped=_prefixed(stats, "newsarchive/skipped/"),
-        errors=_prefixed(stats, "newsarchive/errors/"),
-        start_urls_fetched=int(stats.get("newsarchive/start_urls_fetched", 0)),
-        finish_reason=str(stats.get("finish_reason", "unknown")),
-        seconds=time.monotonic() - started,
-        stats=stats,
-    )
+    spec = CrawlSpec(start_urls=tuple(start_urls))
+    (report,) = run_crawls([spec], db_url=db_url, max_pages=max_pages, settings=settings)
+    return report

@@ -45,7 +45,20 @@ def main() -> None:
 
 
 @main.command()
-@click.argument("urls", nargs=-1, required=True)
+@click.argument("urls", nargs=-1)
+@click.option(
+    "--profiles",
+    "profiles_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A TOML file of site profiles (see examples/).",
+)
+@click.option(
+    "--profile",
+    "profile_names",
+    multiple=True,
+    metavar="NAME",
+    help="Crawl only this profile of --profiles (repeatable) [default: every profile].",
+)
 @click.option("--db", "db_url", metavar="DB_URL", help=_DB_HELP)
 @click.option(
     "--max-pages",
@@ -53,6 +66,11 @@ def main() -> None:
     default=0,
     show_default=True,
     help="Stop after fetching this many pages (0: no limit).",
+)
+@click.option(
+    "--warc-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder of the WARC files [default: NAME-warc/ beside a SQLite archive].",
 )
 @click.option(
     "--user-agent", help="User-Agent header [default: newsarchive/VERSION (+contact URL)]."
@@ -75,21 +93,35 @@ def main() -> None:
 )
 def crawl(
     urls: tuple[str, ...],
+    profiles_file: Path | None,
+    profile_names: tuple[str, ...],
     db_url: str | None,
     max_pages: int,
+    warc_dir: Path | None,
     user_agent: str | None,
     contact_url: str | None,
     log_level: str,
     overrides: tuple[str, ...],
 ) -> None:
-    """Crawl the sites of URLS and archive every article page found.
+    """Crawl the sites of URLS, or the profiles of --profiles, and archive their articles.
 
     Listing pages under each start URL's folder are followed (with their pagination), and
-    article pages anywhere on its host, including related-article links.
+    article pages anywhere on its host, including related-article links. A profile adds its
+    feeds and sitemaps, its URL patterns, keywords and politeness, and crawls incrementally.
     """
+    from contextlib import ExitStack
+
+    from crawler.profiles import ProfileError, find_profile, load_profiles
+    from crawler.run import CrawlSpec
+    from crawler.scheduling import ProfileBusy, ProfileLock, default_lock_dir
+
     for url in urls:
         if not url.startswith(("http://", "https://")):
             _fail(f"not an http(s) URL: {url!r} (start URLs look like https://example.com/news/)")
+    if not urls and profiles_file is None:
+        _fail("nothing to crawl: give start URLs, or --profiles FILE")
+    if profile_names and profiles_file is None:
+        _fail("--profile needs --profiles FILE")
     settings: dict[str, Any] = {"LOG_LEVEL": log_level}
     for item in overrides:
         name, sep, value = item.partition("=")
@@ -100,17 +132,61 @@ def crawl(
         settings["USER_AGENT"] = user_agent
     if contact_url:
         settings["NEWSARCHIVE_CONTACT_URL"] = contact_url
-    report = _crawl(list(urls), db_url, max_pages, settings)
-    click.echo(report.summary())
-    if not report.ok:
-        _fail("none of the start URLs could be fetched: check the addresses and your network")
+    specs: list[CrawlSpec] = []
+    if profiles_file is not None:
+        try:
+            profiles = load_profiles(profiles_file)
+            chosen = (
+                [find_profile(profiles, n, profiles_file) for n in profile_names]
+                if profile_names
+                else profiles
+            )
+        except ProfileError as exc:
+            _fail(str(exc))
+        except OSError as exc:
+            _fail(f"cannot read {profiles_file}: {exc.strerror or exc}")
+        specs = [CrawlSpec(profiles_file=str(profiles_file), profile=p.name) for p in chosen]
+    if urls:
+        specs.append(CrawlSpec(start_urls=urls))
+    with ExitStack() as locks:
+        for spec in specs:
+            if spec.profile is not None:
+                try:
+                    locks.enter_context(ProfileLock(default_lock_dir(), spec.profile))
+                except ProfileBusy as exc:
+                    _fail(str(exc))
+        reports = _crawl(specs, db_url, max_pages, settings, warc_dir)
+    failed = []
+    for spec, report in zip(specs, reports, strict=True):
+        if len(specs) > 1:
+            click.echo(f"== {spec.label}")
+        click.echo(report.summary())
+        if not report.ok:
+            failed.append(spec.label)
+    if failed:
+        _fail(
+            f"none of the start URLs could be fetched ({', '.join(failed)}):"
+            " check the addresses and your network"
+        )
 
 
-def _crawl(urls: list[str], db_url: str | None, max_pages: int, settings: dict[str, Any]) -> Any:
+def _crawl(
+    specs: list[Any],
+    db_url: str | None,
+    max_pages: int,
+    settings: dict[str, Any],
+    warc_dir: Path | None = None,
+) -> list[Any]:
     _open_archive(db_url).close()  # fail fast, in one line, on a bad database
-    from crawler.run import run_crawl
+    from crawler.run import run_crawls
 
-    return run_crawl(urls, db_url=db_url, max_pages=max_pages, settings=settings)
+    return run_crawls(
+        specs,
+        db_url=db_url,
+        max_pages=max_pages,
+        settings=settings,
+        warc_dir=str(warc_dir) if warc_dir else None,
+    )
 
 
 @main.command()
@@ -224,8 +300,11 @@ def demo(db_url: str | None, query: str) -> None:
         for site in server.sites:
             click.echo(f"serving demo site {site.name!r} at {site.base_url}")
         # Our own local server: no need to throttle.
-        report = _crawl(
-            server.start_urls, db_url, 0, {"AUTOTHROTTLE_ENABLED": False, "LOG_LEVEL": "WARNING"}
+        from crawler.run import CrawlSpec
+
+        spec = CrawlSpec(start_urls=tuple(server.start_urls))
+        (report,) = _crawl(
+            [spec], db_url, 0, {"AUTOTHROTTLE_ENABLED": False, "LOG_LEVEL": "WARNING"}
         )
     click.echo(report.summary())
     if not report.ok:
@@ -268,24 +347,166 @@ def eval_(corpus: Path, no_baseline: bool) -> None:
 
 @main.command()
 @click.option("--db", "db_url", metavar="DB_URL", help=_DB_HELP)
+@click.option("--profile", help="Only the runs of this profile.")
 @click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True)
-def runs(db_url: str | None, limit: int) -> None:
-    """List recent crawl runs with their statistics."""
+def runs(db_url: str | None, profile: str | None, limit: int) -> None:
+    """List recent crawl runs: start, end, status, pages, articles, errors by kind."""
     archive = _open_archive(db_url, create=False)
     try:
-        for run in archive.list_runs(limit):
-            c = run.counters
-            ended = run.finished_at.isoformat(timespec="seconds") if run.finished_at else "-"
-            started = run.started_at.isoformat(timespec="seconds")
-            click.echo(
-                f"#{run.id} {run.status:11} {started} -> {ended}"
-                f"  pages {c['pages_fetched']}, new {c['articles_new']}, updated"
-                f" {c['articles_updated']}, unchanged {c['articles_unchanged']},"
-                f" skipped {c['pages_skipped']}, errors {c['errors']}"
-                f"  {' '.join(run.start_urls)}"
-            )
+        listed = archive.list_runs(limit, profile=profile)
     finally:
         archive.close()
+    if not listed:
+        click.echo("no crawl runs recorded")
+    for run in listed:
+        c = run.counters
+        ended = run.finished_at.isoformat(timespec="seconds") if run.finished_at else "-"
+        started = run.started_at.isoformat(timespec="seconds")
+        errors = {
+            k.removeprefix("newsarchive/errors/"): v
+            for k, v in run.stats.items()
+            if k.startswith("newsarchive/errors/")
+        }
+        by_kind = f" ({', '.join(f'{k} {v}' for k, v in sorted(errors.items()))})" if errors else ""
+        click.echo(
+            f"#{run.id} {run.status:11} {run.profile or '-':12} {started} -> {ended}"
+            f"  pages {c['pages_fetched']}, new {c['articles_new']}, updated"
+            f" {c['articles_updated']}, unchanged {c['articles_unchanged']},"
+            f" removed {c['articles_removed']}, skipped {c['pages_skipped']},"
+            f" errors {c['errors']}{by_kind}"
+        )
+
+
+@main.group()
+def profiles() -> None:
+    """Site profiles: what to crawl, how politely, and when."""
+
+
+@profiles.command("check")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+def profiles_check(file: Path) -> None:
+    """Validate a profiles file; name the line and field of every problem."""
+    from crawler.profiles import check_profiles, load_profiles
+
+    try:
+        problems = check_profiles(file)
+    except OSError as exc:
+        _fail(f"cannot read {file}: {exc.strerror or exc}")
+    if problems:
+        for problem in problems:
+            click.echo(f"error: {problem}", err=True)
+        sys.exit(1)
+    loaded = load_profiles(file)
+    for profile in loaded:
+        when = profile.schedule or "no schedule"
+        sources = len(profile.start_urls) + len(profile.feeds) + len(profile.sitemaps)
+        click.echo(f"ok  {profile.name:20} {sources} start points, {when}")
+    click.echo(f"{file}: {len(loaded)} profiles, all valid")
+
+
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--db", "db_url", metavar="DB_URL", help=_DB_HELP)
+@click.option("--max-parallel", type=click.IntRange(min=1), default=2, show_default=True)
+@click.option(
+    "--log-level",
+    type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]),
+    default="INFO",
+    show_default=True,
+)
+def schedule(file: Path, db_url: str | None, max_parallel: int, log_level: str) -> None:
+    """Run each profile's crawl at its cron times until stopped (Ctrl-C or SIGTERM).
+
+    Each crawl runs in its own process; a profile never runs twice at once (a lock that dies
+    with its process guards it, also against crawls started by hand or by cron).
+    """
+    from crawler.profiles import ProfileError
+    from crawler.scheduling import run_schedule
+
+    logging.basicConfig(level=log_level, format="%(asctime)s %(levelname)s %(message)s")
+    extra = ["--db", db_url] if db_url else []
+    try:
+        run_schedule(file, extra_args=extra, max_parallel=max_parallel)
+    except ProfileError as exc:
+        _fail(str(exc))
+    except OSError as exc:
+        _fail(f"cannot read {file}: {exc.strerror or exc}")
+
+
+@main.command()
+@click.argument("url")
+@click.option("--db", "db_url", metavar="DB_URL", help=_DB_HELP)
+@click.option(
+    "--diff",
+    "diff_pair",
+    nargs=2,
+    type=int,
+    metavar="A B",
+    help="Show what changed between revisions A and B.",
+)
+def history(url: str, db_url: str | None, diff_pair: tuple[int, int] | None) -> None:
+    """List the stored versions of the article at URL, or show what changed between two."""
+    import difflib
+
+    from crawler.urls import canonicalize_url
+
+    archive = _open_archive(db_url, create=False)
+    try:
+        key = url if archive.get_article(url) is not None else canonicalize_url(url)
+        revisions = archive.history(key)
+        if not revisions:
+            _fail(f"no archived article at {url}")
+        if diff_pair is None:
+            record = archive.get_article(key)
+            assert record is not None
+            click.echo(f"{record.title}  {record.url}")
+            if record.removed_at:
+                click.echo(
+                    f"removed (404/410) since {record.removed_at.isoformat(timespec='seconds')}"
+                )
+            for rev in revisions:
+                where = f"{rev.warc.path}@{rev.warc.offset}" if rev.warc else "-"
+                click.echo(
+                    f"  r{rev.revision}  {rev.fetched_at.isoformat(timespec='seconds')}"
+                    f"  {rev.chars} chars  {rev.content_hash[:12]}  {rev.title}  [{where}]"
+                )
+            return
+        a, b = (archive.get_revision(key, n) for n in diff_pair)
+        if a is None or b is None:
+            known = ", ".join(str(r.revision) for r in revisions)
+            _fail(f"no such revision: this article has revisions {known}")
+    finally:
+        archive.close()
+    left = [f"title: {a.title}", *a.text.splitlines()]
+    right = [f"title: {b.title}", *b.text.splitlines()]
+    for line in difflib.unified_diff(
+        left, right, f"r{diff_pair[0]}", f"r{diff_pair[1]}", lineterm="", n=1
+    ):
+        click.echo(line)
+
+
+@main.command()
+@click.option("--db", "db_url", metavar="DB_URL", help=_DB_HELP)
+@click.option("--warc-dir", type=click.Path(file_okay=False, path_type=Path))
+def reextract(db_url: str | None, warc_dir: Path | None) -> None:
+    """Rebuild every article's fields from its archived page, without the network."""
+    from archive.store import Archive
+    from crawler.extraction import extract_page
+    from crawler.reextract import reextract_archive
+
+    try:
+        archive = Archive(db_url, create=False, warc_dir=warc_dir)
+    except ArchiveError as exc:
+        _fail(str(exc))
+    total = archive.count_articles()
+    try:
+        with click.progressbar(length=total, label="re-extracting", file=sys.stderr) as bar:
+            counts = reextract_archive(archive, extract_page, on_article=lambda: bar.update(1))
+    except ArchiveError as exc:
+        _fail(str(exc))
+    finally:
+        archive.close()
+    click.echo(", ".join(f"{n} {k}" for k, n in counts.items()))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -8,7 +8,8 @@ import pytest
 
 from archive.db import ArchiveError, parse_db_url
 from archive.record import ArticleRecord, Byline
-from archive.store import Archive, RawPageData, published_instant
+from archive.store import Archive, PageFetch, published_instant
+from archive.warc import WarcLocation
 
 
 def make_record(
@@ -35,28 +36,143 @@ def make_record(
     return ArticleRecord(**values)  # type: ignore[arg-type]
 
 
-def raw(url: str, body: bytes = b"<html><body>page</body></html>") -> RawPageData:
-    return RawPageData(
-        url=url, status=200, headers={"Content-Type": ["text/html; charset=utf-8"]}, body=body
+def fetch(url: str, offset: int = 0) -> PageFetch:
+    return PageFetch(
+        url=url,
+        status=200,
+        fetched_at=datetime(2024, 5, 21, 1, 2, 3, tzinfo=UTC),
+        warc=WarcLocation("newsarchive-run000001-00000.warc.gz", offset, 100),
     )
 
 
-def test_upsert_is_idempotent_and_detects_changes(db_url: str) -> None:
+def test_upsert_is_idempotent_and_keeps_revisions(db_url: str) -> None:
     archive = Archive(db_url)
     record = make_record()
-    assert archive.upsert_article(record, raw(record.url)) == "new"
-    assert archive.upsert_article(make_record(), raw(record.url)) == "unchanged"
+    first = archive.upsert_article(record, fetch(record.url), profile="luohu")
+    assert (first.outcome, first.revision) == ("new", 1)
+    again = archive.upsert_article(make_record(), fetch(record.url, 200))
+    assert (again.outcome, again.revision, again.article_id) == ("unchanged", 1, first.article_id)
     assert archive.count_articles() == 1
     changed = make_record(text=record.text + "\n新增一段。")
-    assert archive.upsert_article(changed, raw(record.url, b"<html>v2</html>")) == "updated"
+    updated = archive.upsert_article(changed, fetch(record.url, 400))
+    assert (updated.outcome, updated.revision) == ("updated", 2)
     assert archive.count_articles() == 1
     stored = archive.get_article(record.url)
     assert stored is not None
     assert stored.text.endswith("新增一段。")
-    page = archive.get_raw_page(record.url)
-    assert page is not None
-    assert page.body == b"<html>v2</html>"
-    assert page.headers == {"Content-Type": ["text/html; charset=utf-8"]}
+    assert stored.profile == "luohu"
+    history = archive.history(record.url)
+    assert [h.revision for h in history] == [1, 2]
+    assert history[0].content_hash == record.content_hash
+    assert history[1].content_hash == changed.content_hash
+    # The unchanged fetch wrote nothing: revision 1 still points at the first page.
+    assert history[0].warc is not None
+    assert history[0].warc.offset == 0
+    assert archive.page_location(record.url) == WarcLocation(
+        "newsarchive-run000001-00000.warc.gz", 400, 100
+    )
+    old = archive.get_revision(record.url, 1)
+    assert old is not None
+    assert old.text == record.text
+    archive.close()
+
+
+def test_aliases_and_cross_posted_copies_are_stored_once(db_url: str) -> None:
+    archive = Archive(db_url)
+    record = make_record("http://news.example/a/2024/0520/1.html")
+    archive.upsert_article(record, aliases=["http://news.example/a/1.html?from=timeline"])
+    # The same text under another section's URL: an alias, not a second article.
+    copy = make_record("http://news.example/b/2024/0520/9.html")
+    result = archive.upsert_article(copy)
+    assert result.outcome == "duplicate"
+    assert result.url == record.url
+    assert archive.count_articles() == 1
+    assert archive.aliases_of(record.url) == [
+        "http://news.example/a/1.html?from=timeline",
+        "http://news.example/b/2024/0520/9.html",
+    ]
+    via_alias = archive.get_article("http://news.example/b/2024/0520/9.html")
+    assert via_alias is not None
+    assert via_alias.url == record.url
+    # Fetched again through an alias, unchanged: still one article, nothing rewritten.
+    again = archive.upsert_article(make_record("http://news.example/b/2024/0520/9.html"))
+    assert again.outcome == "unchanged"
+    assert archive.count_articles() == 1
+    archive.close()
+
+
+def test_removed_articles_are_marked_never_deleted(db_url: str) -> None:
+    archive = Archive(db_url)
+    record = make_record()
+    archive.upsert_article(record)
+    when = datetime(2024, 6, 1, tzinfo=UTC)
+    assert archive.mark_removed(record.url, when)
+    assert not archive.mark_removed(record.url, when)  # already marked
+    assert not archive.mark_removed("http://news.example/unknown.html")
+    stored = archive.get_article(record.url)
+    assert stored is not None
+    assert stored.removed_at == when
+    assert stored.to_json_dict()["removed_at"] == "2024-06-01T00:00:00+00:00"
+    assert archive.count_articles() == 1
+    archive.close()
+
+
+def test_frontier_survives_and_tracks_validators(db_url: str) -> None:
+    archive = Archive(db_url)
+    run = archive.start_run(["http://news.example/"], profile="p")
+    added = archive.enqueue_pages(
+        [("http://news.example/", "listing", 0), ("http://news.example/a/1.html", "article", 1)],
+        profile="p",
+        run_id=run,
+    )
+    assert added == 2
+    assert (
+        archive.enqueue_pages([("http://news.example/", "listing", 0)], profile="p", run_id=run)
+        == 0
+    )
+    now = datetime(2024, 6, 1, tzinfo=UTC)
+    archive.record_fetch(
+        "http://news.example/a/1.html",
+        kind="article",
+        status=200,
+        fetched_at=now,
+        etag='"abc"',
+        last_modified="Sat, 01 Jun 2024 00:00:00 GMT",
+        next_check_at=now + timedelta(days=7),
+        profile="p",
+        run_id=run,
+    )
+    pending = archive.pending_pages("p")
+    assert [p.url for p in pending] == ["http://news.example/"]
+    assert archive.pending_pages("other") == []
+    states = archive.page_states(["http://news.example/a/1.html", "http://news.example/x"])
+    assert set(states) == {"http://news.example/a/1.html"}
+    state = states["http://news.example/a/1.html"]
+    assert (state.etag, state.state, state.kind) == ('"abc"', "done", "article")
+    assert archive.due_articles("p", now) == []
+    due = archive.due_articles("p", now + timedelta(days=8))
+    assert [d.url for d in due] == ["http://news.example/a/1.html"]
+    # A 304 keeps the validators of the 200 it confirms.
+    archive.record_fetch(
+        "http://news.example/a/1.html", kind="article", status=304, fetched_at=now, profile="p"
+    )
+    assert (
+        archive.page_states(["http://news.example/a/1.html"])["http://news.example/a/1.html"].etag
+        == '"abc"'
+    )
+    archive.close()
+
+
+def test_a_new_run_marks_the_dead_one_interrupted(db_url: str) -> None:
+    archive = Archive(db_url)
+    first = archive.start_run(["http://news.example/"], profile="p")
+    other = archive.start_run(["http://other.example/"], profile="q")
+    second = archive.start_run(["http://news.example/"], profile="p")
+    runs = {run.id: run for run in archive.list_runs()}
+    assert runs[first].status == "interrupted"
+    assert runs[first].finished_at is not None
+    assert runs[other].status == "running"
+    assert runs[second].status == "running"
     archive.close()
 
 

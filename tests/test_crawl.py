@@ -118,7 +118,7 @@ def test_seed_article_metadata_and_body(demo_crawl: DemoCrawl) -> None:
     assert raw is not None
     assert raw.status == 200
     assert "罗湖怎么样".encode() in raw.body
-    assert any(k.lower() == "content-type" for k in raw.headers)
+    assert any(k.lower() == "content-type" for k, _ in raw.headers)
 
 
 def test_every_article_has_its_expected_metadata(demo_crawl: DemoCrawl) -> None:
@@ -350,7 +350,10 @@ def test_empty_binary_and_failing_pages_are_counted_skips(
 
 
 @pytest.mark.postgres
-def test_crawl_into_postgresql(pg_url: str) -> None:
+def test_crawl_into_postgresql(
+    pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(ENV, "NEWSARCHIVE_WARC_DIR", str(tmp_path / "warc"))
     with DemoServer() as server:
         result = run_cli("crawl", *server.start_urls, "--db", pg_url, *quiet())
     assert result.returncode == 0, result.stderr

@@ -14,7 +14,9 @@ from crawler.extraction import decode_html, extract_page
 from crawler.extraction.bylines import (
     parse_closing_names,
     parse_credit,
+    parse_dated_by,
     parse_english_credit,
+    parse_labelled_handle,
     parse_names_line,
     parse_paragraph,
     parse_posted_by,
@@ -22,7 +24,7 @@ from crawler.extraction.bylines import (
 )
 from crawler.extraction.dates import extract_date, parse_date, parse_relative
 from crawler.extraction.source import extract_source, source_from_lead
-from crawler.extraction.titles import extract_title, strip_site_suffix
+from crawler.extraction.titles import drop_confirmed_tag, extract_title, strip_site_suffix
 
 RARE = "朱镕基 陈喆 王堃 刘䶮"
 
@@ -85,6 +87,11 @@ def bylines(text: str) -> list[tuple[str, str]]:
         ("记者了解到，该项目已开工", []),
         ("编辑部的故事", []),
         ("来源：新京报 作者：陆一夫 编辑：赵丽", [("陆一夫", "author"), ("赵丽", "editor")]),
+        # A photo label before a name is no photo suffix of the name before it.
+        ("通讯员 孙蕾 摄影 冯晨", [("孙蕾", "correspondent"), ("冯晨", "photographer")]),
+        # ``图/`` holds for the outlet's reporter right after it; ``文/`` yields to 记者.
+        ("文/晶报记者 谢婷婷 图/晶报记者 高原", [("谢婷婷", "reporter"), ("高原", "photographer")]),
+        ("编译/本报记者 钱程", [("钱程", "translator")]),
     ],
 )
 def test_parse_credit(text: str, expected: list[tuple[str, str]]) -> None:
@@ -278,3 +285,92 @@ def test_midnight_timestamp_is_a_day() -> None:
 def test_extract_page_never_raises_on_junk(body: bytes | str) -> None:
     result = extract_page(body, "https://x.example/a")
     assert (result.article is None) == (result.kind != "article")
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("作者： 放飞&心情", ["放飞&心情"]),
+        ("作者：kingname", ["kingname"]),
+        ("作者：本报评论员", []),
+        ("作者：新华社", []),
+        ("作者：2005-08-28", []),
+    ],
+)
+def test_labelled_handle(line: str, expected: list[str]) -> None:
+    assert [b.name for b in parse_labelled_handle(line).bylines] == expected
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("〓 娱乐 明星话题 发布时间 2005/03/15 22:36:13 by duscha 〓", ["duscha"]),
+        ("2019-05-01 posted by 海姑娘", ["海姑娘"]),
+        ("Copyright © 1997-2019 by www.example.com.cn. all rights reserved", []),
+        ("由于天气原因，比赛推迟", []),
+    ],
+)
+def test_dated_by(line: str, expected: list[str]) -> None:
+    assert [b.name for b in parse_dated_by(line).bylines] == expected
+
+
+def test_names_line_with_a_rarer_surname_among_coauthors() -> None:
+    assert [b.name for b in parse_names_line("赵延东、风笑天").bylines] == ["赵延东", "风笑天"]
+    # Alone, or among names without known surnames, it is still not taken.
+    assert parse_names_line("风笑天").bylines == []
+    assert parse_names_line("茉莉、风笑天").bylines == []
+
+
+@pytest.mark.parametrize(
+    ("lines", "expected"),
+    [
+        (["正文", "——《北京之春》1998年3月号"], "1998-03"),
+        (["原载《读书》2001年第12期"], None),
+        (["《某某杂志》2030年1月号"], None),
+    ],
+)
+def test_magazine_issue_month(lines: list[str], expected: str | None) -> None:
+    assert extract_date([], [], lines, "", FETCHED, chinese=True) == expected
+
+
+def test_a_full_date_wins_over_a_magazine_issue() -> None:
+    lines = ["发布时间：2005-07-03", "——《北京之春》1998年3月号"]
+    assert extract_date([], [], lines, "", FETCHED, chinese=True) == "2005-07-03"
+
+
+def test_tag_before_headline_dropped_when_the_original_title_confirms_it() -> None:
+    lines = ["[某某化妆品]阿婆接来电被骗上百万", "原标题：阿婆接来电被骗上百万", "正文"]
+    title = "[某某化妆品]阿婆接来电被骗上百万"
+    assert drop_confirmed_tag(title, lines) == "阿婆接来电被骗上百万"
+    # Without the confirmation the tag stays (it may be part of the headline).
+    assert drop_confirmed_tag("【独家】阿婆接来电被骗上百万", lines[:1]) == (
+        "【独家】阿婆接来电被骗上百万"
+    )
+
+
+def test_title_line_that_opens_a_title_with_a_long_suffix() -> None:
+    title_tag = (
+        "社会资本与再就业(页 1) - 学术前沿 - 某某大学社会学论坛 - powered by Discuz! Archiver"
+    )
+    lines = ["某某大学社会学论坛 » 学术前沿 » 社会资本与再就业", "社会资本与再就业", "赵延东"]
+    assert extract_title([], title_tag, [], [], lines) == "社会资本与再就业"
+
+
+PROSE = "这是正文的一个段落，交代事情的经过、各方的说法和接下来的安排。"
+
+
+def test_credit_under_a_summary_box_and_headline_repeated_in_the_body() -> None:
+    markup = (
+        "<html><head><meta charset='utf-8'><title>数据业大整顿_财经_某某网</title></head><body>"
+        "<h1>数据业大整顿</h1><div class='info'>2019-09-23 07:48</div><div class='content'>"
+        "<p>数据业大整顿</p><p>划重点：</p>"
+        + "".join(f"<p>- 要点{i}：{PROSE}</p>" for i in range(3))
+        + "<p>《棱镜》作者 周纯</p>"
+        + "".join(f"<p>第{i}段。{PROSE}{PROSE}</p>" for i in range(8))
+        + "</div></body></html>"
+    )
+    record = extract_page(markup, "https://news.example.cn/a/1.html", fetched_at=FETCHED).article
+    assert record is not None
+    assert record.authors == ["周纯"]
+    assert not record.text.startswith("数据业大整顿")
+    assert "周纯" not in record.text

@@ -234,11 +234,33 @@ def _outlet_before(text: str, start: int) -> str | None:
     return None
 
 
+_WRITING_ROLES: Final = frozenset({"reporter", "correspondent", "author"})
+#: Roles of a label that carry over to an ``outlet + 记者`` right after it (``图/晶报记者``).
+_CARRIED_ROLES: Final = frozenset({"photographer", "translator", "editor"})
+
+
+def _photo_suffix_at(text: str, end: int, later: list[re.Match[str]]) -> bool:
+    """``贾天勇 摄``: a photo word closing the names before it, not a label (``摄影 冯晨``)
+    that names someone after it."""
+    if _PHOTO_AFTER_RE.match(text[end : end + 4]) is None:
+        return False
+    if not later or later[0].start() != end:
+        return True
+    label = later[0]
+    stop = later[1].start() if len(later) > 1 else len(text)
+    region = text[label.end() : stop]
+    cut = _REGION_END_RE.search(region)
+    if cut is not None:
+        region = region[: cut.start()]
+    return not _names_in(region, strict=True)
+
+
 def parse_credit(text: str, *, explicit_only: bool = False) -> BylineFinds:
     """Bylines in one short credit text (a metadata bar, a lead's parenthesis, a closing line)."""
     finds = BylineFinds()
     text = squash(text)
     matches = list(ROLE_RE.finditer(text))
+    carried: Role | None = None
     for index, match in enumerate(matches):
         role_word, sep = match.group("role"), match.group("sep") or ""
         explicit = bool(sep.strip())
@@ -257,13 +279,25 @@ def parse_credit(text: str, *, explicit_only: bool = False) -> BylineFinds:
         if stop is not None:
             region = region[: stop.start()]
         role = ROLE_WORDS[role_word]
+        if carried is not None and role in _WRITING_ROLES:
+            role = carried
+        carried = None
         # ``中新社记者 贾天勇 摄``: a reporter credited for a photo.
-        if role in {"reporter", "correspondent", "author"} and (
-            _PHOTO_TAIL_RE.search(region) or _PHOTO_AFTER_RE.match(text[end : end + 4])
+        if role in _WRITING_ROLES and (
+            _PHOTO_TAIL_RE.search(region) or _photo_suffix_at(text, end, matches[index + 1 :])
         ):
             role = "photographer"
         names = _names_in(region, strict=not explicit)
         if not names:
+            # ``图/晶报记者 高原``: the label's role holds for the outlet's reporter after it.
+            if (
+                explicit
+                and role in _CARRIED_ROLES
+                and stop is None
+                and len(region.strip()) <= 10
+                and index + 1 < len(matches)
+            ):
+                carried = role
             continue
         outlet = _outlet_before(text, match.start())
         if role_word.startswith(("本报", "本网")):
@@ -318,6 +352,51 @@ def parse_posted_by(text: str) -> BylineFinds:
     return finds
 
 
+#: ``作者： 放飞&心情``: a forum or blog handle after an explicit author label.
+_LABELLED_HANDLE_RE: Final = re.compile(
+    r"^\s*(?:作者|发帖人|楼主|博主)\s*[:：]\s*(?P<name>[^\s:：|丨｜()（）\[\]【】]{2,20})\s*$"
+)
+#: ``发布时间 2005/03/15 22:36:13 by duscha``: a dated post line signed by a handle.
+_DATED_BY_RE: Final = re.compile(
+    rf"(?:19|20)\d{{2}}\s*[-/.年]\s*\d{{1,2}}.{{0,24}}?\bby\s+"
+    rf"(?P<name>[A-Za-z][A-Za-z0-9_.-]{{2,29}}|[{HAN}]{{2,4}})(?![A-Za-z0-9_.-])",
+    re.I,
+)
+
+
+_DOMAIN_RE: Final = re.compile(r"^www\.|\.(?:com|cn|net|org)\b|\.$", re.I)
+
+
+def _valid_handle(name: str) -> bool:
+    """A user handle (``放飞&心情``, ``kingname``): not a placeholder, outlet or date."""
+    if name.lower() in PLACEHOLDERS or name in NOT_NAMES or name in OUTLETS:
+        return False
+    if _DOMAIN_RE.search(name):
+        return False
+    if not re.search(rf"[A-Za-z{HAN}]", name) or name.endswith(ORG_SUFFIXES):
+        return False
+    # A Han-only value is a person's name or nothing (``本报评论员`` is no handle).
+    return not re.fullmatch(f"[{HAN}·]+", name) or valid_chinese_name(name, strict=False)
+
+
+def parse_labelled_handle(text: str) -> BylineFinds:
+    """``作者： 放飞&心情``: the handle after an explicit author label (forums, blogs)."""
+    finds = BylineFinds()
+    match = _LABELLED_HANDLE_RE.match(squash(text))
+    if match is not None and _valid_handle(match.group("name")):
+        finds.add(match.group("name"), "author")
+    return finds
+
+
+def parse_dated_by(text: str) -> BylineFinds:
+    """``发布时间 2005/03/15 22:36:13 by duscha``: the handle signing a dated post line."""
+    finds = BylineFinds()
+    match = _DATED_BY_RE.search(squash(text))
+    if match is not None and _valid_handle(match.group("name")):
+        finds.add(match.group("name"), "author")
+    return finds
+
+
 def parse_closing_names(text: str) -> BylineFinds:
     """``……新春佳节。（常书香 马丹阳）``: writers credited in brackets at a paragraph's end."""
     finds = BylineFinds()
@@ -344,6 +423,13 @@ def parse_names_line(text: str, *, strict: bool = True) -> BylineFinds:
     if _NAMES_ONLY_RE.match(text):
         pieces = [p for p in _NAME_SPLIT_RE.split(text) if p]
         names = _names_in(text, strict=strict)
+        if strict and len(pieces) >= 2 and len(names) < len(pieces):
+            # Co-authors (``赵延东、风笑天``): a rarer surname passes when most names in the
+            # line carry a known one.
+            loose = _names_in(text, strict=False)
+            known = sum(1 for name in loose if has_surname(name))
+            if len(loose) == len(pieces) and 2 * known >= len(pieces):
+                names = loose
         if names and len(names) == len(pieces):
             for name in names:
                 finds.add(name, "author")

@@ -287,6 +287,47 @@ def clean_tree(root: HtmlElement, body_chars: int) -> None:
             _drop(el)
 
 
+#: What a cell of a layout table holds and a cell of a data table does not.
+_LAYOUT_CELL_CONTENT: Final = frozenset(
+    {"table", "div", "p", "ul", "ol", "dl", "h1", "h2", "h3", "h4", "h5", "h6", "form"}
+)
+#: Table parts turned into ``div`` when the table only lays the page out.
+_TABLE_PARTS: Final = frozenset({"table", "tbody", "thead", "tfoot", "tr", "td", "th"})
+
+
+def _is_layout_table(table: HtmlElement) -> bool:
+    """A table that lays out the page (cells holding blocks, or one cell per row), not data."""
+    rows = table.xpath("./tr|./tbody/tr|./thead/tr|./tfoot/tr")
+    single_column = True
+    for row in rows:
+        cells = [c for c in row if isinstance(c.tag, str) and c.tag in {"td", "th"}]
+        if len(cells) > 1:
+            single_column = False
+        for cell in cells:
+            for node in cell.iterdescendants():
+                if isinstance(node.tag, str) and node.tag in _LAYOUT_CELL_CONTENT:
+                    return True
+    return single_column
+
+
+def unwrap_layout_tables(root: HtmlElement) -> None:
+    """Turn layout tables into ``div``s, in place.
+
+    Old portals and government sites lay whole pages out with tables. trafilatura renders a
+    table row as one line (``| cell | cell |``), so a layout table's headline, metadata bar,
+    paragraphs and credits, or its header's and footer's furniture, end up glued on one long
+    line that passes for prose. Data tables (cells of short text in rows of several cells)
+    are kept.
+    """
+    for table in list(root.iter("table")):
+        if not _is_layout_table(table):
+            continue
+        parts = [table, *table.xpath("./tr|./*/tr|./tr/td|./tr/th|./*/tr/td|./*/tr/th|./*")]
+        for el in parts:
+            if isinstance(el.tag, str) and el.tag in _TABLE_PARTS:
+                el.tag = "div"
+
+
 #: Interface words that trafilatura sometimes keeps as lines of their own.
 UI_LINES: Final = frozenset(
     {
@@ -345,6 +386,45 @@ META_LINE_RE: Final = re.compile(
 )
 #: A short line naming the source (``3小时前 来源：澎湃新闻``): metadata, not text.
 SOURCE_IN_LINE_RE: Final = re.compile(r"(?:来源|稿源|出处)\s*[:：]")
+#: Marks of a site footer (``主办：``, ``版权所有``, ``粤ICP备…号``, ``网站标识码``): on table
+#: layouts the footer cell comes out as one line that holds several of them.
+FOOTER_MARK_RE: Final = re.compile(
+    r"主办(?:单位)?\s*[:：]|承办(?:单位)?\s*[:：]|协办(?:单位)?\s*[:：]|版权所有|"
+    r"ICP\s*(?:备|证|[0-9])|公网安备|网站标识码|技术支持\s*[:：]|建议使用.{0,12}浏览器",
+    re.I,
+)
+#: Separators of a row of navigation links (``站内搜索 | 加入收藏 | 无障碍浏览``).
+_NAV_SPLIT_RE: Final = re.compile(r"\s*(?:\||｜|丨|¦)\s*")
+_SENTENCE_END_RE: Final = re.compile(r"[。！？!?；;]")
+
+
+def is_footer_line(line: str) -> bool:
+    """A site footer's line: two footer marks in a line of up to 300 characters, or one
+    in a short line that is no sentence."""
+    if len(line) > 300:
+        return False
+    marks = {m.group(0)[:2] for m in FOOTER_MARK_RE.finditer(line)}
+    if len(marks) >= 2:
+        return True
+    return bool(marks) and len(line) <= 80 and not line.rstrip().endswith(("。", "！", "？"))
+
+
+def is_nav_line(line: str) -> bool:
+    """A row of short items joined by ``|``: navigation or a tool bar, not text."""
+    parts = [p for p in _NAV_SPLIT_RE.split(line) if p]
+    if len(parts) < 3 or _SENTENCE_END_RE.search(line):
+        return False
+    short = sum(1 for p in parts if len(p) <= 10)
+    # The outer items may carry a label or a date (``今天是：2024年6月3日 站内搜索``).
+    return short >= len(parts) - 1 and all(
+        len(p) <= 10 or (len(p) <= 30 and "，" not in p and "," not in p) for p in parts
+    )
+
+
+def is_furniture_line(line: str) -> bool:
+    return is_nav_line(line) or is_footer_line(line)
+
+
 #: Table rows as trafilatura writes them: ``| cell | cell |``.
 _CELL_SPLIT_RE: Final = re.compile(r"\s*(?<!\\)\|\s*")
 
@@ -359,6 +439,7 @@ def _clean_row(line: str, link_texts: frozenset[str]) -> str:
         and c not in link_texts
         and c not in UI_LINES
         and not BOILERPLATE_LINE_RE.match(c)
+        and not is_furniture_line(c)
         and not (len(c) < 60 and META_LINE_RE.match(c))
     ]
     text = " ".join(kept)
@@ -406,6 +487,8 @@ def iter_clean_lines(
         if WIDGET_HEADING_RE.match(line):
             continue
         if line in UI_LINES or (len(line) <= 80 and BOILERPLATE_LINE_RE.match(line)):
+            continue
+        if is_furniture_line(line):
             continue
         if len(line) <= 100 and (PROMO_RE.search(line) or META_LINE_RE.match(line)):
             continue

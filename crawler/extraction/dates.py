@@ -1,9 +1,10 @@
 """The publish date: meta tags and JSON-LD, the line near the headline, the URL, relative dates.
 
 Output is ISO 8601: ``YYYY-MM-DDTHH:MM:SS+08:00`` when the page shows a time, ``YYYY-MM-DD``
-when it shows a day. Chinese pages without a stated zone are in China time (+08:00). A time on
-a non-Chinese page without a stated zone is not guessed: the day alone is returned, since
-assuming UTC could move the article to another day.
+when it shows a day, ``YYYY-MM`` when it only names a month (a magazine issue). Chinese pages
+without a stated zone are in China time (+08:00). A time on a non-Chinese page without a stated
+zone is not guessed: the day alone is returned, since assuming UTC could move the article to
+another day.
 """
 
 from __future__ import annotations
@@ -47,6 +48,12 @@ URL_DATE_RE: Final = re.compile(
     r"(?<!\d)(?P<y>(?:19|20)\d{2})[/_-]?(?P<m>0[1-9]|1[0-2])[/_-]?(?P<d>0[1-9]|[12]\d|3[01])(?!\d)"
 )
 URL_MONTH_RE: Final = re.compile(r"/(?P<y>(?:19|20)\d{2})[/_-]?(?P<m>0[1-9]|1[0-2])/")
+
+#: ``——《北京之春》1998年3月号``: a reprint citing the magazine issue it appeared in, which
+#: dates it to a month only.
+ISSUE_MONTH_RE: Final = re.compile(
+    r"[《〈]([^》〉]{2,20})[》〉]\s*(?:第\s*)?(?P<y>(?:19|20)\d{2})\s*年\s*(?P<m>\d{1,2})\s*月号"
+)
 
 #: Meta tags carrying the publish date, best first.
 DATE_META_NAMES: Final[tuple[str, ...]] = (
@@ -236,6 +243,13 @@ def extract_date(
             found = parse_date(line[label.start() :], chinese=chinese, max_date=max_date)
             if found:
                 return found
+    # A magazine issue cited by a reprint: the month is all the page says.
+    for line in all_lines:
+        issue = ISSUE_MONTH_RE.search(line) if len(line) <= 80 else None
+        if issue is not None and 1 <= int(issue.group("m")) <= 12:
+            month = f"{int(issue.group('y')):04d}-{int(issue.group('m')):02d}"
+            if month <= max_date.isoformat()[:7]:
+                return month
     # Last resort: the page's first date with a time of day (a post's timestamp), which a
     # site header's "today" (a day without a time) or a copyright line is not.
     for line in all_lines:

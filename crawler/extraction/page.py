@@ -17,12 +17,14 @@ from typing import Any, Final
 from lxml import html as lxml_html
 from lxml.html import HtmlElement
 
-from archive.record import ArticleRecord, Byline, site_of
+from archive.record import ROLES, ArticleRecord, Byline, site_of
 from crawler.extraction.bylines import (
     BylineFinds,
     extract_bylines,
     parse_credit,
+    parse_dated_by,
     parse_english_credit,
+    parse_labelled_handle,
     parse_names_line,
     parse_posted_by,
     split_meta_authors,
@@ -35,8 +37,9 @@ from crawler.extraction.clean import (
     find_breadcrumbs,
     iter_clean_lines,
     iter_text_lines,
+    unwrap_layout_tables,
 )
-from crawler.extraction.dates import DATE_META_NAMES, extract_date
+from crawler.extraction.dates import DATE_META_NAMES, FOOTER_RE, extract_date
 from crawler.extraction.encoding import decode_html
 from crawler.extraction.metadata import (
     PageMeta,
@@ -47,7 +50,7 @@ from crawler.extraction.metadata import (
 )
 from crawler.extraction.source import SOURCE_LABEL_RE, extract_source
 from crawler.extraction.text import is_chinese, squash
-from crawler.extraction.titles import extract_title, normalize
+from crawler.extraction.titles import drop_confirmed_tag, extract_title, normalize
 
 LOGGER = logging.getLogger(__name__)
 
@@ -69,6 +72,12 @@ _CREDIT_RESIDUE_RE: Final = re.compile(
 )
 
 
+#: A credit label with nothing after it (the value sits in the next cell).
+_LABEL_ONLY_RE: Final = re.compile(r"^\s*\S{1,4}\s*[:：/]\s*$")
+#: The top of the body, where a credit line may follow a lead or a summary box: this many
+#: lines, within this share of the body's characters.
+_TOP_LINES: Final = 8
+_TOP_SHARE: Final = 0.3
 #: A metadata cell opening with a writing credit label (``作者：``, ``执笔人：``, ``文/``).
 _LABELLED_AUTHOR_RE: Final = re.compile(
     r"^\s*(?:作者|记者|本报记者|执笔人?|撰稿人?|撰文|采写|文)\s*[:：/]"
@@ -261,12 +270,14 @@ def _extract_page(
         site_names,
         lines[:400],
     )
+    title = drop_confirmed_tag(title, lines)
     title_index = _find_line(lines, title)
 
     link_texts = frozenset(t for t in (squash(a.text_content()) for a in root.iter("a")) if t)
     crumbs = find_breadcrumbs(root)
     section = extract_section(meta, breadcrumb_section(crumbs))
     clean_tree(root, sum(len(line) for line in lines))
+    unwrap_layout_tables(root)
 
     max_date = (fetched_at + timedelta(days=1)).date().isoformat()
     chinese = is_chinese((title or "") + " ".join(lines[:80]))
@@ -284,8 +295,12 @@ def _extract_page(
     head_lines = lines[head_start + 1 : min(head_end, head_start + 15)] if title_index >= 0 else []
     tail_lines = lines[last_body + 1 : last_body + 4] if last_body >= 0 else []
 
-    # Standalone credit lines at the body's edges (a lead's credit, a closing byline); the
-    # body ends at a closing credit in its second half (what follows is related content).
+    # The headline repeated as the body's first line is not text.
+    if title and len(body_lines) > 1 and normalize(body_lines[0]) == normalize(title):
+        body_lines = body_lines[1:]
+    # Standalone credit lines at the body's edges (a lead's credit, a credit under a summary
+    # box, a closing byline); the body ends at a closing credit in its second half (what
+    # follows is related content).
     kept_lines: list[str] = []
     closing: list[str] = []
     total = sum(len(line) for line in body_lines) or 1
@@ -294,7 +309,8 @@ def _extract_page(
     for index, line in enumerate(body_lines):
         seen += len(line)
         credit = parse_credit(line) if len(line) <= 80 else None
-        if credit is not None and _is_credit_line(line, credit) and (index < 2 or seen > total / 2):
+        at_top = index < 2 or (index < _TOP_LINES and seen <= _TOP_SHARE * total)
+        if credit is not None and _is_credit_line(line, credit) and (at_top or seen > total / 2):
             closing.append(line)
             if index >= 2 and credit.has_writers and cut_at is None:
                 cut_at = len(kept_lines)
@@ -325,12 +341,22 @@ def _extract_page(
                 break
         kept_lines = [x for x in kept_lines if x not in closing]
     if not finds.has_writers:
-        # ``作者：宋怡 杨志华`` somewhere on the page (a table-layout metadata cell).
+        # ``作者：宋怡 杨志华`` somewhere on the page (a table-layout metadata cell), a blog's
+        # ``由某某张贴``, a forum's ``发布时间 2005/03/15 22:36 by handle``. Only the first
+        # labelled author counts: later ones sign replies or related posts.
         for line in lines:
             if len(line) <= 60 and _LABELLED_AUTHOR_RE.match(line):
                 found = parse_credit(line, explicit_only=True)
+                if not found.has_writers:
+                    found = parse_labelled_handle(line)
+                if not found.has_writers and not _LABEL_ONLY_RE.match(line):
+                    break
             elif len(line) <= 120 and "由" in line:
                 found = parse_posted_by(line)
+            elif (
+                chinese and len(line) <= 120 and "by" in line.lower() and not FOOTER_RE.search(line)
+            ):
+                found = parse_dated_by(line)
             else:
                 continue
             if found.has_writers:
@@ -387,6 +413,8 @@ def _extract_page(
     )
     if kind != "article":
         return PageResult(kind, None, reason)
+    # Listed by role (the archive's order), in page order within a role.
+    bylines.sort(key=lambda b: ROLES.index(b.role))
     record = ArticleRecord(
         url=url,
         title=title or (document.title if document is not None else None),

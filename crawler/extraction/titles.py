@@ -20,6 +20,8 @@ SITE_WORD_RE: Final = re.compile(
     re.I,
 )
 _ALNUM_RE: Final = re.compile(r"[\W_]+")
+#: Title segments that are never the headline: a domain, a forum engine's signature.
+_NOT_HEADLINE_RE: Final = re.compile(r"\.(?:com|cn|net|org)\b|\bpowered by\b", re.I)
 #: The last ``-suffix`` of a title, hyphen glued to both words.
 _GLUED_SUFFIX_RE: Final = re.compile(r"(?<=\S)-([^-\s][^-]{0,14})$")
 
@@ -45,7 +47,7 @@ def strip_site_suffix(title: str, site_names: Iterable[str] = ()) -> str:
     # Widest segment, a Han character counting as two Latin ones (as they are displayed).
     def width(i: int) -> int:
         part = parts[i]
-        if normalize(part) in known or re.search(r"\.(?:com|cn|net|org)\b", part, re.I):
+        if normalize(part) in known or _NOT_HEADLINE_RE.search(part):
             return 0
         return len(part) + han_count(part)
 
@@ -113,7 +115,10 @@ def extract_title(
                 )
             if agrees and not any(normalize(s) == norm for s in sites):
                 return heading
-    shown = _line_prefix_title(lines, references)
+    # Against the cleaned titles too: a long site suffix makes the headline a small share.
+    shown = _line_prefix_title(
+        lines, [*references, *(strip_site_suffix(r, sites) for r in references)]
+    )
     if shown is not None:
         return squash(shown)
     for meta in meta_titles:
@@ -131,3 +136,25 @@ def extract_title(
         if len(normalize(heading)) >= 4:
             return heading
     return squash(title_tag) if title_tag else None
+
+
+#: A tag in brackets before a headline (``[某某化妆品]``, ``【推广】``).
+_TAG_PREFIX_RE: Final = re.compile(r"^\s*[\[【〔［]([^\]】〕］]{1,12})[\]】〕］]\s*(?P<rest>.+)$")
+#: ``原标题：…``: the headline as first published, stated in the body of a reprint.
+_ORIGINAL_TITLE_RE: Final = re.compile(r"^\s*[【\[]?原标题[】\]]?\s*[:：]\s*(?P<title>.+)$")
+
+
+def drop_confirmed_tag(title: str | None, lines: Sequence[str]) -> str | None:
+    """``[某某化妆品]江门七旬阿婆…`` → ``江门七旬阿婆…`` when the page's ``原标题：`` line
+    gives the headline without the tag (a tag the reprinting site put in front of it)."""
+    if not title:
+        return title
+    tagged = _TAG_PREFIX_RE.match(title)
+    if tagged is None:
+        return title
+    rest = normalize(tagged.group("rest"))
+    for line in lines:
+        original = _ORIGINAL_TITLE_RE.match(line) if len(line) <= 200 else None
+        if original is not None and normalize(original.group("title")) == rest:
+            return squash(tagged.group("rest"))
+    return title

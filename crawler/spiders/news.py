@@ -1,19 +1,28 @@
-"""The news spider: start pages -> listings, pagination and related links -> article items.
+"""The news spider: start pages, feeds and sitemaps -> listings and related links -> articles.
 
-``scrapy crawl news -a start_urls=URL[,URL...] [-a max_pages=N] [-a db=DB_URL]`` and
-``newsarchive crawl URL... [--max-pages N] [--db DB_URL]`` run this spider with the same
+``scrapy crawl news -a start_urls=URL[,URL...] [-a profiles=FILE -a profile=NAME]
+[-a max_pages=N] [-a db=DB_URL]`` and ``newsarchive crawl`` run this spider with the same
 arguments. Every fetched HTML page is classified from its content; article pages become
 :class:`~crawler.items.ArticleItem`, everything else is only followed (or skipped) and counted.
+
+A crawl keeps its frontier in the archive (:class:`~crawler.state.CrawlState`): what it queued,
+what came back, with ETag and Last-Modified for conditional requests. A profile's crawl is
+incremental: known articles are fetched again only when due for a recheck, and a paginated
+listing is not paged further once a page holds no new article. A crawl of plain URLs rechecks
+every known article it finds (conditionally, so an unchanged page costs a 304).
 """
 
 from __future__ import annotations
 
 import logging
 import os
-from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime
+from collections.abc import AsyncIterator, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
@@ -23,13 +32,17 @@ from scrapy.linkextractors import LinkExtractor
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
+from archive.db import resolve_db_url
 from archive.record import content_hash, site_of
-from archive.store import RawPageData
+from archive.store import Archive
+from crawler.discovery import DiscoveryError, parse_feed, parse_sitemap, sitemaps_from_robots
 from crawler.extraction import PageResult, extract_page
-from crawler.items import ArticleItem
+from crawler.items import ArticleItem, FetchedPage
 from crawler.middlewares import PageLimitReached
-from crawler.pagination import continuation_urls, first_page_url
-from crawler.urls import Scope, canonicalize_url, classify_url, in_any_scope, scope_for
+from crawler.pagination import continuation_urls, first_page_url, is_next_listing_page
+from crawler.profiles import Profile, load_profiles
+from crawler.state import CrawlState, LinkDecision
+from crawler.urls import Scope, canonicalize_url, classify_url, scope_for
 
 DEFAULT_CONTACT_URL = "https://github.com/newsarchive/newsarchive"
 
@@ -42,6 +55,16 @@ logger = logging.getLogger(__name__)
 
 _PROJECT_PRIORITY = 20  # Scrapy's priority of settings.py values; -s on the command line is 40
 
+# Pages whose links are not followed: nothing there, or an error page (whose links are only the
+# site's navigation, reached from elsewhere anyway). A "too_short" page may still be a listing.
+_DEAD_ENDS = frozenset({"empty", "not_html", "soft_404", "extraction_failed"})
+
+# Articles first: under a page limit, a crawl archives more when it fetches what it found.
+_PRIORITY = {"article": 10, "listing": 0, "feed": 20, "sitemap": 20, "other": -5}
+
+#: A known article that answers one of these on a recheck is marked removed.
+_GONE = (404, 410)
+
 
 def user_agent(contact_url: str | None) -> str:
     """``$NEWSARCHIVE_USER_AGENT``, else one that names the tool, its version and a contact URL."""
@@ -49,14 +72,6 @@ def user_agent(contact_url: str | None) -> str:
     if explicit:
         return explicit
     return f"newsarchive/{__version__} (+{contact_url or DEFAULT_CONTACT_URL})"
-
-
-# Pages whose links are not followed: nothing there, or an error page (whose links are only the
-# site's navigation, reached from elsewhere anyway). A "too_short" page may still be a listing.
-_DEAD_ENDS = frozenset({"empty", "not_html", "soft_404", "extraction_failed"})
-
-# Articles first: under a page limit, a crawl archives more when it fetches what it found.
-_PRIORITY = {"article": 10, "listing": 0, "other": -5, "asset": -10}
 
 
 def parse_start_urls(value: str | list[str] | tuple[str, ...] | None) -> list[str]:
@@ -67,8 +82,15 @@ def parse_start_urls(value: str | list[str] | tuple[str, ...] | None) -> list[st
     return [url.strip() for url in items if url.strip()]
 
 
+@dataclass(frozen=True, slots=True)
+class _Target:
+    url: str
+    kind: str  # article, listing, feed, sitemap, robots, other
+    depth: int
+
+
 class NewsSpider(Spider):
-    """Crawls news sites from their start pages and yields their articles."""
+    """Crawls news sites from their start pages, feeds and sitemaps and yields their articles."""
 
     name = "news"
 
@@ -77,25 +99,52 @@ class NewsSpider(Spider):
         start_urls: str | list[str] | None = None,
         max_pages: str | int | None = None,
         db: str | None = None,
+        profiles: str | None = None,
+        profile: str | None = None,
+        warc_dir: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        self.start_urls = parse_start_urls(start_urls)
-        if not self.start_urls:
-            raise ValueError("no start URL: pass -a start_urls=URL[,URL...]")
-        for url in self.start_urls:
-            if classify_url(url) == "other" and not url.startswith(("http://", "https://")):
+        self.profile: Profile | None = _pick_profile(profiles, profile) if profiles else None
+        urls = parse_start_urls(start_urls)
+        if self.profile is not None:
+            urls = [*self.profile.start_urls, *urls]
+        self.feeds: list[str] = list(self.profile.feeds) if self.profile else []
+        self.sitemaps: list[str] = list(self.profile.sitemaps) if self.profile else []
+        self.start_urls = urls
+        if not (self.start_urls or self.feeds or self.sitemaps):
+            raise ValueError("no start URL: pass -a start_urls=URL[,URL...] or -a profiles=FILE")
+        for url in [*self.start_urls, *self.feeds, *self.sitemaps]:
+            if urlsplit(url).scheme not in ("http", "https"):
                 raise ValueError(f"not an http(s) URL: {url!r}")
         self.max_pages = int(max_pages) if max_pages not in (None, "", 0, "0") else 0
         self.db_url = db or None
-        self.scopes: tuple[Scope, ...] = tuple(scope_for(u) for u in self.start_urls)
-        self._start_set = {canonicalize_url(u) for u in self.start_urls}
+        self.warc_dir = Path(warc_dir) if warc_dir else None
+        self.scopes: tuple[Scope, ...] = tuple(
+            scope_for(u) for u in [*self.start_urls, *self.feeds, *self.sitemaps]
+        )
+        self.allowed_hosts = (
+            frozenset(h.lower() for h in self.profile.allowed_hosts)
+            if self.profile
+            else frozenset()
+        )
+        self.incremental = self.profile is not None
+        self._start_set = {
+            canonicalize_url(u) for u in [*self.start_urls, *self.feeds, *self.sitemaps]
+        }
         self._links = LinkExtractor(unique=True, canonicalize=False)
+        self._requested: set[str] = set()
+        self.state: CrawlState | None = None
+
+    # -- set-up ----------------------------------------------------------------------------
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> NewsSpider:
         spider: NewsSpider = super().from_crawler(crawler, *args, **kwargs)
         settings = crawler.settings
+        if spider.profile is not None:
+            for key, value in spider.profile.settings_overrides().items():
+                settings.set(key, value, priority="spider")
         if spider.max_pages:
             settings.set("NEWSARCHIVE_MAX_PAGES", spider.max_pages, priority="spider")
             settings.set("CLOSESPIDER_PAGECOUNT", spider.max_pages, priority="spider")
@@ -109,19 +158,175 @@ class NewsSpider(Spider):
                 priority=_PROJECT_PRIORITY,
             )
         crawler.signals.connect(spider._on_response, signal=signals.response_received)
+        crawler.signals.connect(spider._on_opened, signal=signals.spider_opened)
+        crawler.signals.connect(spider._on_closed, signal=signals.spider_closed)
         return spider
+
+    def _on_opened(self, spider: Spider) -> None:
+        db_url = resolve_db_url(self.crawler.settings.get("NEWSARCHIVE_DB") or None)
+        recheck = timedelta(days=self.profile.recheck_after_days) if self.profile else timedelta(0)
+        self.state = CrawlState(
+            Archive(db_url),
+            profile=self.profile.name if self.profile else None,
+            start_urls=[*self.start_urls, *self.feeds, *self.sitemaps],
+            recheck_after=recheck,
+            warc_dir=self.warc_dir,
+        )
+        assert self.crawler.stats is not None
+        self.crawler.stats.set_value("newsarchive/run_id", self.state.run_id)
+
+    def _on_closed(self, spider: Spider, reason: str) -> None:
+        if self.state is None:
+            return
+        from crawler.pipelines import run_counters
+
+        stats = dict(self.crawler.stats.get_stats()) if self.crawler.stats else {}
+        status = "finished" if reason in ("finished", "closespider_pagecount") else reason
+        if not stats.get("newsarchive/start_urls_fetched"):
+            status = "failed"
+        self.state.finish(status, run_counters(stats), stats)
 
     def _on_response(self, response: Response, request: Request, spider: Spider) -> None:
         stats = self.crawler.stats
         if stats is None or request.meta.get("dont_obey_robotstxt"):  # robots.txt: not a page
             return
         stats.inc_value("newsarchive/pages_fetched")
-        if canonicalize_url(request.url) in self._start_set:
+        stats.inc_value("newsarchive/bytes_downloaded", len(response.body))
+        original = request.meta.get("redirect_urls", [request.url])[0]
+        if canonicalize_url(original) in self._start_set:
             stats.inc_value("newsarchive/start_urls_fetched")
 
+    # -- requests --------------------------------------------------------------------------
+
     async def start(self) -> AsyncIterator[Any]:
-        for url in self.start_urls:
-            yield Request(url, callback=self.parse, errback=self.on_error, priority=100)
+        assert self.state is not None
+        targets: list[_Target] = []
+        for page in self.state.resume_pages():
+            if self._in_scope(page.url):
+                targets.append(_Target(page.url, page.kind, page.depth))
+        if targets:
+            logger.info("resuming %d pages left pending by an interrupted crawl", len(targets))
+            self.crawler.stats.inc_value("newsarchive/resumed", len(targets))
+        targets += [_Target(canonicalize_url(u), "listing", 0) for u in self.start_urls]
+        targets += [_Target(canonicalize_url(u), "feed", 0) for u in self.feeds]
+        targets += [_Target(canonicalize_url(u), "sitemap", 0) for u in self.sitemaps]
+        if self.profile is not None:
+            for host in sorted({(s.scheme, s.host) for s in self.scopes}):
+                targets.append(_Target(f"{host[0]}://{host[1]}/robots.txt", "robots", 0))
+            for page in self.state.due_articles():
+                if self._in_scope(page.url):
+                    targets.append(_Target(page.url, "article", page.depth))
+        decisions = self.state.decide(t.url for t in targets)
+        for request in self._requests(targets, decisions, force=True):
+            yield request
+
+    def _requests(
+        self,
+        targets: Iterable[_Target],
+        decisions: dict[str, LinkDecision],
+        *,
+        force: bool = False,
+    ) -> list[Request]:
+        """Requests for the targets worth fetching, persisted as pending first."""
+        requests: list[Request] = []
+        pending: list[tuple[str, str, int]] = []
+        for target in targets:
+            decision = decisions.get(target.url, LinkDecision(fetch=True))
+            if target.url in self._requested or not (decision.fetch or force):
+                if decision.known_article and not decision.fetch:
+                    self.crawler.stats.inc_value("newsarchive/known_not_due")
+                continue
+            self._requested.add(target.url)
+            headers: dict[str, str] = {}
+            # An incremental crawl asks conditionally and takes a 304 as "nothing new here". A
+            # crawl of plain URLs reads every page in full, to find every link again (a 304
+            # has no links to follow), and tells unchanged articles by their content hash.
+            conditional = self.incremental
+            if conditional and decision.etag:
+                headers["If-None-Match"] = decision.etag
+            if conditional and decision.last_modified:
+                headers["If-Modified-Since"] = decision.last_modified
+            callback = {
+                "feed": self.parse_feed,
+                "sitemap": self.parse_sitemap,
+                "robots": self.parse_robots,
+            }.get(target.kind, self.parse)
+            meta: dict[str, Any] = {"na_kind": target.kind, "depth": target.depth}
+            # A known article answering 404 or 410 is news for us, not an error.
+            meta["handle_httpstatus_list"] = [304, *_GONE] if decision.known_article else [304]
+            requests.append(
+                Request(
+                    target.url,
+                    callback=callback,
+                    errback=self.on_error,
+                    headers=headers or None,
+                    meta=meta,
+                    priority=100 if force else _PRIORITY.get(target.kind, 0),
+                    dont_filter=force,
+                )
+            )
+            if target.kind != "robots":
+                pending.append((target.url, target.kind, target.depth))
+        if pending and self.state is not None:
+            self.state.enqueue(pending)
+        return requests
+
+    def _in_scope(self, url: str) -> bool:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https"):
+            return False
+        host = (parts.hostname or "").lower()
+        if (
+            self.allowed_hosts
+            and host not in self.allowed_hosts
+            and parts.netloc not in self.allowed_hosts
+        ):
+            return False
+        if self.profile is not None:
+            verdict = self.profile.is_article_url(url)
+            if verdict:
+                return True
+            follow = self.profile.should_follow(url)
+            if follow is not None:
+                return follow
+        return any(scope.allows(url) for scope in self.scopes) or (
+            bool(self.allowed_hosts) and classify_url(url) == "article"
+        )
+
+    def _kind_of(self, url: str) -> str:
+        if self.profile is not None and self.profile.is_article_url(url):
+            return "article"
+        kind = classify_url(url)
+        return kind if kind in ("article", "listing") else "other"
+
+    def _follow(
+        self, page_url: str, links: list[str], depth: int, *, exclude: set[str], listing: bool
+    ) -> list[Request]:
+        """Requests for the in-scope links of a page.
+
+        On an incremental crawl, a listing page that shows no new article does not lead to its
+        next pages: what follows is older still, and already archived.
+        """
+        targets = [
+            _Target(url, self._kind_of(url), depth + 1)
+            for url in links
+            if url not in exclude and url not in self._requested and self._in_scope(url)
+        ]
+        if not targets or self.state is None:
+            return []
+        decisions = self.state.decide(t.url for t in targets)
+        if self.incremental and listing:
+            fresh = [
+                t for t in targets if t.kind == "article" and not decisions[t.url].known_article
+            ]
+            if not fresh:
+                before = len(targets)
+                targets = [t for t in targets if not is_next_listing_page(page_url, t.url)]
+                if len(targets) < before:
+                    self.crawler.stats.inc_value("newsarchive/listing_stopped")
+        return self._requests(targets, decisions)
+
+    # -- callbacks -------------------------------------------------------------------------
 
     def _extract(self, response: Response) -> tuple[PageResult, datetime] | None:
         """Extract ``response``; None (and a counted skip) when it is not an HTML page."""
@@ -130,6 +335,7 @@ class NewsSpider(Spider):
             content_type and "html" not in content_type.lower()
         ):
             self._skip("not_html", response.url)
+            self._done(response, "other")
             return None
         fetched_at = datetime.now(UTC)
         result = extract_page(
@@ -141,7 +347,39 @@ class NewsSpider(Spider):
         )
         return result, fetched_at
 
+    def _done(self, response: Response, kind: str, *, failed: bool = False) -> None:
+        if self.state is None:
+            return
+        headers = {
+            "etag": _header(response, b"ETag"),
+            "last-modified": _header(response, b"Last-Modified"),
+        }
+        clean = {k: v for k, v in headers.items() if v}
+        urls = {canonicalize_url(u) for u in response.meta.get("redirect_urls", [])}
+        urls.add(canonicalize_url(response.url))
+        for url in urls:
+            self.state.page_done(
+                url, kind=kind, status=response.status, headers=clean, failed=failed
+            )
+
     def parse(self, response: Response, **_kwargs: Any) -> Iterator[Request | ArticleItem]:
+        stats = self.crawler.stats
+        assert stats is not None
+        kind = response.meta.get("na_kind", "other")
+        if response.status == 304:  # unchanged since the last fetch
+            self._done(response, kind)
+            if kind == "article":
+                stats.inc_value("newsarchive/articles/unchanged")
+            else:
+                stats.inc_value("newsarchive/not_modified")
+            return
+        if response.status in _GONE:
+            url = canonicalize_url(response.meta.get("redirect_urls", [response.url])[0])
+            if self.state is not None and self.state.archive.mark_removed(url):
+                stats.inc_value("newsarchive/articles/removed")
+                logger.info("article removed (%d): %s", response.status, url)
+            self._done(response, "article", failed=True)
+            return
         extracted = self._extract(response)
         if extracted is None:
             return
@@ -154,19 +392,37 @@ class NewsSpider(Spider):
         if result.kind == "article":
             first = first_page_url(url, links)
             if first is not None:  # page 2+ of an article: archived with its page 1
-                self._skip("continuation_page", response.url)
                 links = [first, *links]
                 result = PageResult(kind="listing", article=None, reason="continuation_page")
             else:
                 more_pages = continuation_urls(url, links)
-        yield from self._follow(links, exclude=set(more_pages))
+        depth = int(response.meta.get("depth", 0))
+        yield from self._follow(
+            url, links, depth, exclude=set(more_pages), listing=result.kind == "listing"
+        )
+        self._done(response, result.kind if result.kind in ("article", "listing") else "other")
         if result.kind != "article" or result.article is None:
             self._skip(result.reason or result.kind, response.url)
             return
         record = result.article
+        if self.profile is not None and not self.profile.matches_keywords(
+            record.title, record.text
+        ):
+            self._skip("keyword_mismatch", response.url)
+            return
+        aliases: list[str] = []
+        canonical = _canonical_link(response)
+        if canonical and canonical != url and site_of(canonical) == site_of(url):
+            aliases.append(url)
+            url = canonical
+        for original in response.meta.get("redirect_urls", []):
+            if canonicalize_url(original) not in (url, *aliases):
+                aliases.append(canonicalize_url(original))
         record.url = url
         record.site = site_of(url)
-        item = ArticleItem(record=record, raw=_raw_page(response, fetched_at))
+        if self.profile is not None:
+            record.profile = self.profile.name
+        item = ArticleItem(record=record, page=_fetched_page(response, fetched_at), aliases=aliases)
         if more_pages:
             yield self._next_part(item, more_pages)
             return
@@ -174,6 +430,7 @@ class NewsSpider(Spider):
         yield item
 
     def _next_part(self, item: ArticleItem, pages: list[str]) -> Request:
+        self._requested.update(pages)
         return Request(
             pages[0],
             callback=self.parse_part,
@@ -193,6 +450,7 @@ class NewsSpider(Spider):
             record.text = f"{record.text}\n{part.text}" if record.text else part.text
             record.content_hash = content_hash(record.title, record.text)
             self.crawler.stats.inc_value("newsarchive/article_parts_merged")
+            self._done(response, "other")
         if pages:
             yield self._next_part(item, pages)
             return
@@ -205,6 +463,49 @@ class NewsSpider(Spider):
         kwargs = failure.request.cb_kwargs  # type: ignore[attr-defined]
         self._count_article()
         yield kwargs["item"]
+
+    def parse_feed(self, response: Response, **_kwargs: Any) -> Iterator[Request]:
+        """An RSS or Atom feed: its entries are article candidates."""
+        self._done(response, "feed")
+        if response.status == 304:
+            return
+        try:
+            entries = parse_feed(response.body, response.url)
+        except DiscoveryError as exc:
+            self._skip("bad_feed", response.url)
+            logger.warning("feed %s: %s", response.url, exc)
+            return
+        links = [canonicalize_url(e.url) for e in entries]
+        yield from self._follow(response.url, links, 0, exclude=set(), listing=False)
+
+    def parse_sitemap(self, response: Response, **_kwargs: Any) -> Iterator[Request]:
+        """A sitemap (index, news, gzipped): sub-sitemaps and article candidates."""
+        self._done(response, "sitemap")
+        if response.status == 304:
+            return
+        try:
+            doc = parse_sitemap(response.body, response.url)
+        except DiscoveryError as exc:
+            self._skip("bad_sitemap", response.url)
+            logger.warning("sitemap %s: %s", response.url, exc)
+            return
+        urls = [canonicalize_url(e.url) for e in doc.entries]
+        if doc.kind == "sitemapindex":
+            targets = [_Target(u, "sitemap", 0) for u in urls if _same_site(u, response.url)]
+            decisions = {t.url: LinkDecision(fetch=True) for t in targets}
+            yield from self._requests(targets, decisions)
+            return
+        yield from self._follow(response.url, urls, 0, exclude=set(), listing=False)
+
+    def parse_robots(self, response: Response, **_kwargs: Any) -> Iterator[Request]:
+        """robots.txt: its ``Sitemap:`` lines lead to more sitemaps."""
+        if not isinstance(response, TextResponse) or response.status != 200:
+            return
+        sitemaps = [canonicalize_url(u) for u in sitemaps_from_robots(response.text, response.url)]
+        targets = [_Target(u, "sitemap", 0) for u in sitemaps if _same_site(u, response.url)]
+        yield from self._requests(targets, {t.url: LinkDecision(fetch=True) for t in targets})
+
+    # -- helpers ---------------------------------------------------------------------------
 
     def _count_article(self) -> None:
         assert self.crawler.stats is not None
@@ -219,17 +520,6 @@ class NewsSpider(Spider):
             return []
         return [canonicalize_url(link.url) for link in links if not link.nofollow]
 
-    def _follow(self, links: list[str], exclude: set[str]) -> Iterator[Request]:
-        for url in links:
-            if url in exclude or not in_any_scope(url, self.scopes):
-                continue
-            yield Request(
-                url,
-                callback=self.parse,
-                errback=self.on_error,
-                priority=_PRIORITY.get(classify_url(url), 0),
-            )
-
     def _skip(self, reason: str, url: str) -> None:
         assert self.crawler.stats is not None
         self.crawler.stats.inc_value(f"newsarchive/skipped/{reason}")
@@ -242,9 +532,22 @@ class NewsSpider(Spider):
         error = failure.value
         if isinstance(error, PageLimitReached):
             return  # counted by the middleware; not a skip of a page we saw
+        if self.state is not None and not isinstance(error, IgnoreRequest):
+            status = error.response.status if isinstance(error, HttpError) else 0
+            self.state.page_done(
+                canonicalize_url(request.url),
+                kind=request.meta.get("na_kind", "other"),
+                status=status,
+                headers={},
+                failed=True,
+            )
         if isinstance(error, HttpError):
             self._skip(f"http_{error.response.status}", request.url)
         elif isinstance(error, IgnoreRequest):
+            if self.state is not None:  # never fetched: not pending any more either
+                self.state.page_done(
+                    canonicalize_url(request.url), kind="other", status=0, headers={}, failed=True
+                )
             self._skip("robots_txt" if "robots" in str(error).lower() else "ignored", request.url)
         else:
             kind = failure.type.__name__ if failure.type else "error"
@@ -252,16 +555,57 @@ class NewsSpider(Spider):
             logger.warning("error fetching %s: %s", request.url, failure.getErrorMessage())
 
 
-def _raw_page(response: Response, fetched_at: datetime) -> RawPageData:
-    return RawPageData(
+def _pick_profile(path: str, name: str | None) -> Profile:
+    profiles = load_profiles(Path(path))
+    if name is None:
+        if len(profiles) == 1:
+            return profiles[0]
+        names = ", ".join(p.name for p in profiles)
+        raise ValueError(f"{path} has several profiles ({names}): pass -a profile=NAME")
+    for profile in profiles:
+        if profile.name == name:
+            return profile
+    raise ValueError(f"no profile {name!r} in {path}")
+
+
+def _same_site(url: str, other: str) -> bool:
+    return urlsplit(url).netloc.lower() == urlsplit(other).netloc.lower()
+
+
+def _header(response: Response, name: bytes) -> str | None:
+    value = response.headers.get(name)
+    return value.decode("latin-1") if value else None
+
+
+def _canonical_link(response: TextResponse) -> str | None:
+    """The page's ``<link rel="canonical">``, absolute and canonicalized, if it has one."""
+    try:
+        href = response.xpath('//head/link[@rel="canonical"]/@href').get()
+    except ValueError:
+        return None
+    if not href or not href.strip():
+        return None
+    return canonicalize_url(response.urljoin(href.strip()))
+
+
+def _fetched_page(response: Response, fetched_at: datetime) -> FetchedPage:
+    return FetchedPage(
         url=response.url,
         status=response.status,
-        headers={
-            k.decode("latin-1"): [v.decode("latin-1") for v in vs]
+        headers=[
+            (k.decode("latin-1"), v.decode("latin-1"))
             for k, vs in response.headers.items()
-        },
+            for v in vs
+        ],
         body=response.body,
         fetched_at=fetched_at,
+        request_headers=[
+            (k.decode("latin-1"), v.decode("latin-1"))
+            for k, vs in response.request.headers.items()
+            for v in vs
+        ]
+        if response.request is not None
+        else None,
     )
 
 

@@ -234,7 +234,12 @@ class DemoRequestHandler(http.server.SimpleHTTPRequestHandler):
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         self.site.requests.append(
-            (self.command, self.path, int(code) if str(code).isdigit() else 0, self.headers.get("User-Agent", ""))
+            (
+                self.command,
+                self.path,
+                int(code) if str(code).isdigit() else 0,
+                self.headers.get("User-Agent", ""),
+            )
         )
         super().log_request(code, size)
 
@@ -296,7 +301,7 @@ class DemoServer:
         return [running.site.base_url for running in self._running]
 
     def requests(self, name: str) -> list[tuple[str, str, int, str]]:
-        """(method, path, status, User-Agent) of every request the site ``name`` has answered, in order."""
+        """(method, path, status, User-Agent) of every request ``name`` has answered, in order."""
         for config in self._configs:
             if config.name == name:
                 return list(config.requests)

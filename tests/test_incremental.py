@@ -1,0 +1,210 @@
+"""Incremental crawls of a profile: a site that changes between runs, a crawl killed mid-way,
+WARC files valid for warcio's own checker, and re-extraction from them."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from archive.store import Archive
+from newsarchive.testsite import SyntheticServer, SyntheticSite
+
+pytestmark = pytest.mark.crawl
+
+ROOT = Path(__file__).resolve().parent.parent
+ENV = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
+
+
+def write_profile(
+    path: Path, start_url: str, *, recheck_days: int, name: str = "synthetic"
+) -> Path:
+    path.write_text(
+        "[[profiles]]\n"
+        f'name = "{name}"\n'
+        f'start_urls = ["{start_url}"]\n'
+        f"recheck_after_days = {recheck_days}\n"
+        'schedule = "0 * * * *"\n'
+        "[profiles.politeness]\n"
+        "autothrottle = false\n"
+        "concurrency_per_host = 8\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def crawl(
+    profile: Path, db_url: str, lock_dir: Path, *extra: str
+) -> subprocess.CompletedProcess[str]:
+    env = {**ENV, "NEWSARCHIVE_LOCK_DIR": str(lock_dir)}
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "newsarchive",
+            "crawl",
+            "--profiles",
+            str(profile),
+            "--db",
+            db_url,
+            "-s",
+            "NEWSARCHIVE_PROGRESS_INTERVAL=0",
+            *extra,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+        env=env,
+        check=False,
+    )
+
+
+def test_second_run_reports_exactly_what_changed(tmp_path: Path) -> None:
+    site = SyntheticSite(articles=30, per_page=10)
+    db_url = f"sqlite:///{tmp_path / 'a.db'}"
+    with SyntheticServer(site) as server:
+        profile = write_profile(tmp_path / "p.toml", server.start_url, recheck_days=0)
+        first = crawl(profile, db_url, tmp_path)
+        assert first.returncode == 0, first.stderr
+        assert "articles: 30 new, 0 updated, 0 unchanged, 0 duplicates, 0 removed" in first.stdout
+        edited = site.edit(3)
+        removed = site.remove(5)
+        added = site.add()  # 31 articles: the listing grows from 3 pages to 4
+        assert site.listing_pages == 4
+        site.stats.paths.clear()
+        second = crawl(profile, db_url, tmp_path)
+    assert second.returncode == 0, second.stderr
+    assert "articles: 1 new, 1 updated, 28 unchanged, 0 duplicates, 1 removed" in second.stdout
+    with Archive(db_url, create=False) as archive:
+        assert archive.count_articles() == 31
+        base = server.base_url
+        assert [r.revision for r in archive.history(base + edited)] == [1, 2]
+        gone = archive.get_article(base + removed)
+        assert gone is not None
+        assert gone.removed_at is not None
+        new = archive.get_article(base + added)
+        assert new is not None
+        assert new.profile == "synthetic"
+        runs = archive.list_runs()
+    assert [r.status for r in runs] == ["finished", "finished"]
+    assert runs[0].counters["articles_removed"] == 1
+    # Unchanged articles were asked conditionally and answered 304, not re-sent.
+    assert site.stats.not_modified >= 28
+
+
+def test_nothing_changed_fetches_only_the_first_listing_page(tmp_path: Path) -> None:
+    site = SyntheticSite(articles=50, per_page=10)
+    db_url = f"sqlite:///{tmp_path / 'a.db'}"
+    with SyntheticServer(site) as server:
+        profile = write_profile(tmp_path / "p.toml", server.start_url, recheck_days=7)
+        assert crawl(profile, db_url, tmp_path).returncode == 0
+        first_bytes = site.stats.bytes_sent
+        site.stats = type(site.stats)()
+        second = crawl(profile, db_url, tmp_path)
+    assert second.returncode == 0, second.stderr
+    article_fetches = [p for p in site.stats.paths if p.startswith("/news/2")]
+    assert article_fetches == []  # no known article is due yet
+    assert "articles: 0 new" in second.stdout
+    assert site.stats.bytes_sent < 0.1 * first_bytes
+
+
+def test_kill_9_then_resume_loses_and_duplicates_nothing(tmp_path: Path) -> None:
+    site = SyntheticSite(articles=120, per_page=20, delay=0.03)
+    db_path = tmp_path / "a.db"
+    db_url = f"sqlite:///{db_path}"
+    with SyntheticServer(site) as server:
+        profile = write_profile(tmp_path / "p.toml", server.start_url, recheck_days=7)
+        env = {**ENV, "NEWSARCHIVE_LOCK_DIR": str(tmp_path)}
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "newsarchive",
+                "crawl",
+                "--profiles",
+                str(profile),
+                "--db",
+                db_url,
+                "-s",
+                "NEWSARCHIVE_PROGRESS_INTERVAL=0",
+                "-s",
+                "CONCURRENT_REQUESTS_PER_DOMAIN=2",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 120
+        stored = 0
+        while time.monotonic() < deadline:
+            time.sleep(0.2)
+            if db_path.exists():
+                try:
+                    with Archive(db_url, create=False) as archive:
+                        stored = archive.count_articles()
+                except Exception:  # the schema may not be there yet
+                    continue
+                if stored >= 20:
+                    break
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+        assert 20 <= stored < 120, "the crawl should have been killed mid-way"
+        with Archive(db_url, create=False) as archive:
+            before = archive.count_articles()
+        fetched_before = len([p for p in site.stats.paths if p.startswith("/news/2")])
+        site.stats.paths.clear()
+        resumed = crawl(profile, db_url, tmp_path)
+    assert resumed.returncode == 0, resumed.stderr
+    with Archive(db_url, create=False) as archive:
+        assert archive.count_articles() == 120
+        urls = [r.url for r in archive.iter_articles()]
+        runs = archive.list_runs()
+    assert len(urls) == len(set(urls))
+    assert [r.status for r in runs] == ["finished", "interrupted"]
+    # The second run did not fetch again what the first had archived.
+    refetched = len([p for p in site.stats.paths if p.startswith("/news/2")])
+    assert refetched <= 120 - before + 4, (refetched, before, fetched_before)
+
+
+def test_warc_files_pass_warcio_check_and_reextract_rebuilds(tmp_path: Path) -> None:
+    site = SyntheticSite(articles=12, per_page=10)
+    db_url = f"sqlite:///{tmp_path / 'a.db'}"
+    with SyntheticServer(site) as server:
+        profile = write_profile(tmp_path / "p.toml", server.start_url, recheck_days=7)
+        assert crawl(profile, db_url, tmp_path).returncode == 0
+    warcs = sorted((tmp_path / "a-warc").glob("*.warc.gz"))
+    assert warcs
+    warcio = [sys.executable, "-m", "warcio.cli"]
+    for warc in warcs:
+        check = subprocess.run(
+            [*warcio, "check", str(warc)], capture_output=True, text=True, check=False
+        )
+        assert check.returncode == 0, check.stdout + check.stderr
+        index = subprocess.run(
+            [*warcio, "index", str(warc)], capture_output=True, text=True, check=True
+        )
+        assert index.stdout.count('"response"') >= 1
+    with Archive(db_url, create=False) as archive:
+        some = next(iter(archive.iter_articles()))
+        page = archive.get_raw_page(some.url)
+    assert page is not None
+    assert some.title is not None
+    assert some.title.encode() in page.body
+    result = subprocess.run(
+        [sys.executable, "-m", "newsarchive", "reextract", "--db", db_url],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=ENV,
+        check=False,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "12 unchanged" in result.stdout
