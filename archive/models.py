@@ -16,6 +16,7 @@ from sqlalchemy import (
     DateTime,
     Dialect,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -208,3 +209,20 @@ class CrawlRun(Base):
     bytes_downloaded: Mapped[int] = mapped_column(BigInteger, default=0)
     #: Every counter of the run (skips by reason, errors by kind, ...).
     stats: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+
+
+# Exports read "what changed since" from updated_at (added by migration 0002_search_export).
+Index("ix_articles_updated_at", Article.updated_at)
+
+
+class ExportCursor(Base):
+    """Where the previous export of a name stopped, for ``export --since-last NAME``."""
+
+    __tablename__ = "export_cursors"
+
+    name: Mapped[str] = mapped_column(String(128), primary_key=True)
+    #: Articles changed at or after this instant go into the next export of this name.
+    cursor_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    exported_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    articles: Mapped[int] = mapped_column(Integer, default=0)
+    output: Mapped[str | None] = mapped_column(Text)

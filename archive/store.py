@@ -15,20 +15,26 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
-from sqlalchemy import Engine, func, inspect, select, update
+from sqlalchemy import Connection, Engine, func, or_, select, update
 from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from archive.db import ArchiveError, make_engine, parse_db_url, resolve_db_url
-from archive.models import Article, ArticleAlias, ArticleRevision, Base, CrawlRun, Page
+from archive.filters import ArticleFilter
+from archive.models import Article, ArticleAlias, ArticleRevision, CrawlRun, ExportCursor, Page
 from archive.record import ArticleRecord, Byline
 from archive.search import (
+    SORT_ORDERS,
     QueryError,
+    SortOrder,
     index_article,
+    index_articles,
     make_snippet,
+    matching_ids,
     parse_query,
+    rebuild_index,
     search_ids,
 )
 from archive.warc import WarcLocation, WarcResponse, read_response
@@ -157,6 +163,84 @@ def _record_of(row: Article | ArticleRevision, url: str | None = None) -> Articl
     )
 
 
+#: The columns an :class:`ArticleRecord` is built from, read without the ORM (faster exports).
+_ARTICLE_COLUMNS: Final = (
+    Article.id,
+    Article.url,
+    Article.site,
+    Article.title,
+    Article.text,
+    Article.published_at,
+    Article.bylines,
+    Article.source,
+    Article.section,
+    Article.tags,
+    Article.language,
+    Article.fetched_at,
+    Article.extractor_version,
+    Article.authors,
+    Article.content_hash,
+    Article.profile,
+    Article.removed_at,
+)
+
+#: A revision's content with its article's identity, for ``export --revisions``.
+_REVISION_COLUMNS: Final = (
+    ArticleRevision.article_id,
+    ArticleRevision.revision,
+    Article.url,
+    Article.site,
+    ArticleRevision.title,
+    ArticleRevision.text,
+    ArticleRevision.published_at,
+    ArticleRevision.bylines,
+    ArticleRevision.source,
+    ArticleRevision.section,
+    ArticleRevision.tags,
+    ArticleRevision.language,
+    ArticleRevision.fetched_at,
+    ArticleRevision.extractor_version,
+    ArticleRevision.authors,
+    ArticleRevision.content_hash,
+    Article.profile,
+    Article.removed_at,
+)
+
+
+def _record_of_row(row: Mapping[Any, Any]) -> ArticleRecord:
+    return ArticleRecord(
+        url=row["url"],
+        title=row["title"],
+        text=row["text"],
+        published_at=row["published_at"],
+        bylines=[Byline(name=b["name"], role=b["role"]) for b in row["bylines"] or []],
+        source=row["source"],
+        section=row["section"],
+        tags=list(row["tags"] or []),
+        language=row["language"],
+        fetched_at=row["fetched_at"],
+        extractor_version=row["extractor_version"],
+        site=row["site"],
+        authors=list(row["authors"] or []),
+        content_hash=row["content_hash"],
+        profile=row["profile"],
+        removed_at=row["removed_at"],
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleVersion:
+    """One stored version of an article, as ``export --revisions`` writes it."""
+
+    record: ArticleRecord
+    revision: int | None
+    aliases: list[str] = field(default_factory=list)
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """The export record plus ``revision`` and ``aliases``."""
+        return {**self.record.to_json_dict(), "revision": self.revision, "aliases": self.aliases}
+
+
 _CONTENT_FIELDS = (
     "title",
     "text",
@@ -227,9 +311,47 @@ class Archive:
     # -- lifecycle -------------------------------------------------------------------------
 
     def create_schema(self) -> None:
-        """Create the tables and the search index if they are missing."""
+        """Create the latest schema in an empty database (stamped with its migration revision).
+
+        An archive whose schema is older than this release's is refused with a one-line error
+        that says to run ``newsarchive db upgrade``.
+        """
+        self._check_schema(create=True)
+
+    def _require_schema(self) -> None:
+        url = self.engine.url
+        missing = f"no archive at {self._safe_url()}: crawl something first (newsarchive demo)"
+        on_disk = url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:")
+        if on_disk and not Path(url.database or "").expanduser().is_file():
+            raise ArchiveError(missing)
+        self._check_schema(create=False)
+
+    def _check_schema(self, *, create: bool) -> None:
+        from archive.migrations import create_latest, schema_state
+
         try:
-            Base.metadata.create_all(self.engine)
+            with self.engine.begin() as conn:
+                state = schema_state(conn)
+                if state.status == "empty":
+                    if not create:
+                        raise ArchiveError(
+                            f"no archive at {self._safe_url()}: crawl something first"
+                            " (newsarchive demo)"
+                        )
+                    create_latest(conn)
+                elif state.status == "behind":
+                    made_by = (
+                        f"schema {state.revision}" if state.revision else "a release before 0.2"
+                    )
+                    raise ArchiveError(
+                        f"the archive {self._safe_url()} has an older schema ({made_by}):"
+                        f" run `newsarchive db upgrade --db {self._safe_url()}` first"
+                    )
+                elif state.status == "unknown":
+                    raise ArchiveError(
+                        f"the archive {self._safe_url()} was upgraded by a newer newsarchive"
+                        f" (schema {state.revision}): install that version"
+                    )
         except OperationalError as exc:
             raise ArchiveError(
                 f"cannot open the archive {self._safe_url()}: {_reason(exc)}"
@@ -238,21 +360,6 @@ class Archive:
             raise ArchiveError(
                 f"cannot set up the archive {self._safe_url()}: {_reason(exc)}"
             ) from None
-
-    def _require_schema(self) -> None:
-        url = self.engine.url
-        missing = f"no archive at {self._safe_url()}: crawl something first (newsarchive demo)"
-        on_disk = url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:")
-        if on_disk and not Path(url.database or "").expanduser().is_file():
-            raise ArchiveError(missing)
-        try:
-            tables = set(inspect(self.engine).get_table_names())
-        except OperationalError as exc:
-            raise ArchiveError(
-                f"cannot open the archive {self._safe_url()}: {_reason(exc)}"
-            ) from None
-        if "articles" not in tables:
-            raise ArchiveError(missing)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -557,9 +664,13 @@ class Archive:
 
     # -- reading ---------------------------------------------------------------------------
 
-    def count_articles(self) -> int:
-        with self._sessions() as session:
-            return int(session.execute(select(func.count(Article.id))).scalar_one())
+    def count_articles(
+        self, filters: ArticleFilter | None = None, *, query: str | None = None
+    ) -> int:
+        """How many articles there are (that pass ``filters`` and match ``query``)."""
+        with self.engine.connect() as conn:
+            where = self._article_where(conn, filters, query)
+            return int(conn.execute(select(func.count(Article.id)).where(*where)).scalar_one())
 
     def get_article(self, url: str) -> ArticleRecord | None:
         """The latest version of the article at ``url`` (its canonical URL or an alias)."""
@@ -580,15 +691,26 @@ class Archive:
                 ).scalars()
             )
 
-    def iter_articles(self, batch_size: int = 500) -> Iterator[ArticleRecord]:
-        """Every article, oldest first, streamed in batches (constant memory)."""
-        with self._sessions() as session:
-            result = session.execute(
-                select(Article).order_by(Article.id).execution_options(yield_per=batch_size)
+    def iter_articles(
+        self,
+        batch_size: int = 1000,
+        *,
+        filters: ArticleFilter | None = None,
+        query: str | None = None,
+        changed_since: datetime | None = None,
+    ) -> Iterator[ArticleRecord]:
+        """The latest version of each article, oldest first, streamed (constant memory).
+
+        ``filters`` and ``query`` (search syntax) select articles; ``changed_since`` keeps
+        those written or marked removed at or after that instant.
+        """
+        with self.engine.connect() as conn:
+            where = self._article_where(conn, filters, query, changed_since)
+            result = conn.execution_options(yield_per=batch_size).execute(
+                select(*_ARTICLE_COLUMNS).where(*where).order_by(Article.id)
             )
-            for row in result.scalars():
-                yield _record_of(row)
-                session.expunge(row)
+            for row in result:
+                yield _record_of_row(row._mapping)
 
     def history(self, url: str) -> list[RevisionSummary]:
         """Every stored version of the article at ``url``, oldest first."""
@@ -666,27 +788,41 @@ class Archive:
             self.warc_dir, WarcLocation(location.path, location.offset, location.length)
         )
 
-    def search(self, query: str, *, limit: int = 20) -> list[SearchHit]:
-        """Articles matching every word or ``"phrase"`` of ``query``, best first.
+    def search(
+        self,
+        query: str,
+        *,
+        limit: int = 20,
+        filters: ArticleFilter | None = None,
+        sort: SortOrder = "relevance",
+        offset: int = 0,
+    ) -> list[SearchHit]:
+        """Articles matching every word or ``"phrase"`` of ``query``, best (or newest) first.
 
         Raises :class:`~archive.search.QueryError` when the query holds nothing searchable.
         """
         if limit < 1:
             raise QueryError("--limit must be at least 1")
+        if sort not in SORT_ORDERS:
+            raise QueryError(f"unknown sort order {sort!r}: use {' or '.join(SORT_ORDERS)}")
         parsed = parse_query(query)
-        with self._sessions() as session:
+        with self.engine.connect() as conn:
             try:
-                matches = search_ids(session.connection(), parsed, limit)
+                matches = search_ids(
+                    conn, parsed, limit, filters=filters, sort=sort, offset=max(0, offset)
+                )
+                if not matches:
+                    return []
+                rows = {
+                    row.id: row
+                    for row in conn.execute(
+                        select(*_ARTICLE_COLUMNS).where(
+                            Article.id.in_([m.article_id for m in matches])
+                        )
+                    )
+                }
             except SQLAlchemyError as exc:
                 raise ArchiveError(f"search failed: {_reason(exc)}") from None
-            if not matches:
-                return []
-            rows = {
-                row.id: row
-                for row in session.execute(
-                    select(Article).where(Article.id.in_([m.article_id for m in matches]))
-                ).scalars()
-            }
         hits = []
         for match in matches:
             row = rows.get(match.article_id)
@@ -694,12 +830,170 @@ class Archive:
                 continue
             hits.append(
                 SearchHit(
-                    article=_record_of(row),
-                    score=round(match.score, 6),
+                    article=_record_of_row(row._mapping),
+                    score=float(f"{match.score:.6g}"),
                     snippet=make_snippet(row.text, parsed.terms),
                 )
             )
         return hits
+
+    # -- search and export at scale ----------------------------------------------------------
+
+    def _article_where(
+        self,
+        conn: Connection,
+        filters: ArticleFilter | None,
+        query: str | None,
+        changed_since: datetime | None = None,
+    ) -> list[Any]:
+        where: list[Any] = []
+        if filters is not None:
+            where.extend(filters.clauses(conn.dialect.name))
+        if query is not None:
+            where.append(Article.id.in_(matching_ids(conn.dialect.name, parse_query(query))))
+        if changed_since is not None:
+            where.append(
+                or_(Article.updated_at >= changed_since, Article.removed_at >= changed_since)
+            )
+        return where
+
+    def iter_versions(
+        self,
+        batch_size: int = 1000,
+        *,
+        filters: ArticleFilter | None = None,
+        query: str | None = None,
+        changed_since: datetime | None = None,
+    ) -> Iterator[ArticleVersion]:
+        """Every stored version of each selected article, by article then revision, streamed.
+
+        ``filters`` and ``query`` select articles by their latest version; ``changed_since``
+        keeps the versions stored at or after that instant. Each version carries the article's
+        aliases.
+        """
+        with self.engine.connect() as conn:
+            where = self._article_where(conn, filters, query)
+            if changed_since is not None:
+                where.append(ArticleRevision.created_at >= changed_since)
+            result = conn.execution_options(yield_per=batch_size).execute(
+                select(*_REVISION_COLUMNS)
+                .join(Article, Article.id == ArticleRevision.article_id)
+                .where(*where)
+                .order_by(ArticleRevision.article_id, ArticleRevision.revision)
+            )
+            for partition in result.partitions():
+                ids = sorted({row.article_id for row in partition})
+                aliases: dict[int, list[str]] = {}
+                with self.engine.connect() as other:
+                    for article_id, url in other.execute(
+                        select(ArticleAlias.article_id, ArticleAlias.url)
+                        .where(ArticleAlias.article_id.in_(ids))
+                        .order_by(ArticleAlias.id)
+                    ):
+                        aliases.setdefault(article_id, []).append(url)
+                for row in partition:
+                    yield ArticleVersion(
+                        _record_of_row(row._mapping),
+                        row.revision,
+                        aliases.get(row.article_id, []),
+                    )
+
+    def export_cursor(self, name: str) -> datetime | None:
+        """Where the previous export named ``name`` stopped (None: never exported)."""
+        with self._sessions() as session:
+            row = session.get(ExportCursor, name)
+            return row.cursor_at if row is not None else None
+
+    def save_export_cursor(
+        self, name: str, cursor_at: datetime, *, articles: int, output: str | None
+    ) -> None:
+        """Move the cursor of ``name``: the next export of that name starts at ``cursor_at``."""
+        with self._sessions.begin() as session:
+            row = session.get(ExportCursor, name)
+            if row is None:
+                row = ExportCursor(name=name)
+                session.add(row)
+            row.cursor_at = cursor_at
+            row.exported_at = datetime.now(UTC)
+            row.articles = articles
+            row.output = output
+
+    def import_versions(
+        self, versions: Iterable[ArticleVersion], *, batch_size: int = 500
+    ) -> dict[str, int]:
+        """Load exported versions (oldest first per article), as ``export --revisions`` wrote.
+
+        A version whose text is already stored for that article is ``unchanged``; an unknown
+        URL becomes a new article (keeping the version's revision number); a known one gets a
+        new revision. Aliases and ``removed_at`` are kept. Returns counts by outcome.
+        """
+        counts = dict.fromkeys(("new", "updated", "unchanged"), 0)
+        batch: list[ArticleVersion] = []
+        for version in versions:
+            batch.append(version)
+            if len(batch) >= batch_size:
+                self._import_batch(batch, counts)
+                batch = []
+        if batch:
+            self._import_batch(batch, counts)
+        return counts
+
+    def _import_batch(self, batch: list[ArticleVersion], counts: dict[str, int]) -> None:
+        now = datetime.now(UTC)
+        with self._sessions.begin() as session:
+            to_index: dict[int, tuple[int, str | None, str]] = {}
+            for version in batch:
+                record = version.record
+                row = self._find_article(session, record.url)
+                if row is None:
+                    number = version.revision or 1
+                    row = Article(
+                        **_article_values(record),
+                        profile=record.profile,
+                        revision=number,
+                        first_seen_at=record.fetched_at,
+                        updated_at=now,
+                        removed_at=record.removed_at,
+                    )
+                    session.add(row)
+                    session.flush()
+                    session.add(_revision_row(row.id, number, record, None, None, now))
+                    outcome = "new"
+                else:
+                    known = session.execute(
+                        select(ArticleRevision.id).where(
+                            ArticleRevision.article_id == row.id,
+                            ArticleRevision.content_hash == record.content_hash,
+                            ArticleRevision.extractor_version == record.extractor_version,
+                        )
+                    ).first()
+                    if known is not None:
+                        outcome = "unchanged"
+                        if record.removed_at is not None and row.removed_at is None:
+                            row.removed_at = record.removed_at
+                    else:
+                        values = _article_values(record)
+                        values.pop("url")
+                        for key, value in values.items():
+                            setattr(row, key, value)
+                        row.revision = max(row.revision + 1, version.revision or 0)
+                        row.updated_at = now
+                        row.removed_at = record.removed_at
+                        if record.profile:
+                            row.profile = record.profile
+                        session.add(_revision_row(row.id, row.revision, record, None, None, now))
+                        outcome = "updated"
+                if outcome != "unchanged":
+                    to_index[row.id] = (row.id, record.title, record.text)
+                self._add_aliases(session, row.id, version.aliases, "imported", now)
+                counts[outcome] += 1
+            session.flush()
+            index_articles(session.connection(), list(to_index.values()))
+
+    def rebuild_search_index(self) -> int:
+        """Index every article again (after a change of tokenization); returns how many."""
+        with self.engine.begin() as conn:
+            return rebuild_index(conn)
 
 
 def _same_profile(profile: str | None, column: Any = CrawlRun.profile) -> Any:

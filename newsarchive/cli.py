@@ -109,11 +109,9 @@ def crawl(
     article pages anywhere on its host, including related-article links. A profile adds its
     feeds and sitemaps, its URL patterns, keywords and politeness, and crawls incrementally.
     """
-    from contextlib import ExitStack
-
     from crawler.profiles import ProfileError, find_profile, load_profiles
     from crawler.run import CrawlSpec
-    from crawler.scheduling import ProfileBusy, ProfileLock, default_lock_dir
+    from crawler.scheduling import default_lock_dir, lock_holder
 
     for url in urls:
         if not url.startswith(("http://", "https://")):
@@ -148,14 +146,12 @@ def crawl(
         specs = [CrawlSpec(profiles_file=str(profiles_file), profile=p.name) for p in chosen]
     if urls:
         specs.append(CrawlSpec(start_urls=urls))
-    with ExitStack() as locks:
-        for spec in specs:
-            if spec.profile is not None:
-                try:
-                    locks.enter_context(ProfileLock(default_lock_dir(), spec.profile))
-                except ProfileBusy as exc:
-                    _fail(str(exc))
-        reports = _crawl(specs, db_url, max_pages, settings, warc_dir)
+    # The spider takes each profile's lock for the whole crawl; a look now gives a clear error.
+    for spec in specs:
+        busy = lock_holder(default_lock_dir(), spec.profile) if spec.profile else None
+        if busy is not None:
+            _fail(str(busy))
+    reports = _crawl(specs, db_url, max_pages, settings, warc_dir)
     failed = []
     for spec, report in zip(specs, reports, strict=True):
         if len(specs) > 1:
@@ -189,39 +185,138 @@ def _crawl(
     )
 
 
+def _filter_options(function: Any) -> Any:
+    """The filter options shared by search and export (see archive.filters.ArticleFilter)."""
+    options = [
+        click.option("--site", multiple=True, metavar="HOST", help="Only this site (repeatable)."),
+        click.option(
+            "--source", multiple=True, metavar="OUTLET", help="Only this source (repeatable)."
+        ),
+        click.option(
+            "--author", multiple=True, metavar="NAME", help="Only articles by NAME (repeatable)."
+        ),
+        click.option(
+            "--section", multiple=True, metavar="NAME", help="Only this section (repeatable)."
+        ),
+        click.option(
+            "--profile",
+            "profile_filter",
+            multiple=True,
+            metavar="NAME",
+            help="Only articles found by this site profile (repeatable).",
+        ),
+        click.option(
+            "--language", multiple=True, metavar="CODE", help="Only this language, e.g. zh."
+        ),
+        click.option(
+            "--since",
+            metavar="WHEN",
+            help="Published at or after WHEN: YYYY-MM-DD (UTC day), YYYY-MM, or ISO 8601 time.",
+        ),
+        click.option(
+            "--until", metavar="WHEN", help="Published before the end of WHEN (same forms)."
+        ),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
+def _article_filter(options: dict[str, Any]) -> Any:
+    from archive.filters import ArticleFilter, FilterError
+
+    try:
+        return ArticleFilter.from_options(
+            site=options.pop("site"),
+            source=options.pop("source"),
+            author=options.pop("author"),
+            section=options.pop("section"),
+            profile=options.pop("profile_filter"),
+            language=options.pop("language"),
+            since=options.pop("since"),
+            until=options.pop("until"),
+        )
+    except FilterError as exc:
+        _fail(str(exc))
+
+
+def _fail_on_database_error(exc: Exception) -> None:
+    """A database error mid-stream: one line, not a traceback (other errors propagate)."""
+    if type(exc).__module__.startswith("sqlalchemy"):
+        _fail(f"cannot read the archive: {str(exc).strip().splitlines()[0]}")
+
+
 @main.command()
 @click.option("--db", "db_url", metavar="DB_URL", help=_DB_HELP)
 @click.option(
     "-o",
     "--output",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Write to this file (atomically) instead of standard output.",
+    help="Write to this file (atomically; gzip when it ends in .gz) instead of standard output.",
 )
-def export(db_url: str | None, output: Path | None) -> None:
-    """Export every archived article as JSONL, one article per line."""
-    from exports.jsonl import export_jsonl_file, write_jsonl
+@click.option("--query", "-q", metavar="WORDS", help="Only articles matching this search.")
+@_filter_options
+@click.option(
+    "--revisions", is_flag=True, help="Every stored version, with `revision` and `aliases`."
+)
+@click.option(
+    "--since-last",
+    metavar="NAME",
+    help="Only what changed since the previous export of this NAME (its cursor is kept in the"
+    " archive and moves once the output is complete).",
+)
+@click.option("--schema", is_flag=True, help="Print the JSON Schema of the export lines and exit.")
+def export(
+    db_url: str | None,
+    output: Path | None,
+    query: str | None,
+    revisions: bool,
+    since_last: str | None,
+    schema: bool,
+    **filter_options: Any,
+) -> None:
+    """Export archived articles as JSONL, one article (or version) per line, streamed."""
+    from exports.jsonl import export_archive
 
+    if schema:
+        from exports.schema import schema_json
+
+        click.echo(schema_json())
+        return
+    filters = _article_filter(filter_options)
     archive = _open_archive(db_url, create=False)
     try:
-        records = archive.iter_articles()
         if output is None:
             # UTF-8 whatever the locale says: the export format is UTF-8 JSONL.
             out = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", newline="\n")
             try:
-                write_jsonl(records, out)
-                out.flush()
+                result = export_archive(
+                    archive,
+                    out,
+                    filters=filters,
+                    query=query,
+                    revisions=revisions,
+                    since_last=since_last,
+                )
             finally:
                 out.detach()
         else:
-            count = export_jsonl_file(records, output)
-            click.echo(f"exported {count} articles to {output}", err=True)
-    except ArchiveError as exc:
+            result = export_archive(
+                archive,
+                output,
+                filters=filters,
+                query=query,
+                revisions=revisions,
+                since_last=since_last,
+            )
+            what = "versions" if revisions else "articles"
+            click.echo(f"exported {result.count} {what} to {output}", err=True)
+    except (ArchiveError, QueryError) as exc:
         _fail(str(exc))
     except OSError as exc:
-        _fail(f"cannot write {output}: {exc.strerror or exc}")
-    except Exception as exc:  # a database error mid-stream: one line, not a traceback
-        if type(exc).__module__.startswith("sqlalchemy"):
-            _fail(f"cannot read the archive: {str(exc).splitlines()[0]}")
+        _fail(f"cannot write {output or 'standard output'}: {exc.strerror or exc}")
+    except Exception as exc:
+        _fail_on_database_error(exc)
         raise
     finally:
         archive.close()
@@ -232,15 +327,34 @@ def export(db_url: str | None, output: Path | None) -> None:
 @click.option("--db", "db_url", metavar="DB_URL", help=_DB_HELP)
 @click.option("--limit", type=click.IntRange(min=1), default=10, show_default=True)
 @click.option(
+    "--sort",
+    type=click.Choice(["relevance", "date"]),
+    default="relevance",
+    show_default=True,
+    help="Best match first, or newest first.",
+)
+@_filter_options
+@click.option(
     "--json", "as_json", is_flag=True, help="One JSON line per hit: export fields, score, snippet."
 )
-def search(query: str, db_url: str | None, limit: int, as_json: bool) -> None:
-    """Find archived articles by words in their title or text (Chinese too: 罗湖)."""
+def search(
+    query: str,
+    db_url: str | None,
+    limit: int,
+    sort: str,
+    as_json: bool,
+    **filter_options: Any,
+) -> None:
+    """Find archived articles by words or "phrases" in their title or text.
+
+    Chinese is matched by characters (罗湖 finds 深圳罗湖区), traditional and simplified alike.
+    """
     from exports.jsonl import dumps_record
 
+    filters = _article_filter(filter_options)
     archive = _open_archive(db_url, create=False)
     try:
-        hits = archive.search(query, limit=limit)
+        hits = archive.search(query, limit=limit, filters=filters, sort=sort)  # type: ignore[arg-type]
     except (QueryError, ArchiveError) as exc:
         _fail(str(exc))
     finally:
@@ -254,13 +368,117 @@ def search(query: str, db_url: str | None, limit: int, as_json: bool) -> None:
             )
         return
     if not hits:
-        click.echo(f"no articles match {query!r}")
+        suffix = "" if filters.is_empty() else f" with filters {filters.describe()}"
+        click.echo(f"no articles match {query!r}{suffix}")
         return
     for rank, hit in enumerate(hits, 1):
         record = hit.article
         click.echo(click.style(f"{rank}. {record.title or '(untitled)'}", bold=True))
         click.echo(f"   {record.published_at or 'date unknown'} · {record.site} · {record.url}")
         click.echo(f"   {hit.snippet}")
+
+
+@main.command(name="import")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--db", "db_url", metavar="DB_URL", help=_DB_HELP)
+def import_(file: Path, db_url: str | None) -> None:
+    """Load a JSONL export (FILE.jsonl or FILE.jsonl.gz) into the archive.
+
+    Use an export made with --revisions to keep every version and the aliases. Importing the
+    same file again changes nothing.
+    """
+    from exports.importer import ImportFileError, import_jsonl
+
+    if not file.is_file():
+        _fail(f"no such file: {file}")
+    archive = _open_archive(db_url)
+    try:
+        counts = import_jsonl(archive, file)
+    except (ImportFileError, ArchiveError) as exc:
+        _fail(f"{exc} (lines before it were imported; fix the file and import it again)")
+    except OSError as exc:
+        _fail(f"cannot read {file}: {exc.strerror or exc}")
+    except Exception as exc:
+        _fail_on_database_error(exc)
+        raise
+    finally:
+        archive.close()
+    click.echo(", ".join(f"{n} {k}" for k, n in counts.items()))
+
+
+@main.group()
+def db() -> None:
+    """The archive's schema: upgrade it in place, show its version, rebuild the search index."""
+
+
+@db.command("upgrade")
+@click.option("--db", "db_url", metavar="DB_URL", help=_DB_HELP)
+def db_upgrade(db_url: str | None) -> None:
+    """Upgrade the archive's schema to this release's (a fresh database gets it whole)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from archive.db import make_engine, resolve_db_url
+    from archive.migrations import upgrade
+
+    try:
+        engine = make_engine(resolve_db_url(db_url))
+    except ArchiveError as exc:
+        _fail(str(exc))
+    where = engine.url.render_as_string(hide_password=True)
+    try:
+        before, after = upgrade(engine)
+    except SQLAlchemyError as exc:
+        _fail(f"cannot upgrade {where}: {str(exc).strip().splitlines()[0]}")
+    finally:
+        engine.dispose()
+    if before == after:
+        click.echo(f"{where}: schema already at {after}")
+    else:
+        click.echo(f"{where}: schema upgraded from {before or 'the release before 0.2'} to {after}")
+
+
+@db.command("current")
+@click.option("--db", "db_url", metavar="DB_URL", help=_DB_HELP)
+def db_current(db_url: str | None) -> None:
+    """Show the archive's schema version and whether it needs `newsarchive db upgrade`."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from archive.db import make_engine, resolve_db_url
+    from archive.migrations import schema_state
+
+    try:
+        engine = make_engine(resolve_db_url(db_url))
+    except ArchiveError as exc:
+        _fail(str(exc))
+    try:
+        with engine.connect() as conn:
+            state = schema_state(conn)
+    except SQLAlchemyError as exc:
+        _fail(f"cannot open the archive: {str(exc).strip().splitlines()[0]}")
+    finally:
+        engine.dispose()
+    advice = {
+        "empty": "no archive yet",
+        "current": "up to date",
+        "behind": "run `newsarchive db upgrade`",
+        "unknown": "made by a newer newsarchive",
+    }[state.status]
+    click.echo(f"schema {state.revision or '-'} (this release: {state.head}): {advice}")
+
+
+@db.command("reindex")
+@click.option("--db", "db_url", metavar="DB_URL", help=_DB_HELP)
+def db_reindex(db_url: str | None) -> None:
+    """Rebuild the search index from the archived articles."""
+    archive = _open_archive(db_url, create=False)
+    try:
+        count = archive.rebuild_search_index()
+    except Exception as exc:
+        _fail_on_database_error(exc)
+        raise
+    finally:
+        archive.close()
+    click.echo(f"indexed {count} articles")
 
 
 @main.command()

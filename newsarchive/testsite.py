@@ -8,6 +8,7 @@ has something to find. It counts what it served, so a test can tell what a crawl
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import http.server
 import threading
@@ -45,8 +46,15 @@ class SyntheticSite:
     """The site's content; thread-safe enough for a test (mutations happen between crawls)."""
 
     def __init__(
-        self, articles: int = 30, per_page: int = 10, paragraphs: int = 6, delay: float = 0.0
+        self,
+        articles: int = 30,
+        per_page: int = 10,
+        paragraphs: int = 6,
+        delay: float = 0.0,
+        advertise_sitemap: bool = True,
     ) -> None:
+        #: Whether robots.txt names the sitemap (else only the listing leads to articles).
+        self.advertise_sitemap = advertise_sitemap
         self.per_page = per_page
         #: Seconds each article page takes to answer (a slow server, for kill tests).
         self.delay = delay
@@ -55,6 +63,8 @@ class SyntheticSite:
         self._articles: list[_Article] = []
         self._next_id = 100_000
         self.modified = self._base
+        #: Other paths serving the same article (a copy cross-posted in another section).
+        self.copies: dict[str, _Article] = {}
         for _ in range(articles):
             self.add()
         self.stats = SiteStats()
@@ -82,6 +92,13 @@ class SyntheticSite:
         article.removed = True
         return article.path
 
+    def cross_post(self, index: int) -> str:
+        """Serve the ``index``-th article under a second URL too, linked from the listing."""
+        article = self._articles[index]
+        path = f"/copy/{article.id}.html"
+        self.copies[path] = article
+        return path
+
     def article_paths(self) -> list[str]:
         return [a.path for a in self._articles if not a.removed]
 
@@ -91,10 +108,35 @@ class SyntheticSite:
 
     # -- pages ---------------------------------------------------------------------------
 
-    def page(self, path: str) -> tuple[int, str, bytes, datetime]:
+    def page(self, path: str, host: str = "127.0.0.1") -> tuple[int, str, bytes, datetime]:
         """(status, content type, body, last modified) of ``path``."""
         if path == "/robots.txt":
-            return 200, "text/plain", b"User-agent: *\nDisallow: /private/\n", self._base
+            robots = "User-agent: *\nDisallow: /private/\n"
+            if self.advertise_sitemap:
+                robots += f"Sitemap: http://{host}/sitemap.xml\n"
+            return 200, "text/plain", robots.encode(), self._base
+        if path == "/rss.xml":
+            return self._feed(host)
+        if path == "/sitemap.xml":
+            index = (
+                '<?xml version="1.0" encoding="UTF-8"?>'
+                '<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+                f"<sitemap><loc>http://{host}/sitemap-1.xml.gz</loc></sitemap></sitemapindex>"
+            )
+            return 200, "application/xml", index.encode(), self.modified
+        if path == "/sitemap-1.xml.gz":
+            urls = "".join(
+                f"<url><loc>http://{host}{a.path}</loc><lastmod>{a.published:%Y-%m-%d}</lastmod></url>"
+                for a in self._articles
+                if not a.removed
+            )
+            xml = (
+                '<?xml version="1.0" encoding="UTF-8"?>'
+                f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{urls}</urlset>'
+            )
+            return 200, "application/x-gzip", gzip.compress(xml.encode()), self.modified
+        if path in self.copies:
+            return self._article(self.copies[path])
         if path in ("/", "/news/", "/news/index.html") or (
             path.startswith("/news/index_") and path.endswith(".html")
         ):
@@ -118,6 +160,19 @@ class SyntheticSite:
         body = "<html><head><title>404</title></head><body><h1>404 页面不存在</h1></body></html>"
         return 404, "text/html; charset=utf-8", body.encode(), self._base
 
+    def _feed(self, host: str) -> tuple[int, str, bytes, datetime]:
+        latest = [a for a in reversed(self._articles) if not a.removed][:10]
+        items = "".join(
+            f"<item><title>{self._title(a)}</title><link>http://{host}{a.path}</link>"
+            f"<pubDate>{format_datetime(a.published, usegmt=True)}</pubDate></item>"
+            for a in latest
+        )
+        rss = (
+            '<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel>'
+            f"<title>测试新闻网</title><link>http://{host}/</link>{items}</channel></rss>"
+        )
+        return 200, "application/rss+xml; charset=utf-8", rss.encode(), self.modified
+
     def _listing(self, number: int) -> tuple[int, str, bytes, datetime]:
         live = list(reversed(self._articles))
         pages = self.listing_pages
@@ -128,6 +183,11 @@ class SyntheticSite:
             f'<li><a href="{a.path}">{self._title(a)}</a><span>{a.published:%Y-%m-%d}</span></li>'
             for a in chunk
         )
+        if number == 1:
+            items += "".join(
+                f'<li><a href="{path}">{self._title(a)}（转载）</a></li>'
+                for path, a in self.copies.items()
+            )
         # A pager as news sites draw it: first, a window around the current page, next, last.
         links = []
         shown = sorted({1, *range(max(1, number - 2), min(pages, number + 2) + 1), pages})
@@ -182,7 +242,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         path = self.path.split("?", 1)[0]
-        status, content_type, body, modified = self.site.page(path)
+        status, content_type, body, modified = self.site.page(path, self.headers.get("Host", ""))
         etag = '"' + hashlib.sha256(body).hexdigest()[:16] + '"'
         stats = self.site.stats
         stats.requests += 1

@@ -374,3 +374,65 @@ def test_credit_under_a_summary_box_and_headline_repeated_in_the_body() -> None:
     assert record.authors == ["周纯"]
     assert not record.text.startswith("数据业大整顿")
     assert "周纯" not in record.text
+
+
+@pytest.mark.parametrize(
+    ("head", "expected"),
+    [
+        # A publish label wins over an update label, whatever their order.
+        (["更新时间：2024-06-01 发布时间：2024-05-20"], "2024-05-20"),
+        # 成文日期 labels the signing; 发布日期 in the next cell is the publish date.
+        (["成文日期：", "2022年01月27日", "发布日期：", "2022年01月28日"], "2022-01-28"),
+        (["發佈時間：2023-05-12 10:21"], "2023-05-12T10:21:00+08:00"),
+        # The site header's "today" is skipped, even below the headline.
+        (["今天是2024年6月3日 星期一", "2023-05-12"], "2023-05-12"),
+    ],
+)
+def test_labels_of_other_dates(head: list[str], expected: str) -> None:
+    assert extract_date([], ["标题", *head], [], "", FETCHED, chinese=True) == expected
+
+
+def test_date_inside_the_headline_is_not_the_publish_date() -> None:
+    title = "2024年6月1日起新规施行"
+    near = [title, "2024-05-20 10:21 来源：新华社", "正文" * 30]
+    assert (
+        extract_date([], near, near, "", FETCHED, chinese=True, title=title, text_start=2)
+        == "2024-05-20T10:21:00+08:00"
+    )
+
+
+def test_relative_date_and_url_beat_dates_below_the_article() -> None:
+    near = ["标题", "昨天 10:21", "正文" * 30, "相关新闻", "另一条新闻 2024-05-30 09:00"]
+    got = extract_date([], near, near, "", FETCHED, chinese=True, title="标题", text_start=2)
+    assert got == "2024-06-30T10:21:00+08:00"
+    url = "http://www.gov.example.cn/xw/202305/t20230512_123.html"
+    near = ["标题", "浏览次数：12", "正文" * 30, "相关文章 2023-05-08"]
+    assert extract_date([], near, near, url, FETCHED, chinese=True, text_start=2) == "2023-05-12"
+    url = "http://www.example.cn/news/2023/0512/88.shtml"
+    assert extract_date([], near, near, url, FETCHED, chinese=True, text_start=2) == "2023-05-12"
+
+
+def test_reprint_own_header_after_the_headline_copy() -> None:
+    title = "儿童心理素质发展现状调查研究报告"
+    near = [title, "2005-03-06 16:17:00", title, "某某市妇女儿童工作委员会课题组", "2003年5月"]
+    near.append("为了解全市儿童的心理发展现状，课题组开展了本次调查和研究，现将结果报告如下。")
+    assert (
+        extract_date([], near, near, "", FETCHED, chinese=True, title=title, text_start=5)
+        == "2003-05"
+    )
+    # Without a copy of the headline the portal's timestamp is the date.
+    del near[2]
+    assert (
+        extract_date([], near, near, "", FETCHED, chinese=True, title=title, text_start=4)
+        == "2005-03-06T16:17:00+08:00"
+    )
+
+
+def test_decode_gb_page_behind_a_latin1_http_header() -> None:
+    html = f"<meta http-equiv='Content-Type' content='text/html; charset=gb2312'><p>{RARE}</p>"
+    assert RARE in decode_html(html.encode("gb18030"), http_charset="iso-8859-1")
+
+
+@pytest.mark.parametrize("name", ["网友投稿", "本站小编", "佚名"])
+def test_placeholder_credits_name_nobody(name: str) -> None:
+    assert parse_credit(f"作者：{name}").bylines == []

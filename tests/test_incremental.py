@@ -22,12 +22,23 @@ ENV = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
 
 
 def write_profile(
-    path: Path, start_url: str, *, recheck_days: int, name: str = "synthetic"
+    path: Path,
+    start_url: str | None,
+    *,
+    recheck_days: int,
+    name: str = "synthetic",
+    feeds: tuple[str, ...] = (),
+    sitemaps: tuple[str, ...] = (),
 ) -> Path:
+    def toml_list(urls: tuple[str, ...]) -> str:
+        return "[" + ", ".join(f'"{u}"' for u in urls) + "]"
+
     path.write_text(
         "[[profiles]]\n"
         f'name = "{name}"\n'
-        f'start_urls = ["{start_url}"]\n'
+        f"start_urls = {toml_list((start_url,) if start_url else ())}\n"
+        f"feeds = {toml_list(feeds)}\n"
+        f"sitemaps = {toml_list(sitemaps)}\n"
         f"recheck_after_days = {recheck_days}\n"
         'schedule = "0 * * * *"\n'
         "[profiles.politeness]\n"
@@ -75,12 +86,13 @@ def test_second_run_reports_exactly_what_changed(tmp_path: Path) -> None:
         assert "articles: 30 new, 0 updated, 0 unchanged, 0 duplicates, 0 removed" in first.stdout
         edited = site.edit(3)
         removed = site.remove(5)
+        copy = site.cross_post(8)  # the same article under another section's URL
         added = site.add()  # 31 articles: the listing grows from 3 pages to 4
         assert site.listing_pages == 4
         site.stats.paths.clear()
         second = crawl(profile, db_url, tmp_path)
     assert second.returncode == 0, second.stderr
-    assert "articles: 1 new, 1 updated, 28 unchanged, 0 duplicates, 1 removed" in second.stdout
+    assert "articles: 1 new, 1 updated, 28 unchanged, 1 duplicates, 1 removed" in second.stdout
     with Archive(db_url, create=False) as archive:
         assert archive.count_articles() == 31
         base = server.base_url
@@ -91,6 +103,10 @@ def test_second_run_reports_exactly_what_changed(tmp_path: Path) -> None:
         new = archive.get_article(base + added)
         assert new is not None
         assert new.profile == "synthetic"
+        original = archive.get_article(base + copy)
+        assert original is not None
+        assert original.url != base + copy
+        assert base + copy in archive.aliases_of(original.url)
         runs = archive.list_runs()
     assert [r.status for r in runs] == ["finished", "finished"]
     assert runs[0].counters["articles_removed"] == 1
@@ -208,3 +224,39 @@ def test_warc_files_pass_warcio_check_and_reextract_rebuilds(tmp_path: Path) -> 
     )
     assert result.returncode == 0, result.stderr
     assert "12 unchanged" in result.stdout
+
+
+def test_feeds_sitemaps_and_robots_sitemap_lines_lead_to_articles(tmp_path: Path) -> None:
+    site = SyntheticSite(articles=25, per_page=10)
+    with SyntheticServer(site) as server:
+        feed_only = write_profile(
+            tmp_path / "feed.toml",
+            None,
+            recheck_days=7,
+            name="feed",
+            feeds=(server.base_url + "/rss.xml",),
+        )
+        result = crawl(feed_only, f"sqlite:///{tmp_path / 'feed.db'}", tmp_path)
+        assert result.returncode == 0, result.stderr
+        assert "/rss.xml" in site.stats.paths
+        # The feed lists the latest ten; each was fetched (the site's links lead to the rest).
+        latest = site.article_paths()[-10:]
+        assert set(latest) <= set(site.stats.paths)
+        sitemap_only = write_profile(
+            tmp_path / "sitemap.toml",
+            None,
+            recheck_days=7,
+            name="sitemap",
+            sitemaps=(server.base_url + "/sitemap.xml",),
+        )
+        result = crawl(sitemap_only, f"sqlite:///{tmp_path / 'sitemap.db'}", tmp_path)
+        assert result.returncode == 0, result.stderr
+        assert "articles: 25 new" in result.stdout  # index -> gzipped urlset -> every article
+        # A start page alone: robots.txt's Sitemap: line leads to the same sitemap.
+        home = write_profile(
+            tmp_path / "home.toml", server.base_url + "/about.html", recheck_days=7, name="home"
+        )
+        result = crawl(home, f"sqlite:///{tmp_path / 'home.db'}", tmp_path)
+    assert "articles: 25 new" in result.stdout
+    assert "/robots.txt" in site.stats.paths
+    assert "/sitemap-1.xml.gz" in site.stats.paths

@@ -152,6 +152,9 @@ PLACEHOLDERS: Final[frozenset[str]] = frozenset(
 )
 
 
+#: Placeholder words inside a longer credit (``网友投稿``, ``本站小编``): no person.
+_PLACEHOLDER_PART_RE: Final = re.compile(r"网友|投稿|供稿|本站|本网|小编|佚名|匿名|管理员")
+
 _SPECIFIC_WRITING: Final = frozenset({"reporter", "correspondent", "translator"})
 
 
@@ -193,6 +196,8 @@ def valid_chinese_name(name: str, *, strict: bool) -> bool:
     ``strict`` (running text, no separator after the role) also asks for a known surname.
     """
     if not _HAN_NAME_RE.match(name) or name in NOT_NAMES or name in PLACEHOLDERS:
+        return False
+    if _PLACEHOLDER_PART_RE.search(name):
         return False
     if name in OUTLETS or name.endswith(ORG_SUFFIXES):
         return False

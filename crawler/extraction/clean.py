@@ -384,6 +384,12 @@ META_LINE_RE: Final = re.compile(
     r"^(?:[^。！？]{0,30}(?:来源|作者|发布|发表|点击|阅读|浏览|评论|更新|时间)[^。！？]{0,60})?"
     r"(?:19|20)\d{2}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}[^。！？]{0,60}$"
 )
+#: A metadata line opening with a relative or yearless time (``昨天 10:21 阅读 1024``,
+#: ``3小时前``, ``05-12 10:21``), which :data:`META_LINE_RE` (a full date) does not catch.
+RELATIVE_META_LINE_RE: Final = re.compile(
+    r"^(?:\d{1,3}\s*(?:秒|分钟|小时|天)前|(?:今天|昨天|前天)(?:\s*\d{1,2}[:：]\d{2})?|"
+    r"\d{1,2}\s*[-月]\s*\d{1,2}\s*日?\s+\d{1,2}[:：]\d{2})(?:\s[^。！？，,]{0,40})?$"
+)
 #: A short line naming the source (``3小时前 来源：澎湃新闻``): metadata, not text.
 SOURCE_IN_LINE_RE: Final = re.compile(r"(?:来源|稿源|出处)\s*[:：]")
 #: Marks of a site footer (``主办：``, ``版权所有``, ``粤ICP备…号``, ``网站标识码``): on table
@@ -429,9 +435,20 @@ def is_furniture_line(line: str) -> bool:
 _CELL_SPLIT_RE: Final = re.compile(r"\s*(?<!\\)\|\s*")
 
 
+#: A table cell that is a label alone (``索 引 号：``, ``发布日期：``), its value in the next cell.
+_LABEL_CELL_RE: Final = re.compile(r"^[^:：。，,]{1,8}[:：]$")
+
+
 def _clean_row(line: str, link_texts: frozenset[str]) -> str:
-    """A table row without its link and furniture cells ('' when nothing is left)."""
+    """A table row without its link and furniture cells ('' when nothing is left).
+
+    A row of ``label： | value`` pairs is a metadata table (a government page's index of
+    索引号, 发布机构, 成文日期 …), not article text.
+    """
     cells = [c.replace("\\|", "|").strip() for c in _CELL_SPLIT_RE.split(line)]
+    filled = [c for c in cells if c]
+    if filled and 3 * sum(1 for c in filled if _LABEL_CELL_RE.match(c)) >= len(filled):
+        return ""
     kept = [
         c
         for c in cells
@@ -490,7 +507,9 @@ def iter_clean_lines(
             continue
         if is_furniture_line(line):
             continue
-        if len(line) <= 100 and (PROMO_RE.search(line) or META_LINE_RE.match(line)):
+        if len(line) <= 100 and (
+            PROMO_RE.search(line) or META_LINE_RE.match(line) or RELATIVE_META_LINE_RE.match(line)
+        ):
             continue
         if len(line) <= 60 and SOURCE_IN_LINE_RE.search(line):
             continue

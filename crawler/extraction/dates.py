@@ -14,6 +14,8 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Final
 
+from crawler.extraction.titles import normalize
+
 CHINA_TZ: Final = timezone(timedelta(hours=8))
 
 #: ``2023-05-12 10:21``, ``2023/5/12``, ``2023.05.12``, ``2023年5月12日 10:21``, ``20230512`` not
@@ -24,14 +26,34 @@ DATE_RE: Final = re.compile(
     r"(?:\s*(?:T|\s|&nbsp;)?\s*(?:星期.|周.)?\s*(?P<H>\d{1,2})\s*[:：时]\s*(?P<M>\d{2})"
     r"(?:\s*[:：分]\s*(?P<S>\d{2}))?(?:\.\d+)?\s*(?P<tz>Z|[+-]\d{2}:?\d{2})?)?"
 )
-#: ``发布时间：``, ``发表于``, ``Published:``: a label that marks the publish date.
+#: ``发布时间：``, ``发表于``, ``發佈時間``, ``Published:``: a label that marks the publish date.
+#: A bare ``时间：``/``日期：`` counts only when no word is glued before it: ``更新时间：``,
+#: ``成文日期：`` and ``出生日期：`` label other dates.
 PUBLISH_LABEL_RE: Final = re.compile(
-    r"发布时间|发布日期|发表时间|发表日期|发表于|发布于|刊发时间|出版日期|发稿时间|时间\s*[:：]|日期\s*[:：]"
+    r"[发發][布佈表](?:[时時][间間]|日期|于|於)|刊发时间|出版日期|发稿时间|发文日期|公开日期|"
+    r"上线时间|录入时间|添加时间|上传时间|(?<![\u3400-\u9fff])(?:时间|時間|日期)\s*[:：]"
     r"|published|posted\s+on|posted",
     re.I,
 )
-#: Labels of other dates (updates, edits, print), weaker than a publish label.
-UPDATE_LABEL_RE: Final = re.compile(r"更新时间|修改时间|最后更新|updated|modified", re.I)
+#: Labels of other dates (updates, edits, a document's signing or taking effect), weaker than
+#: a publish label: their line is skipped when dates are taken without a label.
+UPDATE_LABEL_RE: Final = re.compile(
+    r"更新|修改|修订|最后编辑|成文|生效|施行|实施|废止|印发|截止|报名|出生|updated|modified|edited",
+    re.I,
+)
+#: A site header's "today" (``今天是2024年6月3日 星期一``, ``欢迎访问 … 2024年6月3日``): the
+#: date of the visit, never the article's.
+TODAY_RE: Final = re.compile(
+    r"今天是|今日是|今天\s*[:：]|今日\s*[:：]|当前时间|现在时间|现在是|欢迎(?:您|你)?(?:访问|光临|来到)"
+)
+#: A line that is a month and nothing else (``2003年5月``), as printed under the headline of a
+#: report or an essay: the month it is dated, when no day is given.
+MONTH_LINE_RE: Final = re.compile(
+    r"^\s*(?P<y>(?:19|20)\d{2})\s*年\s*(?P<m>\d{1,2})\s*月(?:份)?\s*$"
+)
+#: What is left of a line once a label has been matched at its end (the value is in the next
+#: cell of a table layout: ``发布日期：`` | ``2022年01月28日``).
+_LABEL_TAIL_RE: Final = re.compile(r"^[\s:：】\]）)]*$")
 #: Copyright, licence and footer lines: their years are never a publish date.
 FOOTER_RE: Final = re.compile(r"版权|copyright|©|\(c\)|备案|ICP|all rights", re.I)
 #: ``3小时前``, ``5分钟前``, ``2天前``, ``昨天 10:21``, ``前天``, ``今天 08:00``.
@@ -194,6 +216,67 @@ def date_from_url(url: str, max_date: date) -> str | None:
     return None
 
 
+def parse_month_line(line: str, max_date: date) -> str | None:
+    """``2003年5月`` alone on a line: ``2003-05`` (None when it is not before ``max_date``)."""
+    match = MONTH_LINE_RE.match(line)
+    if match is None or not 1 <= int(match.group("m")) <= 12:
+        return None
+    month = f"{int(match.group('y')):04d}-{int(match.group('m')):02d}"
+    return month if month <= max_date.isoformat()[:7] else None
+
+
+def _labelled(lines: list[str], *, chinese: bool, max_date: date) -> str | None:
+    """The first date after a publish label; the value may sit in the next cell/line."""
+    for index, line in enumerate(lines):
+        for label in PUBLISH_LABEL_RE.finditer(line):
+            found = parse_date(line[label.start() :], chinese=chinese, max_date=max_date)
+            if found:
+                return found
+            following = lines[index + 1] if index + 1 < len(lines) else ""
+            if _LABEL_TAIL_RE.match(line[label.end() :]) and len(following) <= 40:
+                found = parse_date(following, chinese=chinese, max_date=max_date)
+                if found:
+                    return found
+    return None
+
+
+def _unlabelled(lines: list[str], *, chinese: bool, max_date: date) -> str | None:
+    """The first date on a line that labels no other date (an update, a signing …)."""
+    for line in lines:
+        if UPDATE_LABEL_RE.search(line) and not PUBLISH_LABEL_RE.search(line):
+            continue
+        found = parse_date(line, chinese=chinese, max_date=max_date)
+        if found:
+            return found
+    return None
+
+
+def _header_regions(head: list[str], title: str | None, *, split_known: bool) -> list[list[str]]:
+    """The article's own header first, then what sits above it.
+
+    ``head`` starts at the headline. When the headline is printed again before the text (a
+    portal's title block, then the reprinted document's own title, author and date; or a
+    breadcrumb ending in the headline, then the ``<h1>``), the lines after the last copy
+    are the article's own header and are searched first (only when the text's start is
+    known: in a header of unknown extent a copy may be a line of the text). The headline's
+    own words are removed from every line (``6月1日起新规施行`` names no publish date).
+    """
+    want = normalize(title) if title else ""
+    last_copy = 0
+    cleaned: list[str] = []
+    for index, line in enumerate(head):
+        norm = normalize(line)
+        if want and want in norm:
+            if index > 0 and norm == want and split_known:
+                last_copy = index
+            cleaned.append(line.replace(title or "", " ") if title and title in line else "")
+        else:
+            cleaned.append(line)
+    if last_copy == 0:
+        return [cleaned]
+    return [cleaned[last_copy + 1 :], cleaned[: last_copy + 1]]
+
+
 def extract_date(
     meta_dates: Iterable[str],
     near_title: list[str],
@@ -202,11 +285,21 @@ def extract_date(
     fetched_at: datetime,
     *,
     chinese: bool,
+    title: str | None = None,
+    text_start: int | None = None,
 ) -> str | None:
     """The publish date, best evidence first (see the module docstring).
 
-    ``near_title`` are the page's text lines from the headline on (the metadata bar lives
-    there); ``all_lines`` is the whole page, searched only for a labelled publish date.
+    ``near_title`` are the page's text lines from the headline on, up to the article's end
+    when known; ``text_start`` is where the article text begins among them (the lines
+    before it are the metadata bar). ``all_lines`` is the whole page, searched for a
+    labelled publish date, a magazine issue, or as a last resort a timestamp.
+
+    Order: meta tags and JSON-LD; the header under the headline (a labelled date, then any
+    date, a month line, a relative date); the URL; a labelled date anywhere on the page; a
+    date in the article's first lines; a magazine issue; the page's first timestamp. Dates
+    below the article (related lists, comments) and above the headline (the site header's
+    "today") only count with a label.
     """
     max_date = (fetched_at.astimezone(CHINA_TZ) if chinese else fetched_at).date() + timedelta(
         days=1
@@ -215,34 +308,35 @@ def extract_date(
         found = parse_date(value, chinese=chinese, max_date=max_date)
         if found:
             return found
-    lines = [line for line in near_title if not FOOTER_RE.search(line)]
-    # A labelled publish date near the headline, then any date there, then relative forms.
-    for line in lines:
-        label = PUBLISH_LABEL_RE.search(line)
-        if label is not None:
-            found = parse_date(line[label.start() :], chinese=chinese, max_date=max_date)
-            if found:
-                return found
-    for line in lines:
-        if UPDATE_LABEL_RE.search(line) and not PUBLISH_LABEL_RE.search(line):
-            continue
-        found = parse_date(line, chinese=chinese, max_date=max_date)
+
+    def usable(line: str) -> str:
+        return "" if FOOTER_RE.search(line) or TODAY_RE.search(line) else line
+
+    near = [usable(line) for line in near_title]
+    split = text_start if text_start is not None and 0 < text_start <= len(near) else len(near)
+    head, text_top = near[:split], near[split:]
+    regions = _header_regions(head, title, split_known=split < len(near))
+    for region in regions:
+        found = _labelled(region, chinese=chinese, max_date=max_date)
+        found = found or _unlabelled(region, chinese=chinese, max_date=max_date)
+        # A month alone on a line counts only under a known headline (elsewhere it is as
+        # often a calendar widget's caption).
+        for line in region if title else ():
+            found = found or parse_month_line(line, max_date)
+        for line in region:
+            if not found and len(line) <= 60:
+                found = parse_relative(line, fetched_at, chinese=chinese)
         if found:
             return found
-    for line in lines:
-        if len(line) <= 60:
-            found = parse_relative(line, fetched_at, chinese=chinese)
-            if found:
-                return found
     found = date_from_url(url, max_date)
     if found:
         return found
-    for line in all_lines:
-        label = PUBLISH_LABEL_RE.search(line)
-        if label is not None and not FOOTER_RE.search(line):
-            found = parse_date(line[label.start() :], chinese=chinese, max_date=max_date)
-            if found:
-                return found
+    found = _labelled([usable(line) for line in all_lines], chinese=chinese, max_date=max_date)
+    if found:
+        return found
+    found = _unlabelled(text_top, chinese=chinese, max_date=max_date)
+    if found:
+        return found
     # A magazine issue cited by a reprint: the month is all the page says.
     for line in all_lines:
         issue = ISSUE_MONTH_RE.search(line) if len(line) <= 80 else None
@@ -253,7 +347,7 @@ def extract_date(
     # Last resort: the page's first date with a time of day (a post's timestamp), which a
     # site header's "today" (a day without a time) or a copyright line is not.
     for line in all_lines:
-        if len(line) <= 120 and not FOOTER_RE.search(line):
+        if len(line) <= 120 and usable(line):
             found = parse_date(line, chinese=chinese, max_date=max_date)
             if found and "T" in found:
                 return found

@@ -47,6 +47,10 @@ _SUPERSETS: Final[dict[str, str]] = {
 }
 
 
+#: Codecs that decode any byte sequence without error (so they never prove a label right).
+_SINGLE_BYTE_WESTERN: Final = frozenset({"cp1252", "iso8859-15", "latin-1", "ascii"})
+
+
 def normalize_charset(label: str | None) -> str | None:
     """Python codec name for a charset label, mapped to its superset; None when unknown."""
     if not label:
@@ -89,6 +93,9 @@ def decode_html(body: bytes, http_charset: str | None = None) -> str:
     if utf8 is not None:
         return utf8
     declared = [normalize_charset(http_charset), normalize_charset(sniff_meta_charset(body))]
+    # Servers send ``ISO-8859-1`` by default; a single-byte Western label decodes any bytes,
+    # so it is tried after a multi-byte label the page declares (``gb2312`` in its meta).
+    declared.sort(key=lambda label: label in _SINGLE_BYTE_WESTERN)
     for label in declared:
         # A page that is not valid UTF-8 but says it is: fall through to detection.
         if label and label != "utf-8":

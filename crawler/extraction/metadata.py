@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -81,6 +81,32 @@ def _walk_jsonld(data: Any) -> Iterator[dict[str, Any]]:
             yield from _walk_jsonld(data["@graph"])
 
 
+def _in_comments(el: HtmlElement) -> bool:
+    """Inside a comment area (``comment-box > .item > .info``): a user's name there is no
+    byline."""
+    node: HtmlElement | None = el
+    while node is not None and node.tag not in {"body", "html"}:
+        if _COMMENT_RE.search(f"{node.get('class', '')} {node.get('id', '')}"):
+            return True
+        node = node.getparent()
+    return False
+
+
+def comment_lines(root: HtmlElement, lines_of: Callable[[HtmlElement], list[str]]) -> set[str]:
+    """The text lines of the page's comment areas (outermost ones), whose user names and
+    ``作者：`` labels sign comments, not the article."""
+    found: set[str] = set()
+    for el in root.iter():
+        if not isinstance(el.tag, str) or el.tag in {"body", "html", "head"}:
+            continue
+        marker = f"{el.get('class', '')} {el.get('id', '')}"
+        if marker.strip() and _COMMENT_RE.search(marker):
+            parent = el.getparent()
+            if parent is None or not _in_comments(parent):
+                found.update(lines_of(el))
+    return found
+
+
 def read_meta(root: HtmlElement) -> PageMeta:
     meta = PageMeta()
     meta.html_lang = root.get("lang") or root.get("xml:lang")
@@ -88,7 +114,8 @@ def read_meta(root: HtmlElement) -> PageMeta:
         key = el.get("property") or el.get("name") or el.get("itemprop") or el.get("http-equiv")
         value = el.get("content")
         if key and value and value.strip():
-            meta.metas.setdefault(key.strip().lower(), []).append(squash(value))
+            # ``weibo: article:create_at`` (sina) is spelled with a space.
+            meta.metas.setdefault(_SPACE_RE.sub("", key).lower(), []).append(squash(value))
     for el in root.iter("time"):
         if el.get("itemprop", "").lower() == "datepublished" or el.get("pubdate") is not None:
             value = el.get("datetime") or el.text_content()
@@ -118,7 +145,7 @@ def read_meta(root: HtmlElement) -> PageMeta:
         "div", "span", "p", "td", "section", "header", "address", "li", "em", "font"
     ):
         marker = f"{el.get('class', '')} {el.get('id', '')}"
-        if marker.strip() and _META_BAR_RE.search(marker) and not _COMMENT_RE.search(marker):
+        if marker.strip() and _META_BAR_RE.search(marker) and not _in_comments(el):
             text = squash(el.text_content())
             if 2 <= len(text) <= 200 and text not in meta.meta_bars:
                 meta.meta_bars.append(text)

@@ -43,6 +43,7 @@ from crawler.extraction.dates import DATE_META_NAMES, FOOTER_RE, extract_date
 from crawler.extraction.encoding import decode_html
 from crawler.extraction.metadata import (
     PageMeta,
+    comment_lines,
     extract_language,
     extract_section,
     extract_tags,
@@ -167,6 +168,43 @@ def _locate(lines: list[str], needle: str, start: int) -> int:
     return -1
 
 
+#: A body line this long, or ending a sentence, is text; shorter ones at the top of the body
+#: may still be header lines (a reprint's own title, author and date).
+_PROSE_LINE_CHARS: Final = 40
+_SENTENCE_END: Final = ("。", "！", "？", ".", "!", "?", "”")
+
+
+def _text_start(
+    lines: list[str], body_lines: list[str], title: str | None, title_index: int
+) -> int:
+    """Index among the page's lines of the first line of running text after the headline
+    (-1 when not found): the lines between the headline and it are the article's header."""
+    if title_index < 0:
+        return -1
+    want = normalize(title or "")
+    for line in body_lines[:6]:
+        if normalize(line) == want:
+            continue
+        if len(line) >= _PROSE_LINE_CHARS or line.endswith(_SENTENCE_END):
+            return _locate(lines, line, title_index + 1)
+    return -1
+
+
+#: A text without a line break this long is a fallback's glued text, not one paragraph.
+_GLUED_CHARS: Final = 200
+
+
+def _split_glued(root: HtmlElement, text: str) -> str:
+    """Re-split text that trafilatura's fallback glued into one line (it joins an
+    ``<article>``'s whole text with spaces, headline and metadata bar included) along the
+    page's own block lines, when they account for all of it."""
+    if "\n" in text.strip() or len(text) < _GLUED_CHARS:
+        return text
+    pieces = [line for line in iter_text_lines(root) if line in text]
+    covered = sum(len(piece) for piece in pieces) + len(pieces)
+    return "\n".join(pieces) if len(pieces) > 1 and covered >= 0.95 * len(text) else text
+
+
 def _is_credit_line(line: str, finds: BylineFinds) -> bool:
     """A standalone byline: nothing but role words, names and outlets."""
     if not finds.bylines or len(line) > 80:
@@ -273,6 +311,7 @@ def _extract_page(
     title = drop_confirmed_tag(title, lines)
     title_index = _find_line(lines, title)
 
+    in_comments = comment_lines(root, iter_text_lines)
     link_texts = frozenset(t for t in (squash(a.text_content()) for a in root.iter("a")) if t)
     crumbs = find_breadcrumbs(root)
     section = extract_section(meta, breadcrumb_section(crumbs))
@@ -283,7 +322,7 @@ def _extract_page(
     chinese = is_chinese((title or "") + " ".join(lines[:80]))
     precision = FAVOR_PRECISION_CHINESE if chinese else FAVOR_PRECISION_OTHER
     document = _trafilatura(root, url, max_date, precision=precision)
-    raw_text = (document.text if document is not None else "") or ""
+    raw_text = _split_glued(root, (document.text if document is not None else "") or "")
     body_lines = list(iter_clean_lines(raw_text, link_texts, drop_link_rows=chinese))
 
     # The metadata bar sits between the headline and the first body line; the closing
@@ -345,6 +384,8 @@ def _extract_page(
         # ``由某某张贴``, a forum's ``发布时间 2005/03/15 22:36 by handle``. Only the first
         # labelled author counts: later ones sign replies or related posts.
         for line in lines:
+            if line in in_comments:
+                continue
             if len(line) <= 60 and _LABELLED_AUTHOR_RE.match(line):
                 found = parse_credit(line, explicit_only=True)
                 if not found.has_writers:
@@ -383,11 +424,24 @@ def _extract_page(
         *map(str, meta.jsonld_values("datePublished")),
         *meta.get(DATE_META_NAMES[-1]),
     ]
-    near_title = (
-        # From the headline on: a date above it is usually the site header's "today".
-        lines[title_index : title_index + 15] if title_index >= 0 else lines[:40]
+    # From the headline on (a date above it is usually the site header's "today") to the
+    # article's end (dates below it belong to related lists and comments).
+    if title_index >= 0:
+        end = last_body + 1 if last_body > title_index else len(lines)
+        near_title = lines[title_index : min(title_index + 15, end)]
+    else:
+        near_title = lines[:40]
+    text_start = _text_start(lines, body_lines, title, title_index)
+    published_at = extract_date(
+        meta_dates,
+        near_title,
+        lines,
+        url,
+        fetched_at,
+        chinese=chinese,
+        title=title if title_index >= 0 else None,
+        text_start=text_start - title_index if text_start > title_index >= 0 else None,
     )
-    published_at = extract_date(meta_dates, near_title, lines, url, fetched_at, chinese=chinese)
     if published_at is None and not chinese and document is not None and document.date:
         traf_date = str(document.date)
         # trafilatura falls back to a copyright year as YYYY-01-01: not a publish date.

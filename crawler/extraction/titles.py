@@ -99,14 +99,18 @@ def extract_title(
     norm_refs = [normalize(r) for r in references]
     cleaned_refs = [normalize(strip_site_suffix(r, sites)) for r in references]
     longest = max((len(r) for r in cleaned_refs), default=0)
-    # A heading contained in <title>/og:title first; then one that <title> truncates.
-    for contained in (True, False):
+    # A heading contained in <title>/og:title without their site suffixes first (a logo
+    # heading naming the site, ``<h1>某某区融媒体中心</h1>``, sits in the suffix); then one
+    # contained in them as they are; then one that <title> truncates.
+    for mode in ("cleaned", "contained", "truncated"):
         for raw in headings:
             heading = squash(raw)
             norm = normalize(heading)
             if len(norm) < 4 or len(norm) * 2 < longest:
                 continue  # a site logo or a widget heading inside the title, not the headline
-            if contained:
+            if mode == "cleaned":
+                agrees = any(norm in ref for ref in cleaned_refs)
+            elif mode == "contained":
                 agrees = any(norm in ref for ref in norm_refs)
             else:
                 agrees = any(

@@ -41,6 +41,7 @@ from crawler.items import ArticleItem, FetchedPage
 from crawler.middlewares import PageLimitReached
 from crawler.pagination import continuation_urls, first_page_url, is_next_listing_page
 from crawler.profiles import Profile, load_profiles
+from crawler.scheduling import ProfileLock, default_lock_dir
 from crawler.state import CrawlState, LinkDecision
 from crawler.urls import Scope, canonicalize_url, classify_url, scope_for
 
@@ -135,6 +136,7 @@ class NewsSpider(Spider):
         self._links = LinkExtractor(unique=True, canonicalize=False)
         self._requested: set[str] = set()
         self.state: CrawlState | None = None
+        self._lock: ProfileLock | None = None
 
     # -- set-up ----------------------------------------------------------------------------
 
@@ -143,6 +145,10 @@ class NewsSpider(Spider):
         spider: NewsSpider = super().from_crawler(crawler, *args, **kwargs)
         settings = crawler.settings
         if spider.profile is not None:
+            # One crawl of a profile at a time, whoever starts it (CLI, scheduler, cron, scrapyd);
+            # the lock dies with the process, so a killed crawl never blocks the next.
+            spider._lock = ProfileLock(default_lock_dir(), spider.profile.name)
+            spider._lock.acquire()
             for key, value in spider.profile.settings_overrides().items():
                 settings.set(key, value, priority="spider")
         if spider.max_pages:
@@ -176,6 +182,8 @@ class NewsSpider(Spider):
         self.crawler.stats.set_value("newsarchive/run_id", self.state.run_id)
 
     def _on_closed(self, spider: Spider, reason: str) -> None:
+        if self._lock is not None:
+            self._lock.release()
         if self.state is None:
             return
         from crawler.pipelines import run_counters
@@ -307,17 +315,19 @@ class NewsSpider(Spider):
         On an incremental crawl, a listing page that shows no new article does not lead to its
         next pages: what follows is older still, and already archived.
         """
-        targets = [
+        in_scope = [
             _Target(url, self._kind_of(url), depth + 1)
-            for url in links
-            if url not in exclude and url not in self._requested and self._in_scope(url)
+            for url in dict.fromkeys(links)
+            if url not in exclude and self._in_scope(url)
         ]
-        if not targets or self.state is None:
+        if not in_scope or self.state is None:
             return []
-        decisions = self.state.decide(t.url for t in targets)
+        decisions = self.state.decide(t.url for t in in_scope)
+        targets = [t for t in in_scope if t.url not in self._requested]
         if self.incremental and listing:
+            # New: not archived yet (whether or not this run has already asked for it).
             fresh = [
-                t for t in targets if t.kind == "article" and not decisions[t.url].known_article
+                t for t in in_scope if t.kind == "article" and not decisions[t.url].known_article
             ]
             if not fresh:
                 before = len(targets)
