@@ -55,7 +55,7 @@ from crawler.extraction.titles import drop_confirmed_tag, extract_title, normali
 
 LOGGER = logging.getLogger(__name__)
 
-EXTRACTOR_VERSION: Final = "0.1.0"
+EXTRACTOR_VERSION: Final = "0.2.0"
 
 #: trafilatura's precision mode scored best on English pages of the dev corpus (body F1 97.9
 #: against 96.1) and worst on Chinese ones (88.9 against 90.9, where our own cleaning already
