@@ -62,7 +62,10 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=10000")
+    # How long a write waits for another writer's lock before SQLite gives up (the archive then
+    # retries a few times before it reports the archive as locked).
+    timeout_ms = int(os.environ.get("NEWSARCHIVE_SQLITE_BUSY_TIMEOUT", "10000"))
+    cursor.execute(f"PRAGMA busy_timeout={max(timeout_ms, 0)}")
     cursor.close()
 
 

@@ -8,16 +8,18 @@ article. Raw pages live in WARC files (:mod:`archive.warc`); the database record
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import socket
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from pathlib import Path
-from typing import Any, Final, Literal
+from time import sleep
+from typing import Any, Concatenate, Final, Literal, ParamSpec, TypeVar, cast
 
-from sqlalchemy import Connection, Engine, func, or_, select, update
+from sqlalchemy import Connection, Engine, Table, func, or_, select, update
 from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -139,6 +141,55 @@ def published_instant(published_at: str | None) -> datetime | None:
     except ValueError:
         return None
     return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
+
+
+#: How often a write that found the database locked is tried (SQLite also waits its busy
+#: timeout, 10 s, inside each try).
+WRITE_ATTEMPTS = 3
+_LOCKED = ("database is locked", "database table is locked", "lock timeout", "deadlock detected")
+_FULL = ("database or disk is full", "no space left", "disk full", "could not extend file")
+
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
+
+
+def _guarded_write(
+    method: Callable[Concatenate[Archive, _P], _T],
+) -> Callable[Concatenate[Archive, _P], _T]:
+    """Retry a write that found the database locked; turn storage failures into one line.
+
+    The write's transaction is rolled back before the error surfaces, so what was stored
+    before stays intact and nothing is half-written.
+    """
+
+    def wrapper(self: Archive, /, *args: _P.args, **kwargs: _P.kwargs) -> _T:
+        for attempt in range(WRITE_ATTEMPTS):
+            try:
+                return method(self, *args, **kwargs)
+            except DBAPIError as exc:
+                reason = _reason(exc)
+                lowered = reason.lower()
+                if any(word in lowered for word in _LOCKED):
+                    if attempt + 1 < WRITE_ATTEMPTS:
+                        logger.info("archive locked, retrying (%d): %s", attempt + 1, reason)
+                        sleep(0.5 * 2**attempt)
+                        continue
+                    raise ArchiveError(
+                        f"the archive {self._safe_url()} is locked by another writer"
+                        f" ({WRITE_ATTEMPTS} tries): try again once it is done"
+                    ) from None
+                if any(word in lowered for word in _FULL):
+                    raise ArchiveError(
+                        f"the archive {self._safe_url()} is full ({reason}):"
+                        " free some space; the last write was rolled back"
+                    ) from None
+                raise ArchiveError(
+                    f"cannot write to the archive {self._safe_url()}: {reason}"
+                ) from None
+        raise AssertionError("unreachable")
+
+    functools.update_wrapper(wrapper, method)
+    return wrapper
 
 
 def _record_of(row: Article | ArticleRevision, url: str | None = None) -> ArticleRecord:
@@ -384,6 +435,7 @@ class Archive:
         ).scalar_one_or_none()
         return session.get(Article, alias) if alias is not None else None
 
+    @_guarded_write
     def upsert_article(
         self,
         record: ArticleRecord,
@@ -468,6 +520,7 @@ class Archive:
                 )
                 session.flush()
 
+    @_guarded_write
     def mark_removed(self, url: str, when: datetime | None = None) -> bool:
         """Record that the article at ``url`` (or an alias) is gone. Never deletes it.
 
@@ -482,6 +535,7 @@ class Archive:
 
     # -- runs ------------------------------------------------------------------------------
 
+    @_guarded_write
     def start_run(self, start_urls: list[str], *, profile: str | None = None) -> int:
         """Record the start of a crawl in this process; returns the run's id.
 
@@ -509,6 +563,7 @@ class Archive:
             session.flush()
             return run.id
 
+    @_guarded_write
     def finish_run(
         self, run_id: int, status: str, counters: Mapping[str, int], stats: Mapping[str, Any]
     ) -> None:
@@ -553,6 +608,7 @@ class Archive:
                     found[row.url] = _page_state(row)
         return found
 
+    @_guarded_write
     def enqueue_pages(
         self,
         entries: Iterable[tuple[str, str, int]],
@@ -594,6 +650,7 @@ class Archive:
                     row.run_id = run_id
         return added
 
+    @_guarded_write
     def record_fetch(
         self,
         url: str,
@@ -628,6 +685,7 @@ class Archive:
             if profile and not row.profile:
                 row.profile = profile
 
+    @_guarded_write
     def link_pages(self, urls: Iterable[str], article_id: int) -> None:
         """Note that the pages fetched as ``urls`` hold the article ``article_id``."""
         urls = list(dict.fromkeys(urls))
@@ -941,8 +999,30 @@ class Archive:
     def _import_batch(self, batch: list[ArticleVersion], counts: dict[str, int]) -> None:
         now = datetime.now(UTC)
         with self._sessions.begin() as session:
-            to_index: dict[int, tuple[int, str | None, str]] = {}
+            conn = session.connection()
+            urls = [version.record.url for version in batch]
+            known = set(conn.execute(select(Article.url).where(Article.url.in_(urls))).scalars())
+            known.update(
+                conn.execute(select(ArticleAlias.url).where(ArticleAlias.url.in_(urls))).scalars()
+            )
+            # New URLs are inserted in bulk (a few statements for the whole batch); the others,
+            # and later versions of a URL new in this batch, go one by one below.
+            fresh: dict[str, ArticleVersion] = {}
+            rest: list[ArticleVersion] = []
             for version in batch:
+                if version.record.url in known or version.record.url in fresh:
+                    rest.append(version)
+                else:
+                    fresh[version.record.url] = version
+            if fresh:
+                counts["new"] += self._insert_new(conn, list(fresh.values()), now)
+                for version in fresh.values():
+                    if version.aliases:
+                        found = self._find_article(session, version.record.url)
+                        assert found is not None
+                        self._add_aliases(session, found.id, version.aliases, "imported", now)
+            to_index: dict[int, tuple[int, str | None, str]] = {}
+            for version in rest:
                 record = version.record
                 row = self._find_article(session, record.url)
                 if row is None:
@@ -960,14 +1040,14 @@ class Archive:
                     session.add(_revision_row(row.id, number, record, None, None, now))
                     outcome = "new"
                 else:
-                    known = session.execute(
+                    stored = session.execute(
                         select(ArticleRevision.id).where(
                             ArticleRevision.article_id == row.id,
                             ArticleRevision.content_hash == record.content_hash,
                             ArticleRevision.extractor_version == record.extractor_version,
                         )
                     ).first()
-                    if known is not None:
+                    if stored is not None:
                         outcome = "unchanged"
                         if record.removed_at is not None and row.removed_at is None:
                             row.removed_at = record.removed_at
@@ -989,6 +1069,51 @@ class Archive:
                 counts[outcome] += 1
             session.flush()
             index_articles(session.connection(), list(to_index.values()))
+
+    def _insert_new(self, conn: Connection, versions: list[ArticleVersion], now: datetime) -> int:
+        """Insert articles whose URLs are not archived yet, with revision and index rows."""
+        articles = cast("Table", Article.__table__)
+        rows = [
+            {
+                **_article_values(v.record),
+                "profile": v.record.profile,
+                "revision": v.revision or 1,
+                "first_seen_at": v.record.fetched_at,
+                "updated_at": now,
+                "removed_at": v.record.removed_at,
+                "crawl_run_id": None,
+            }
+            for v in versions
+        ]
+        inserted = conn.execute(
+            articles.insert().returning(articles.c.id, sort_by_parameter_order=True), rows
+        ).all()
+        ids = [row[0] for row in inserted]
+        revisions = cast("Table", ArticleRevision.__table__)
+        conn.execute(
+            revisions.insert(),
+            [
+                {
+                    **{k: row[k] for k in _CONTENT_FIELDS},
+                    "article_id": article_id,
+                    "revision": row["revision"],
+                    "fetched_url": None,
+                    "status": None,
+                    "warc_path": None,
+                    "warc_offset": None,
+                    "warc_length": None,
+                    "crawl_run_id": None,
+                    "created_at": now,
+                }
+                for article_id, row in zip(ids, rows, strict=True)
+            ],
+        )
+        index_articles(
+            conn,
+            [(i, v.record.title, v.record.text) for i, v in zip(ids, versions, strict=True)],
+            fresh=True,
+        )
+        return len(ids)
 
     def rebuild_search_index(self) -> int:
         """Index every article again (after a change of tokenization); returns how many."""

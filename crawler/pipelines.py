@@ -13,6 +13,7 @@ from typing import Any
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 from scrapy.statscollectors import StatsCollector
+from scrapy.utils.defer import deferred_from_coro
 
 from archive.db import ArchiveError
 from archive.store import PageFetch
@@ -124,9 +125,16 @@ class ArchivePipeline:
                 headers=validators,
             )
         except (ArchiveError, OSError) as exc:
+            # The archive is locked for good, or the disk is full: the write was rolled back,
+            # and going on would only fail again. Stop the crawl; what is stored stays.
+            message = str(exc) if isinstance(exc, ArchiveError) else f"cannot write: {exc}"
             self.stats.inc_value("newsarchive/errors/storage")
-            logger.error("could not store %s: %s", item.record.url, exc)
-            raise DropItem(str(exc)) from None
+            if not self.stats.get_value("newsarchive/storage_error"):
+                self.stats.set_value("newsarchive/storage_error", message)
+                logger.error("stopping the crawl: %s", message)
+                assert self.crawler.engine is not None
+                deferred_from_coro(self.crawler.engine.close_spider_async(reason="storage_error"))
+            raise DropItem(message) from None
         self.stats.inc_value(f"newsarchive/articles/{result.outcome}")
         logger.debug("%s article: %s", result.outcome, item.record.url)
         return item

@@ -38,6 +38,12 @@ class CrawlReport:
         """False when not one start URL could be fetched."""
         return self.start_urls_fetched > 0
 
+    @property
+    def storage_error(self) -> str | None:
+        """Why the archive could not be written, when that stopped the crawl."""
+        value = self.stats.get("newsarchive/storage_error")
+        return str(value) if value else None
+
     def summary(self) -> str:
         """A short, human-readable account of the crawl."""
         c = self.counters

@@ -153,12 +153,17 @@ def crawl(
             _fail(str(busy))
     reports = _crawl(specs, db_url, max_pages, settings, warc_dir)
     failed = []
+    storage_errors = []
     for spec, report in zip(specs, reports, strict=True):
         if len(specs) > 1:
             click.echo(f"== {spec.label}")
         click.echo(report.summary())
-        if not report.ok:
+        if report.storage_error:
+            storage_errors.append(report.storage_error)
+        elif not report.ok:
             failed.append(spec.label)
+    if storage_errors:
+        _fail(storage_errors[0])
     if failed:
         _fail(
             f"none of the start URLs could be fetched ({', '.join(failed)}):"

@@ -151,3 +151,95 @@ def test_env_var_names_the_database(
     result = runner.invoke(main, ["export"])
     assert result.exit_code == 0
     assert "罗湖怎么样" in result.output
+
+
+def test_profiles_check_names_line_and_field(runner: CliRunner, tmp_path: Path) -> None:
+    good = tmp_path / "good.toml"
+    good.write_text(
+        '[[profiles]]\nname = "luohu"\nstart_urls = ["http://news.example/"]\n'
+        'schedule = "0 * * * *"\n',
+        encoding="utf-8",
+    )
+    result = runner.invoke(main, ["profiles", "check", str(good)])
+    assert result.exit_code == 0, result.output
+    assert "1 profiles, all valid" in result.output
+    bad = tmp_path / "bad.toml"
+    bad.write_text(
+        '[[profiles]]\nname = "luohu"\nstart_urls = ["http://news.example/"]\nmax_pages = "ten"\n'
+        "max_pagez = 3\n",
+        encoding="utf-8",
+    )
+    result = runner.invoke(main, ["profiles", "check", str(bad)])
+    assert result.exit_code == 1
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 2
+    assert lines[0].startswith("error: ")
+    assert "bad.toml:4" in lines[0]
+    assert "max_pages" in lines[0]
+    assert "bad.toml:5" in lines[1]
+    assert "Traceback" not in result.output
+
+
+def test_crawl_with_a_broken_profiles_file_is_one_line(runner: CliRunner, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text(
+        '[[profiles]]\nname = 3\nstart_urls = ["http://news.example/"]\n', encoding="utf-8"
+    )
+    result = runner.invoke(main, ["crawl", "--profiles", str(bad)])
+    assert result.exit_code == 1
+    assert_one_line_error(result.output, "bad.toml:2")
+    result = runner.invoke(main, ["crawl", "--profiles", str(tmp_path / "none.toml")])
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+
+
+def test_history_lists_and_diffs_revisions(runner: CliRunner, filled_db: str) -> None:
+    archive = Archive(filled_db)
+    archive.upsert_article(
+        ArticleRecord(
+            url="http://a.example/2024/0520/1.html",
+            title="罗湖怎么样",
+            text="深圳罗湖，改革开放的起点。\n新增一段。",
+            fetched_at=datetime(2024, 5, 21, tzinfo=UTC),
+        )
+    )
+    archive.close()
+    result = runner.invoke(
+        main, ["history", "http://a.example/2024/0520/1.html", "--db", filled_db]
+    )
+    assert result.exit_code == 0, result.output
+    assert "r1" in result.output
+    assert "r2" in result.output
+    result = runner.invoke(
+        main,
+        ["history", "http://a.example/2024/0520/1.html", "--db", filled_db, "--diff", "1", "2"],
+    )
+    assert result.exit_code == 0, result.output
+    assert "+新增一段。" in result.output
+    result = runner.invoke(main, ["history", "http://a.example/none.html", "--db", filled_db])
+    assert result.exit_code == 1
+    assert_one_line_error(result.output, "no archived article")
+    result = runner.invoke(
+        main,
+        ["history", "http://a.example/2024/0520/1.html", "--db", filled_db, "--diff", "1", "9"],
+    )
+    assert result.exit_code == 1
+    assert_one_line_error(result.output, "no such revision")
+
+
+def test_runs_lists_runs(runner: CliRunner, filled_db: str) -> None:
+    archive = Archive(filled_db)
+    run_id = archive.start_run(["http://a.example/"], profile="luohu")
+    archive.finish_run(
+        run_id,
+        "finished",
+        {"pages_fetched": 7, "articles_new": 3},
+        {"newsarchive/errors/TimeoutError": 2},
+    )
+    archive.close()
+    result = runner.invoke(main, ["runs", "--db", filled_db])
+    assert result.exit_code == 0, result.output
+    assert f"#{run_id} finished" in result.output
+    assert "luohu" in result.output
+    assert "pages 7, new 3" in result.output
+    assert "TimeoutError 2" in result.output

@@ -89,11 +89,15 @@ def test_traditional_and_simplified_fold_to_one_token() -> None:
 def test_traditional_query_finds_simplified_text_and_back(archive: Archive) -> None:
     simplified = set(urls(archive, "罗湖"))
     traditional = set(urls(archive, "羅湖"))
-    assert simplified == traditional == {
-        "http://sz.example/1.html",
-        "http://sz.example/2.html",
-        "http://hk.example/3.html",
-    }
+    assert (
+        simplified
+        == traditional
+        == {
+            "http://sz.example/1.html",
+            "http://sz.example/2.html",
+            "http://hk.example/3.html",
+        }
+    )
     assert urls(archive, "东门步行街") == ["http://hk.example/3.html"]
 
 

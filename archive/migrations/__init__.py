@@ -98,6 +98,8 @@ def upgrade(engine: Engine, target: str = "head") -> tuple[str | None, str]:
             create_latest(conn)
             return None, state.head
         before = state.revision
+        if state.status == "empty":  # a version row left behind by dropped tables
+            MigrationContext.configure(conn).stamp(script, "base")
         if state.status == "behind" and before is None:
             MigrationContext.configure(conn).stamp(script, BASELINE_REVISION)
             before = None

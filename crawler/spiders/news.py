@@ -30,9 +30,10 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response, TextResponse
 from scrapy.linkextractors import LinkExtractor
 from scrapy.spidermiddlewares.httperror import HttpError
+from scrapy.utils.defer import deferred_from_coro
 from twisted.python.failure import Failure
 
-from archive.db import resolve_db_url
+from archive.db import ArchiveError, resolve_db_url
 from archive.record import content_hash, site_of
 from archive.store import Archive
 from crawler.discovery import DiscoveryError, parse_feed, parse_sitemap, sitemaps_from_robots
@@ -171,14 +172,21 @@ class NewsSpider(Spider):
     def _on_opened(self, spider: Spider) -> None:
         db_url = resolve_db_url(self.crawler.settings.get("NEWSARCHIVE_DB") or None)
         recheck = timedelta(days=self.profile.recheck_after_days) if self.profile else timedelta(0)
-        self.state = CrawlState(
-            Archive(db_url),
-            profile=self.profile.name if self.profile else None,
-            start_urls=[*self.start_urls, *self.feeds, *self.sitemaps],
-            recheck_after=recheck,
-            warc_dir=self.warc_dir,
-        )
         assert self.crawler.stats is not None
+        try:
+            self.state = CrawlState(
+                Archive(db_url),
+                profile=self.profile.name if self.profile else None,
+                start_urls=[*self.start_urls, *self.feeds, *self.sitemaps],
+                recheck_after=recheck,
+                warc_dir=self.warc_dir,
+            )
+        except ArchiveError as exc:  # locked for good, full, gone: nothing to crawl into
+            self.crawler.stats.set_value("newsarchive/storage_error", str(exc))
+            logger.error("cannot start the crawl: %s", exc)
+            assert self.crawler.engine is not None
+            deferred_from_coro(self.crawler.engine.close_spider_async(reason="storage_error"))
+            return
         self.crawler.stats.set_value("newsarchive/run_id", self.state.run_id)
 
     def _on_closed(self, spider: Spider, reason: str) -> None:
@@ -192,7 +200,10 @@ class NewsSpider(Spider):
         status = "finished" if reason in ("finished", "closespider_pagecount") else reason
         if not stats.get("newsarchive/start_urls_fetched"):
             status = "failed"
-        self.state.finish(status, run_counters(stats), stats)
+        try:
+            self.state.finish(status, run_counters(stats), stats)
+        except (ArchiveError, OSError) as exc:  # the archive is full or gone: say so, once
+            logger.error("could not record the end of the crawl: %s", exc)
 
     def _on_response(self, response: Response, request: Request, spider: Spider) -> None:
         stats = self.crawler.stats
@@ -207,7 +218,8 @@ class NewsSpider(Spider):
     # -- requests --------------------------------------------------------------------------
 
     async def start(self) -> AsyncIterator[Any]:
-        assert self.state is not None
+        if self.state is None:  # the archive could not be opened: the crawl is closing
+            return
         targets: list[_Target] = []
         for page in self.state.resume_pages():
             if self._in_scope(page.url):
