@@ -56,6 +56,13 @@ class DemoCrawl:
     def url(self, site: str, path: str) -> str:
         return canonicalize_url(self.server.site(site).url(path))
 
+    def site_boilerplate(self, url: str) -> list[str]:
+        """What no article body of the site serving ``url`` may contain."""
+        for name, site in self.expected["sites"].items():
+            if url.startswith(canonicalize_url(self.server.site(name).base_url)):
+                return list(site.get("must_not_contain", []))
+        return []
+
     def expected_articles(self) -> dict[str, dict[str, Any]]:
         return {
             self.url(name, article["path"]): article
@@ -132,6 +139,8 @@ def test_every_article_has_its_expected_metadata(demo_crawl: DemoCrawl) -> None:
             assert record.source == expected["source"], url
             for snippet in expected.get("must_contain", []):
                 assert snippet in record.text, (url, snippet)
+            for snippet in demo_crawl.site_boilerplate(url):
+                assert snippet not in record.text, (url, snippet)
 
 
 def test_gbk_site_decodes_without_mojibake(demo_crawl: DemoCrawl) -> None:

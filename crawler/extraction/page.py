@@ -56,6 +56,12 @@ from crawler.extraction.titles import drop_confirmed_tag, extract_title, normali
 LOGGER = logging.getLogger(__name__)
 
 EXTRACTOR_VERSION: Final = "0.2.0"
+#: How far down the body the headline may be repeated, and how much text may stand above it,
+#: for it and what precedes it to be taken as page furniture.
+_HEADLINE_SEARCH_LINES: Final = 4
+_MAX_ABOVE_HEADLINE: Final = 40
+#: A line with no words: a counter (``8932``), or a label with nothing after it (``阅读：``).
+_BARE_META_LINE_RE: Final = re.compile(r"^\s*(?:[\d,.\s:：|/-]+|[^\s\d，。！？]{1,6}\s*[:：])\s*$")
 
 #: trafilatura's precision mode scored best on English pages of the dev corpus (body F1 97.9
 #: against 96.1) and worst on Chinese ones (88.9 against 90.9, where our own cleaning already
@@ -334,9 +340,18 @@ def _extract_page(
     head_lines = lines[head_start + 1 : min(head_end, head_start + 15)] if title_index >= 0 else []
     tail_lines = lines[last_body + 1 : last_body + 4] if last_body >= 0 else []
 
-    # The headline repeated as the body's first line is not text.
-    if title and len(body_lines) > 1 and normalize(body_lines[0]) == normalize(title):
-        body_lines = body_lines[1:]
+    # The headline repeated near the body's top is not text, nor is the page furniture above it
+    # (a welcome banner), nor a bare counter or label under it (``阅读：`` ``8932``): on short
+    # articles trafilatura keeps more of the page around the text.
+    if title and len(body_lines) > 1:
+        want = normalize(title)
+        for index, line in enumerate(body_lines[:_HEADLINE_SEARCH_LINES]):
+            before = body_lines[:index]
+            if normalize(line) == want and sum(len(x) for x in before) <= _MAX_ABOVE_HEADLINE:
+                body_lines = body_lines[index + 1 :]
+                break
+        while len(body_lines) > 1 and _BARE_META_LINE_RE.match(body_lines[0]):
+            body_lines = body_lines[1:]
     # Standalone credit lines at the body's edges (a lead's credit, a credit under a summary
     # box, a closing byline); the body ends at a closing credit in its second half (what
     # follows is related content).
