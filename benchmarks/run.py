@@ -46,7 +46,7 @@ def corpus_pages(corpus: Path) -> list[tuple[str, bytes]]:
     for path in sorted(corpus.glob("*/*.html")):
         label = path.with_suffix(".json")
         url = json.loads(label.read_text(encoding="utf-8")).get("url") if label.exists() else None
-        pages.append((url or path.as_uri(), path.read_bytes()))
+        pages.append((url or path.resolve().as_uri(), path.read_bytes()))
     return pages
 
 
