@@ -259,13 +259,17 @@ def _meta_bylines(meta: PageMeta, site_names: list[str], *, chinese: bool) -> li
     ]
 
 
-def _trafilatura(root: HtmlElement, url: str, max_date: str, *, precision: bool) -> Any:
+def _trafilatura(
+    root: HtmlElement, url: str, max_date: str, *, precision: bool, metadata: bool
+) -> Any:
     from trafilatura import bare_extraction
 
     return bare_extraction(
         root,
         url=url or None,
-        with_metadata=True,
+        # Its metadata is used only as a fallback on non-Chinese pages (date, author, title);
+        # on Chinese pages our own readers decide, and skipping it saves about a tenth.
+        with_metadata=metadata,
         include_comments=False,
         deduplicate=False,
         favor_precision=precision,
@@ -327,7 +331,7 @@ def _extract_page(
     max_date = (fetched_at + timedelta(days=1)).date().isoformat()
     chinese = is_chinese((title or "") + " ".join(lines[:80]))
     precision = FAVOR_PRECISION_CHINESE if chinese else FAVOR_PRECISION_OTHER
-    document = _trafilatura(root, url, max_date, precision=precision)
+    document = _trafilatura(root, url, max_date, precision=precision, metadata=not chinese)
     raw_text = _split_glued(root, (document.text if document is not None else "") or "")
     body_lines = list(iter_clean_lines(raw_text, link_texts, drop_link_rows=chinese))
 
