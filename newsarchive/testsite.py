@@ -65,6 +65,8 @@ class SyntheticSite:
         self.modified = self._base
         #: Other paths serving the same article (a copy cross-posted in another section).
         self.copies: dict[str, _Article] = {}
+        #: Mobile URLs of articles; their pages name the main URL as canonical.
+        self.mobiles: dict[str, _Article] = {}
         for _ in range(articles):
             self.add()
         self.stats = SiteStats()
@@ -91,6 +93,14 @@ class SyntheticSite:
         article = self._articles[index]
         article.removed = True
         return article.path
+
+    def mobile_copy(self, index: int) -> str:
+        """Serve the ``index``-th article under a mobile URL whose page names the main URL as
+        canonical (``<link rel="canonical">``), linked from the listing; returns its path."""
+        article = self._articles[index]
+        path = f"/m/{article.id}.html"
+        self.mobiles[path] = article
+        return path
 
     def cross_post(self, index: int) -> str:
         """Serve the ``index``-th article under a second URL too, linked from the listing."""
@@ -135,8 +145,13 @@ class SyntheticSite:
                 f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{urls}</urlset>'
             )
             return 200, "application/x-gzip", gzip.compress(xml.encode()), self.modified
-        if path in self.copies:
-            return self._article(self.copies[path])
+        if path in self.copies:  # a cross-posted copy is a page of its own: its own canonical
+            return self._article(self.copies[path], canonical=path)
+        if path in self.mobiles:
+            status, kind, body, modified = self._article(self.mobiles[path])
+            # A mobile template: the same text, another layout, and a pointer to the main URL.
+            body = body.replace(b"<div class='nav'>", b"<div class='nav m'>", 1)
+            return status, kind, body, modified
         if path in ("/", "/news/", "/news/index.html") or (
             path.startswith("/news/index_") and path.endswith(".html")
         ):
@@ -186,7 +201,7 @@ class SyntheticSite:
         if number == 1:
             items += "".join(
                 f'<li><a href="{path}">{self._title(a)}（转载）</a></li>'
-                for path, a in self.copies.items()
+                for path, a in [*self.copies.items(), *self.mobiles.items()]
             )
         # A pager as news sites draw it: first, a window around the current page, next, last.
         links = []
@@ -211,7 +226,9 @@ class SyntheticSite:
         topic = _TOPICS[article.id % len(_TOPICS)]
         return f"{district}区推进{topic}工作 第{article.id}号"
 
-    def _article(self, article: _Article) -> tuple[int, str, bytes, datetime]:
+    def _article(
+        self, article: _Article, canonical: str | None = None
+    ) -> tuple[int, str, bytes, datetime]:
         district = _DISTRICTS[article.id % len(_DISTRICTS)]
         topic = _TOPICS[article.id % len(_TOPICS)]
         paragraphs = [
@@ -225,7 +242,8 @@ class SyntheticSite:
             )
         body = (
             "<!DOCTYPE html><html lang='zh-CN'><head><meta charset='utf-8'>"
-            f"<title>{self._title(article)}_测试新闻网</title></head><body>"
+            f"<title>{self._title(article)}_测试新闻网</title>"
+            f"<link rel='canonical' href='{canonical or article.path}'></head><body>"
             "<div class='nav'><a href='/'>首页</a> &gt; <a href='/news/'>新闻</a></div>"
             f"<h1>{self._title(article)}</h1>"
             f"<div class='info'>发布时间：{article.published:%Y-%m-%d %H:%M} 来源：测试新闻网</div>"

@@ -87,12 +87,14 @@ def test_second_run_reports_exactly_what_changed(tmp_path: Path) -> None:
         edited = site.edit(3)
         removed = site.remove(5)
         copy = site.cross_post(8)  # the same article under another section's URL
+        mobile = site.mobile_copy(9)  # a mobile URL whose page names the main URL canonical
         added = site.add()  # 31 articles: the listing grows from 3 pages to 4
         assert site.listing_pages == 4
         site.stats.paths.clear()
         second = crawl(profile, db_url, tmp_path)
     assert second.returncode == 0, second.stderr
-    assert "articles: 1 new, 1 updated, 28 unchanged, 1 duplicates, 1 removed" in second.stdout
+    # The mobile copy names the main URL canonical: it is that article, unchanged.
+    assert "articles: 1 new, 1 updated, 29 unchanged, 1 duplicates, 1 removed" in second.stdout
     with Archive(db_url, create=False) as archive:
         assert archive.count_articles() == 31
         base = server.base_url
@@ -107,6 +109,10 @@ def test_second_run_reports_exactly_what_changed(tmp_path: Path) -> None:
         assert original is not None
         assert original.url != base + copy
         assert base + copy in archive.aliases_of(original.url)
+        main_page = archive.get_article(base + mobile)
+        assert main_page is not None
+        assert main_page.url == base + site.mobiles[mobile].path
+        assert base + mobile in archive.aliases_of(main_page.url)
         runs = archive.list_runs()
     assert [r.status for r in runs] == ["finished", "finished"]
     assert runs[0].counters["articles_removed"] == 1
