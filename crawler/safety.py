@@ -38,16 +38,18 @@ from datetime import UTC, datetime
 from typing import Any, Final
 from urllib.parse import parse_qsl, urljoin, urlsplit
 
-from scrapy import Request
+from scrapy import Request, signals
 from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.httpcompression import HttpCompressionMiddleware
-from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.downloadermiddlewares.retry import RetryMiddleware, get_retry_request
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.exceptions import DownloadCancelledError, IgnoreRequest, NotConfigured
 from scrapy.http import Response
+from scrapy.utils.asyncio import call_later
 from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet import reactor as _reactor
+from twisted.internet.defer import Deferred
 from twisted.internet.task import deferLater
 
 from crawler.urls import classify_url
@@ -95,7 +97,7 @@ def skip(crawler: Crawler, request: Request, reason: str, detail: str) -> Safety
 async def _sleep(seconds: float) -> None:
     """Wait without blocking the reactor (works with any Twisted reactor)."""
     if seconds > 0:
-        await maybe_deferred_to_future(deferLater(_reactor, seconds, lambda: None))  # type: ignore[arg-type]
+        await maybe_deferred_to_future(deferLater(_reactor, seconds, lambda: None))
 
 
 # -- addresses -------------------------------------------------------------------------------
@@ -236,7 +238,9 @@ class AddressGuardMiddleware:
     here, so a public page cannot redirect the crawl into the machine's own network.
     """
 
-    def __init__(self, crawler: Crawler, allow_private: bool | None, blocked: tuple[IPNetwork, ...]):
+    def __init__(
+        self, crawler: Crawler, allow_private: bool | None, blocked: tuple[IPNetwork, ...]
+    ):
         self.crawler = crawler
         self.allow_private = allow_private
         self.blocked = blocked
@@ -270,8 +274,8 @@ class AddressGuardMiddleware:
         address = literal_address(host)
         if address is None:
             try:
-                resolved = await maybe_deferred_to_future(_reactor.resolve(host))  # type: ignore[attr-defined]
-            except Exception:  # noqa: BLE001  the download fails the same way, and is counted then
+                resolved = await maybe_deferred_to_future(_reactor.resolve(host))  # type: ignore[arg-type]
+            except Exception:  # the download fails the same way, and is counted then
                 return
             address = literal_address(str(resolved))
             if address is None:
@@ -292,7 +296,9 @@ _SESSION_PARAM_RE: Final = re.compile(
 # ASP.NET cookieless sessions put the session in a path segment: /(S(abc123...))/page.aspx.
 _SESSION_SEGMENT_RE: Final = re.compile(r"^\((?:[A-Z]\([^()/]*\))+\)$")
 # Dates in paths and query values: 2024-06-01, 20240601, 2024/06/01, 2024-06.
-_DATE_RE: Final = re.compile(r"(?<!\d)(?:19|20)\d{2}(?:[-/_.]?(?:0?[1-9]|1[0-2]))(?:[-/_.]?\d{1,2})?(?!\d)")
+_DATE_RE: Final = re.compile(
+    r"(?<!\d)(?:19|20)\d{2}(?:[-/_.]?(?:0?[1-9]|1[0-2]))(?:[-/_.]?\d{1,2})?(?!\d)"
+)
 _CALENDAR_PARAM_RE: Final = re.compile(
     r"^(?:date|day|month|year|ym|ymd|cal|calendar|d|m|y|from|to|start_?date|end_?date)$",
     re.IGNORECASE,
@@ -480,9 +486,8 @@ class RobotsTxtGate(RobotsTxtMiddleware):
         parser = await super().robot_parser(request)
         if parser is None:
             # Parsed meanwhile (the Deferred bug above), or None for good (robots.txt failed).
-            parser = self._parsers.get(urlparse_cached(request).netloc)
-            if isinstance(parser, type(None)) or not hasattr(parser, "allowed"):
-                return None
+            current = self._parsers.get(urlparse_cached(request).netloc)
+            return None if isinstance(current, Deferred) else current
         return parser
 
     async def _parse_robots(self, response: Response, netloc: str, request: Request) -> None:
@@ -535,7 +540,7 @@ class BackoffRetryMiddleware(RetryMiddleware):
             delay = self.backoff(int(result.meta.get("retry_times", 1)))
             if delay:
                 assert self.crawler.stats is not None
-                self.crawler.stats.inc_value("newsarchive/retry_backoff_seconds", delay)
+                self.crawler.stats.inc_value("newsarchive/retry_backoff_ms", int(delay * 1000))
                 await _sleep(delay)
         return result
 
@@ -547,7 +552,7 @@ class BackoffRetryMiddleware(RetryMiddleware):
 
 
 def parse_retry_after(value: str, now: datetime | None = None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` value (seconds or an HTTP date); None if unreadable."""
+    """Seconds to wait for a ``Retry-After`` value (seconds or HTTP date); None if unreadable."""
     text = value.strip()
     if text.isdigit():
         return float(int(text[:9]))
@@ -565,8 +570,10 @@ def parse_retry_after(value: str, now: datetime | None = None) -> float | None:
 class RetryAfterMiddleware:
     """A 429 or 503 with ``Retry-After`` pauses its host for that long, then the page is retried.
 
-    The pause is capped at ``NEWSARCHIVE_RETRY_AFTER_MAX`` seconds; every request to the host
-    waits it out (in ``process_request``), so the host sees nothing from the crawl until then.
+    The pause is capped at ``NEWSARCHIVE_RETRY_AFTER_MAX`` seconds. It starts the moment the
+    response arrives (the ``response_downloaded`` signal, before Scrapy hands the host's download
+    slot its next request): the slot's queue is held, and requests not yet queued wait in
+    ``process_request``, so the host sees nothing from the crawl until the pause is over.
     Retries count against ``RETRY_TIMES``; a response without ``Retry-After`` is left to
     :class:`BackoffRetryMiddleware`.
     """
@@ -580,11 +587,60 @@ class RetryAfterMiddleware:
     def from_crawler(cls, crawler: Crawler) -> RetryAfterMiddleware:
         if not crawler.settings.getbool("RETRY_ENABLED"):
             raise NotConfigured
-        return cls(crawler, crawler.settings.getfloat("NEWSARCHIVE_RETRY_AFTER_MAX"))
+        middleware = cls(crawler, crawler.settings.getfloat("NEWSARCHIVE_RETRY_AFTER_MAX"))
+        crawler.signals.connect(middleware.response_downloaded, signal=signals.response_downloaded)
+        return middleware
 
     @staticmethod
     def _host(request: Request) -> str:
         return (urlparse_cached(request).hostname or "").lower()
+
+    def pause_for(self, response: Response) -> float | None:
+        """Seconds to pause the host for ``response`` (capped); None when it asks for no pause."""
+        if response.status not in (429, 503):
+            return None
+        header = response.headers.get(b"Retry-After")
+        if not header:
+            return None
+        seconds = parse_retry_after(header.decode("latin-1"))
+        return None if seconds is None else min(seconds, self.max_pause)
+
+    def response_downloaded(self, response: Response, request: Request, spider: Any) -> None:
+        pause = self.pause_for(response)
+        if pause is None or request.meta.get("dont_retry"):
+            return
+        host = self._host(request)
+        until = time.monotonic() + pause
+        if until <= self._paused_until.get(host, 0.0):
+            return
+        self._paused_until[host] = until
+        self._hold_slot(request, pause)
+        assert self.crawler.stats is not None
+        self.crawler.stats.inc_value("newsarchive/host_paused")
+        logger.info(
+            "%s answered %d with Retry-After: pausing %s for %.1f s",
+            request.url,
+            response.status,
+            host,
+            pause,
+        )
+
+    def _hold_slot(self, request: Request, seconds: float) -> None:
+        """Hold the download slot's queue for ``seconds`` (Scrapy's own delay mechanism)."""
+        engine = self.crawler.engine
+        downloader = getattr(engine, "downloader", None)
+        key = request.meta.get("download_slot")
+        slot = getattr(downloader, "slots", {}).get(key) if downloader is not None else None
+        if slot is None or not hasattr(slot, "latercall") or downloader is None:
+            return  # process_request still holds new requests
+        if slot.latercall is not None:
+            slot.latercall.cancel()
+
+        def resume() -> None:
+            slot.latercall = None
+            downloader._process_queue(slot)
+
+        slot.latercall = call_later(seconds, resume)
 
     async def process_request(self, request: Request) -> None:
         until = self._paused_until.get(self._host(request))
@@ -594,41 +650,20 @@ class RetryAfterMiddleware:
                 await _sleep(remaining)
 
     def process_response(self, request: Request, response: Response) -> Request | Response:
-        if response.status not in (429, 503) or request.meta.get("dont_retry"):
+        if request.meta.get("dont_retry") or self.pause_for(response) is None:
             return response
-        header = response.headers.get(b"Retry-After")
-        if not header:
-            return response
-        seconds = parse_retry_after(header.decode("latin-1"))
-        if seconds is None:
-            return response
-        pause = min(seconds, self.max_pause)
-        from scrapy.downloadermiddlewares.retry import get_retry_request
-
         assert self.crawler.spider is not None
         retry = get_retry_request(
             request, spider=self.crawler.spider, reason=f"{response.status} Retry-After"
         )
-        if retry is None:
-            return response
-        host = self._host(request)
-        self._paused_until[host] = max(
-            self._paused_until.get(host, 0.0), time.monotonic() + pause
-        )
-        assert self.crawler.stats is not None
-        self.crawler.stats.inc_value("newsarchive/host_paused")
-        logger.info(
-            "%s answered %d with Retry-After %s: pausing %s for %.1f s",
-            request.url,
-            response.status,
-            header.decode("latin-1"),
-            host,
-            pause,
-        )
-        return retry
+        return response if retry is None else retry
 
 
 # -- bodies ----------------------------------------------------------------------------------
+
+
+# Modules whose exceptions mean "this body does not decode" (brotli and zstd have no common base).
+_DECODER_MODULES: Final = frozenset({"brotli", "_brotli", "brotlicffi", "compression", "backports"})
 
 
 class BodyGuardMiddleware(HttpCompressionMiddleware):
@@ -662,7 +697,7 @@ class BodyGuardMiddleware(HttpCompressionMiddleware):
                 self.crawler, request, "bad_encoding", f"{type(exc).__name__}: {exc}"
             ) from None
         except Exception as exc:  # brotli.error and zstd errors have no common base
-            if type(exc).__module__.split(".")[0] in ("brotli", "brotlicffi", "compression", "backports"):
+            if type(exc).__module__.split(".")[0] in _DECODER_MODULES:
                 raise skip(
                     self.crawler, request, "bad_encoding", f"{type(exc).__name__}: {exc}"
                 ) from None
@@ -715,11 +750,15 @@ class RedirectGuardMiddleware:
             raise NotConfigured
         return cls(crawler, crawler.settings.getint("REDIRECT_MAX_TIMES"))
 
-    def _scope_hosts(self) -> frozenset[str]:
+    def in_scope(self, url: str) -> bool:
+        """Whether ``url``'s host is one the crawl covers (a start URL's, or an allowed host)."""
         spider = self.crawler.spider
-        hosts = {getattr(scope, "host", "") for scope in getattr(spider, "scopes", ())}
-        hosts.update(getattr(spider, "allowed_hosts", ()) or ())
-        return frozenset(h.lower() for h in hosts if h)
+        netloc = _netloc(url)
+        if any(netloc == getattr(scope, "host", None) for scope in getattr(spider, "scopes", ())):
+            return True
+        host = (urlsplit(url).hostname or "").lower()
+        allowed = getattr(spider, "allowed_hosts", ()) or ()
+        return any(host == a or host.endswith("." + a) for a in allowed)
 
     def process_response(self, request: Request, response: Response) -> Response:
         if response.status not in _REDIRECT_STATUSES or request.meta.get("dont_redirect"):
@@ -758,8 +797,7 @@ class RedirectGuardMiddleware:
             )
         if request.meta.get("dont_obey_robotstxt"):
             return response  # robots.txt may redirect to another host (RFC 9309 2.3.1.2)
-        target_host = _netloc(target)
-        if target_host != _netloc(request.url) and target_host not in self._scope_hosts():
+        if _netloc(target) != _netloc(request.url) and not self.in_scope(target):
             raise skip(
                 self.crawler,
                 request,

@@ -26,13 +26,43 @@ NEWSARCHIVE_MAX_PAGES = 0
 #: Seconds between progress lines (0 turns them off).
 NEWSARCHIVE_PROGRESS_INTERVAL = 10.0
 
+# --- safety on the hostile web (crawler/safety.py) ----------------------------------------------
+#: Non-public addresses (private, loopback, link-local, shared...): "auto" allows them only for
+#: hosts named by the crawl's own start URLs, feeds and sitemaps that are themselves non-public
+#: (the demo, a test site, an intranet); true allows them everywhere; false nowhere.
+NEWSARCHIVE_ALLOW_PRIVATE = "auto"
+#: Networks never connected to, whatever the above says (cloud metadata services by default).
+NEWSARCHIVE_BLOCKED_NETWORKS = [
+    "169.254.0.0/16",  # link-local, with the metadata service of AWS, GCP, Azure, ...
+    "100.100.100.200/32",  # Alibaba Cloud metadata
+    "fe80::/10",  # IPv6 link-local
+    "fd00:ec2::254/128",  # AWS metadata over IPv6
+]
+#: Session-ID variants fetched of one URL (?sid=..., /(S(...))/) (0: no limit).
+NEWSARCHIVE_MAX_URL_VARIANTS = 3
+#: Pages of one calendar (non-article URLs that differ only in a date) (0: no limit).
+NEWSARCHIVE_MAX_CALENDAR_PAGES = 100
+#: Pages of one paginated listing (index_N.html, ?page=N, /page/N/) (0: no limit).
+NEWSARCHIVE_MAX_LISTING_PAGES = 500
+#: Times one path segment may recur in a URL (/a/b/a/b/...) (0: no limit).
+NEWSARCHIVE_MAX_PATH_REPEATS = 3
+#: Seconds before the first retry; doubled for each further retry, up to the maximum (0: off).
+NEWSARCHIVE_RETRY_BACKOFF_BASE = 1.0
+NEWSARCHIVE_RETRY_BACKOFF_MAX = 30.0
+#: Longest pause of a host that answered 429 or 503 with Retry-After, in seconds.
+NEWSARCHIVE_RETRY_AFTER_MAX = 300.0
+
 # --- identity and politeness ------------------------------------------------------------------
 # USER_AGENT: left unset here so that the spider can build it from NEWSARCHIVE_CONTACT_URL
 # ("newsarchive/VERSION (+CONTACT_URL)"), or take $NEWSARCHIVE_USER_AGENT; -s USER_AGENT=... wins.
 ROBOTSTXT_OBEY = True
 CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 4
-DOWNLOAD_DELAY = 0.0
+# Not 0: Scrapy 2.19 with a zero delay hands a host's whole queue to the downloader at once
+# (Downloader._process_queue schedules each download as a task and counts it as transferring
+# only when the task starts), so CONCURRENT_REQUESTS_PER_DOMAIN is not enforced whenever
+# AutoThrottle is off. Any delay makes it dispatch one request per pass; 1 ms costs nothing.
+DOWNLOAD_DELAY = 0.001
 AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 0.5
 AUTOTHROTTLE_MAX_DELAY = 30.0
@@ -40,9 +70,12 @@ AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
 DOWNLOAD_TIMEOUT = 30
 RETRY_ENABLED = True
 RETRY_TIMES = 2
-# A news page over 10 MB is not an article; refuse it rather than hold it in memory.
+# A news page over 10 MB is not an article; refuse it rather than hold it in memory. Scrapy
+# applies the same limit while decompressing (gzip, deflate, br, zstd): a bomb stops there.
 DOWNLOAD_MAXSIZE = 10 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
+# A body shorter than its Content-Length (or a chunked body cut off) is an error, never a page.
+DOWNLOAD_FAIL_ON_DATALOSS = True
 REDIRECT_MAX_TIMES = 10
 DEPTH_LIMIT = 0
 # Pages answering 404 and the like reach the spider's errback, where they are counted as skips.
@@ -56,9 +89,24 @@ ITEM_PIPELINES = {
     "crawler.pipelines.ArchivePipeline": 300,
 }
 DOWNLOADER_MIDDLEWARES = {
+    # Requests: lower numbers first; responses and exceptions: higher numbers first.
+    # Refuse forbidden addresses and traps before anything else, even robots.txt.
+    "crawler.safety.AddressGuardMiddleware": 40,
+    "crawler.safety.TrapGuardMiddleware": 45,
     # Before the robots.txt middleware (100), so that a request over the limit is not even
     # checked against robots.txt.
     "crawler.middlewares.PageLimitMiddleware": 50,
+    # Scrapy's own, each replaced by a subclass that fixes or extends it.
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "crawler.safety.RobotsTxtGate": 100,
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "crawler.safety.BackoffRetryMiddleware": 550,
+    # Sees 429/503 before the retry middleware does.
+    "crawler.safety.RetryAfterMiddleware": 560,
+    "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
+    "crawler.safety.BodyGuardMiddleware": 590,
+    # Sees a redirect before Scrapy's redirect middleware (600) follows it.
+    "crawler.safety.RedirectGuardMiddleware": 610,
 }
 EXTENSIONS = {
     "crawler.extensions.ProgressReporter": 500,

@@ -82,19 +82,29 @@ def canonicalize_url(url: str) -> str:
 
     Lower-cased scheme and host, default port dropped, path percent-encoding normalised, query
     sorted without tracking parameters, fragment and ``;jsessionid=`` path parameters dropped.
-    Idempotent: ``canonicalize_url(canonicalize_url(u)) == canonicalize_url(u)``.
+    Idempotent: ``canonicalize_url(canonicalize_url(u)) == canonicalize_url(u)``. A URL whose
+    host or port cannot be read (``http://[::1/``, port 99999) is returned stripped, as given:
+    it will fail where it is fetched, and be counted there.
     """
-    parts = urlsplit(url.strip())
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return url.strip()
     path = re.sub(r";(?:jsessionid|phpsessid|sid)=[^/?#]*", "", parts.path, flags=re.IGNORECASE)
     query = urlencode(
         [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _is_tracking(k)]
     )
     host = (parts.hostname or "").lower().rstrip(".")
-    port = parts.port
+    if ":" in host:  # an IPv6 literal keeps its brackets
+        host = f"[{host}]"
     default_port = {"http": 80, "https": 443}.get(parts.scheme.lower())
     netloc = host if port in (None, default_port) else f"{host}:{port}"
     rebuilt = urlunsplit((parts.scheme.lower(), netloc, path or "/", query, ""))
-    return str(w3lib_canonicalize_url(rebuilt, keep_fragments=False))
+    try:
+        return str(w3lib_canonicalize_url(rebuilt, keep_fragments=False))
+    except ValueError:
+        return rebuilt
 
 
 def classify_url(url: str) -> UrlKind:
@@ -134,10 +144,14 @@ class Scope:
 
 
 def _netloc(url: str) -> str:
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return ""
     host = (parts.hostname or "").lower()
     default_port = {"http": 80, "https": 443}.get(parts.scheme)
-    return host if parts.port in (None, default_port) else f"{host}:{parts.port}"
+    return host if port in (None, default_port) else f"{host}:{port}"
 
 
 def scope_for(start_url: str) -> Scope:

@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import gzip
 import io
-import json
 import os
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import IO, TYPE_CHECKING, Any, TextIO, cast
+
+import orjson
 
 from archive.record import ArticleRecord
 
@@ -28,8 +29,12 @@ if TYPE_CHECKING:
 
 
 def dumps_record(data: dict[str, Any]) -> str:
-    """One JSONL line (without its newline): compact, non-ASCII kept as is."""
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    """One JSONL line (without its newline): compact, non-ASCII kept as is.
+
+    orjson writes what ``json.dumps(data, ensure_ascii=False, separators=(",", ":"))`` writes,
+    about twice as fast even with the decode to ``str``.
+    """
+    return orjson.dumps(data).decode("utf-8")
 
 
 def write_jsonl(
@@ -99,24 +104,35 @@ def _export_lines(
     query: str | None,
     revisions: bool,
     changed_since: datetime | None,
-) -> Iterator[str]:
+) -> Iterator[bytes]:
+    """Each export line as UTF-8 bytes with its newline (written to binary files as is)."""
     if revisions:
         for version in archive.iter_versions(
             filters=filters, query=query, changed_since=changed_since
         ):
-            yield dumps_record(version.to_json_dict())
+            yield (dumps_record(version.to_json_dict()) + "\n").encode("utf-8")
     else:
         for record in archive.iter_articles(
             filters=filters, query=query, changed_since=changed_since
         ):
-            yield dumps_record(record.to_json_dict())
+            yield (dumps_record(record.to_json_dict()) + "\n").encode("utf-8")
 
 
-def _write_lines(lines: Iterable[str], out: TextIO, on_record: Callable[[int], None] | None) -> int:
+def _write_lines(
+    lines: Iterable[bytes], out: IO[bytes] | TextIO, on_record: Callable[[int], None] | None
+) -> int:
     count = 0
+    if isinstance(out, io.TextIOBase):
+        text_out = cast("TextIO", out)
+        for line in lines:
+            text_out.write(line.decode("utf-8"))
+            count += 1
+            if on_record is not None:
+                on_record(count)
+        return count
+    binary_out = cast("IO[bytes]", out)
     for line in lines:
-        out.write(line)
-        out.write("\n")
+        binary_out.write(line)
         count += 1
         if on_record is not None:
             on_record(count)
@@ -125,7 +141,7 @@ def _write_lines(lines: Iterable[str], out: TextIO, on_record: Callable[[int], N
 
 def export_archive(
     archive: Archive,
-    output: Path | TextIO,
+    output: Path | TextIO | IO[bytes],
     *,
     filters: ArticleFilter | None = None,
     query: str | None = None,
@@ -133,7 +149,8 @@ def export_archive(
     since_last: str | None = None,
     on_record: Callable[[int], None] | None = None,
 ) -> ExportResult:
-    """Export the selected articles as JSONL to a file (atomically, gzip for ``.gz``) or stream.
+    """Export the selected articles as JSONL to a file (atomically, gzip for ``.gz``) or to a
+    text or binary stream.
 
     - ``filters`` and ``query`` (search syntax) select articles;
     - ``revisions``: every stored version, with ``revision`` and ``aliases`` keys;
@@ -163,7 +180,7 @@ def export_archive(
     return ExportResult(count, path, started_at if since_last else None, previous)
 
 
-def _write_file(lines: Iterable[str], path: Path, on_record: Callable[[int], None] | None) -> int:
+def _write_file(lines: Iterable[bytes], path: Path, on_record: Callable[[int], None] | None) -> int:
     """Write ``lines`` to ``path`` through a temporary file renamed into place when complete."""
     path = path.expanduser()
     directory = path.parent if str(path.parent) else Path()
@@ -171,21 +188,16 @@ def _write_file(lines: Iterable[str], path: Path, on_record: Callable[[int], Non
         raise FileNotFoundError(f"folder {str(directory)!r} does not exist")
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=directory)
     try:
-        with os.fdopen(fd, "wb") as raw:
+        with os.fdopen(fd, "wb", buffering=1 << 20) as raw:
             if is_gzip_path(path):
-                # mtime=0: the same articles give the same bytes.
-                with (
-                    gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=6, mtime=0) as zipped,
-                    io.TextIOWrapper(zipped, encoding="utf-8", newline="\n") as out,
-                ):
-                    count = _write_lines(lines, out, on_record)
-                raw.flush()
-                os.fsync(raw.fileno())
+                # mtime=0: the same articles give the same bytes. Level 1: about three times
+                # the speed of the default level, for a somewhat larger file.
+                with gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=1, mtime=0) as zipped:
+                    count = _write_lines(lines, cast("IO[bytes]", zipped), on_record)
             else:
-                with io.TextIOWrapper(raw, encoding="utf-8", newline="\n") as out:
-                    count = _write_lines(lines, out, on_record)
-                    out.flush()
-                    os.fsync(raw.fileno())
+                count = _write_lines(lines, raw, on_record)
+            raw.flush()
+            os.fsync(raw.fileno())
         os.replace(tmp_name, path)
     except BaseException:
         Path(tmp_name).unlink(missing_ok=True)

@@ -6,7 +6,6 @@ that says what to do, and a non-zero exit status; never a traceback.
 
 from __future__ import annotations
 
-import io
 import logging
 import sys
 from pathlib import Path
@@ -292,19 +291,17 @@ def export(
     archive = _open_archive(db_url, create=False)
     try:
         if output is None:
-            # UTF-8 whatever the locale says: the export format is UTF-8 JSONL.
-            out = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", newline="\n")
-            try:
-                result = export_archive(
-                    archive,
-                    out,
-                    filters=filters,
-                    query=query,
-                    revisions=revisions,
-                    since_last=since_last,
-                )
-            finally:
-                out.detach()
+            # Bytes straight to standard output: the export format is UTF-8 JSONL, whatever
+            # the locale says.
+            sys.stdout.flush()
+            result = export_archive(
+                archive,
+                sys.stdout.buffer,
+                filters=filters,
+                query=query,
+                revisions=revisions,
+                since_last=since_last,
+            )
         else:
             result = export_archive(
                 archive,

@@ -329,3 +329,21 @@ def test_archive_from_a_newer_release_is_refused(db_url: str) -> None:
     with engine.begin() as conn:
         conn.execute(text("UPDATE alembic_version SET version_num = :v"), {"v": head_revision()})
     engine.dispose()
+
+
+def test_reindex_rebuilds_the_search_index(db_url: str) -> None:
+    from archive.record import ArticleRecord
+
+    with Archive(db_url) as archive:
+        archive.upsert_article(ArticleRecord(url="http://a.example/1", title="羅湖", text="東門"))
+        table = "article_fts" if db_url.startswith("sqlite") else "article_search"
+        with archive.engine.begin() as conn:
+            conn.execute(text(f"DELETE FROM {table}"))
+        assert archive.search("罗湖") == []
+    result = CliRunner().invoke(main, ["db", "reindex", "--db", db_url])
+    assert result.exit_code == 0, result.output
+    assert result.output == "indexed 1 articles\n"
+    with Archive(db_url) as archive:
+        assert [h.article.url for h in archive.search("东门")] == ["http://a.example/1"]
+    result = CliRunner().invoke(main, ["db", "current", "--db", db_url])
+    assert "up to date" in result.output

@@ -56,6 +56,7 @@ from crawler.extraction.titles import drop_confirmed_tag, extract_title, normali
 LOGGER = logging.getLogger(__name__)
 
 EXTRACTOR_VERSION: Final = "0.2.0"
+_CONTROL_CHARS_RE: Final = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 #: How far down the body the headline may be repeated, and how much text may stand above it,
 #: for it and what precedes it to be taken as page furniture.
 _HEADLINE_SEARCH_LINES: Final = 4
@@ -132,6 +133,9 @@ def extract_article(
 
 def _parse(text: str) -> HtmlElement | None:
     text = _XML_DECL_RE.sub("", text, count=1)
+    # C0 controls (pasted from word processors into CMSs) are not allowed in XML text: lxml
+    # refuses strings holding them when the tree is edited, which would lose the article.
+    text = _CONTROL_CHARS_RE.sub("", text)
     if not text.strip():
         return None
     try:

@@ -570,6 +570,8 @@ class NewsSpider(Spider):
                 self.state.page_done(
                     canonicalize_url(request.url), kind="other", status=0, headers={}, failed=True
                 )
+            if getattr(error, "counted", False):  # crawler.safety.SafetySkip: counted, logged
+                return
             self._skip("robots_txt" if "robots" in str(error).lower() else "ignored", request.url)
         else:
             kind = failure.type.__name__ if failure.type else "error"
