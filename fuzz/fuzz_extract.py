@@ -1,6 +1,12 @@
 """Fuzz the HTML -> article path, time-boxed, by hand (not in CI).
 
-    python fuzz/fuzz_extract.py [--seconds 60] [--seed N] [--out fuzz/findings]
+    python fuzz/fuzz_extract.py [--seconds 60] [--engine atheris|random] [--seed N]
+                                [--out fuzz/findings]
+
+``--engine atheris`` (the default when ``pip install atheris`` has been run) is coverage-guided:
+atheris instruments the project's code and steers the mutations below (which seed page, which
+mutation, and raw bytes spliced in) towards new branches. ``--engine random`` needs nothing
+installed and picks the mutations at random.
 
 Takes the project's own pages (tests/fixtures, the demo sites) as seeds, mutates them (bytes
 flipped and spliced, tags nested deep or left open, hostile URLs in href/canonical/base,
@@ -136,12 +142,61 @@ def check(body: bytes) -> tuple[str, str] | None:
     return None
 
 
+def save_finding(out: Path, kind: str, body: bytes, error: str) -> Path:
+    out.mkdir(parents=True, exist_ok=True)
+    name = f"{kind}-{hashlib.sha1(body).hexdigest()[:12]}"
+    (out / f"{name}.html").write_bytes(body)
+    (out / f"{name}.txt").write_text(error, encoding="utf-8")
+    return out / f"{name}.html"
+
+
+def run_atheris(seconds: float, out: Path) -> int:
+    """Coverage-guided: atheris/libFuzzer drive the choice of seed, mutation and spliced bytes."""
+    import atheris
+
+    corpus = seeds()
+
+    def one_input(data: bytes) -> None:
+        provider = atheris.FuzzedDataProvider(data)
+        base = corpus[provider.ConsumeIntInRange(0, len(corpus) - 1)]
+        rng = random.Random(provider.ConsumeInt(4))
+        body = mutate(rng, base, corpus)
+        extra = provider.ConsumeBytes(provider.remaining_bytes())
+        if extra:
+            at = rng.randrange(len(body) + 1)
+            body = body[:at] + extra + body[at:]
+        finding = check(body)
+        if finding is not None:
+            kind, error = finding
+            path = save_finding(out, kind, body, error)
+            raise RuntimeError(
+                f"finding ({kind}) saved to {path}: {error.strip().splitlines()[-1]}"
+            )
+
+    logging.disable(logging.WARNING)
+    atheris.instrument_all()
+    atheris.Setup([sys.argv[0], f"-max_total_time={int(seconds)}", "-timeout=20"], one_input)
+    atheris.Fuzz()  # exits the process: 0 when the time is up, non-zero on a finding
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--seed", type=int, default=None)
     parser.add_argument("--out", type=Path, default=ROOT / "fuzz" / "findings")
+    parser.add_argument("--engine", choices=["atheris", "random"], default=None)
     args = parser.parse_args(argv)
+    engine = args.engine
+    if engine is None:
+        try:
+            import atheris  # noqa: F401
+
+            engine = "atheris"
+        except ImportError:
+            engine = "random"
+    if engine == "atheris":
+        return run_atheris(args.seconds, args.out)
     logging.disable(logging.WARNING)  # extract_page logs each failure; we report them ourselves
     seed = args.seed if args.seed is not None else random.randrange(2**32)
     rng = random.Random(seed)
@@ -161,11 +216,8 @@ def main(argv: list[str] | None = None) -> int:
         signature = error.strip().splitlines()[-1]
         found[signature] = found.get(signature, 0) + 1
         if found[signature] == 1:
-            args.out.mkdir(parents=True, exist_ok=True)
-            name = f"{kind}-{hashlib.sha1(body).hexdigest()[:12]}"
-            (args.out / f"{name}.html").write_bytes(body)
-            (args.out / f"{name}.txt").write_text(error, encoding="utf-8")
-            report(f"finding ({kind}): {signature}  -> {args.out / name}.html")
+            path = save_finding(args.out, kind, body, error)
+            report(f"finding ({kind}): {signature}  -> {path}")
     report(f"{runs} inputs, {len(found)} distinct findings")
     for signature, count in sorted(found.items(), key=lambda item: -item[1]):
         report(f"  {count:6d}  {signature}")

@@ -265,3 +265,18 @@ def test_control_characters_do_not_lose_the_article(char: str, widget: str) -> N
     )
     result = extract_page(page.encode(), ARTICLE_URL, fetched_at=FETCHED_AT)
     assert result.kind == "article", result.reason
+
+
+# Found by fuzz/fuzz_extract.py (atheris): a <link rel="canonical"> that urljoin cannot parse
+# ("http://[::1/a.html") raised ValueError in the spider's callback, losing the article.
+@pytest.mark.parametrize(
+    "href", ["http://[::1/a.html", "http://[fe80::1%25eth0/x", "http://a:99999/"]
+)
+def test_unparsable_canonical_links_are_ignored(href: str) -> None:
+    from scrapy.http import HtmlResponse
+
+    from crawler.spiders.news import _canonical_link
+
+    body = f"<html><head><link rel='canonical' href='{href}'></head><body>x</body></html>"
+    response = HtmlResponse(ARTICLE_URL, body=body.encode(), encoding="utf-8")
+    assert _canonical_link(response) in (None, canonicalize_url(href))

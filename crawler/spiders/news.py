@@ -609,7 +609,10 @@ def _canonical_link(response: TextResponse) -> str | None:
         return None
     if not href or not href.strip():
         return None
-    return canonicalize_url(response.urljoin(href.strip()))
+    try:
+        return canonicalize_url(response.urljoin(href.strip()))
+    except ValueError:  # "http://[::1/": not a URL; the page keeps the URL it was fetched at
+        return None
 
 
 def _fetched_page(response: Response, fetched_at: datetime) -> FetchedPage:
