@@ -424,11 +424,13 @@ def search_ids(
             )
             .where(literal_column("article_search.document @@ query.q"))
         )
-        if where or sort == "date":
-            query = query.join(
-                articles, articles.c.id == literal_column("article_search.article_id")
-            )
         order = [rank.desc(), literal_column("article_search.article_id")]
+        if where or sort == "date":
+            # The matches first (GIN index), then the filters: left to itself, the planner walks
+            # a filter's index and tests each article's document (measured: 89 ms against 5).
+            hits = query.cte("hits").prefix_with("MATERIALIZED")
+            query = select(hits.c.id, hits.c.score).join(articles, articles.c.id == hits.c.id)
+            order = [hits.c.score.desc(), hits.c.id]
     if sort == "date":
         order = [articles.c.published_at_utc.desc().nulls_last(), articles.c.id.desc()]
     query = query.where(*where).order_by(*order).limit(limit).offset(offset)
