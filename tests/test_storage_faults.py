@@ -135,16 +135,16 @@ def test_full_disk_during_export_leaves_the_old_file(
     out.write_text("the earlier export\n", encoding="utf-8")
     import exports.jsonl
 
-    real = exports.jsonl.dumps_record
+    real = exports.jsonl.encode_line
     calls = {"n": 0}
 
-    def failing(data: dict[str, Any]) -> str:
+    def failing(data: dict[str, Any]) -> bytes:
         calls["n"] += 1
         if calls["n"] > 2:
             raise OSError(errno.ENOSPC, "No space left on device")
         return real(data)
 
-    monkeypatch.setattr(exports.jsonl, "dumps_record", failing)
+    monkeypatch.setattr(exports.jsonl, "encode_line", failing)
     result = CliRunner().invoke(main, ["export", "--db", db_url, "-o", str(out)])
     assert result.exit_code == 1
     assert "Traceback" not in result.output
