@@ -39,7 +39,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from archive.db import ArchiveError, make_engine, parse_db_url, resolve_db_url
 from archive.filters import ArticleFilter
 from archive.models import Article, ArticleAlias, ArticleRevision, CrawlRun, ExportCursor, Page
-from archive.record import ArticleRecord, Byline
+from archive.record import EXPORT_FIELDS, ArticleRecord, Byline
 from archive.search import (
     SORT_ORDERS,
     QueryError,
@@ -320,19 +320,10 @@ class ArticleVersion:
         return {**self.record.to_json_dict(), "revision": self.revision, "aliases": self.aliases}
 
 
-_CONTENT_FIELDS = (
-    "title",
-    "text",
-    "published_at",
-    "authors",
-    "bylines",
-    "source",
-    "section",
-    "tags",
-    "language",
-    "fetched_at",
-    "content_hash",
-    "extractor_version",
+#: What a revision keeps: the record's fields that belong to one version of the page (not the
+#: article's identity, nor what the archive itself decides).
+_CONTENT_FIELDS = tuple(
+    name for name in EXPORT_FIELDS if name not in ("url", "site", "profile", "removed_at")
 )
 
 
