@@ -756,9 +756,8 @@ class RedirectGuardMiddleware:
         netloc = _netloc(url)
         if any(netloc == getattr(scope, "host", None) for scope in getattr(spider, "scopes", ())):
             return True
-        host = (urlsplit(url).hostname or "").lower()
-        allowed = getattr(spider, "allowed_hosts", ()) or ()
-        return any(host == a or host.endswith("." + a) for a in allowed)
+        profile = getattr(spider, "profile", None)
+        return profile is not None and bool(profile.allows_host(url))
 
     def process_response(self, request: Request, response: Response) -> Response:
         if response.status not in _REDIRECT_STATUSES or request.meta.get("dont_redirect"):

@@ -125,11 +125,6 @@ class NewsSpider(Spider):
         self.scopes: tuple[Scope, ...] = tuple(
             scope_for(u) for u in [*self.start_urls, *self.feeds, *self.sitemaps]
         )
-        self.allowed_hosts = (
-            frozenset(h.lower() for h in self.profile.allowed_hosts)
-            if self.profile
-            else frozenset()
-        )
         self.incremental = self.profile is not None
         self._start_set = {
             canonicalize_url(u) for u in [*self.start_urls, *self.feeds, *self.sitemaps]
@@ -292,26 +287,24 @@ class NewsSpider(Spider):
         return requests
 
     def _in_scope(self, url: str) -> bool:
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https"):
+        """Whether the crawl may fetch ``url``.
+
+        Plain URLs: articles anywhere on a start URL's host, other pages under its folder. A
+        profile: only its allowed hosts (and their subdomains); its URL patterns first, then
+        the same rule as plain URLs (articles anywhere on an allowed host).
+        """
+        if urlsplit(url).scheme not in ("http", "https"):
             return False
-        host = (parts.hostname or "").lower()
-        if (
-            self.allowed_hosts
-            and host not in self.allowed_hosts
-            and parts.netloc not in self.allowed_hosts
-        ):
+        if self.profile is None:
+            return any(scope.allows(url) for scope in self.scopes)
+        if not self.profile.allows_host(url):
             return False
-        if self.profile is not None:
-            verdict = self.profile.is_article_url(url)
-            if verdict:
-                return True
-            follow = self.profile.should_follow(url)
-            if follow is not None:
-                return follow
-        return any(scope.allows(url) for scope in self.scopes) or (
-            bool(self.allowed_hosts) and classify_url(url) == "article"
-        )
+        if self.profile.is_article_url(url):
+            return True
+        follow = self.profile.should_follow(url)
+        if follow is not None:
+            return follow
+        return classify_url(url) == "article" or any(scope.allows(url) for scope in self.scopes)
 
     def _kind_of(self, url: str) -> str:
         if self.profile is not None and self.profile.is_article_url(url):
