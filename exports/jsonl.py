@@ -68,22 +68,8 @@ def export_jsonl_file(
     *,
     on_record: Callable[[int], None] | None = None,
 ) -> int:
-    """Write ``records`` to ``path`` atomically (temporary file, then rename)."""
-    path = path.expanduser()
-    directory = path.parent if str(path.parent) else Path()
-    if not directory.is_dir():
-        raise FileNotFoundError(f"folder {str(directory)!r} does not exist")
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=directory)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
-            count = write_jsonl(records, out, on_record=on_record)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp_name, path)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
-    return count
+    """Write ``records`` to ``path`` atomically (temporary file, then rename; gzip for ``.gz``)."""
+    return _write_file((encode_line(r.to_json_dict()) for r in records), path, on_record)
 
 
 # -- exports at archive scale: filters, search, revisions, --since-last, gzip ----------------
