@@ -68,10 +68,15 @@ class CrawlState:
         decisions: dict[str, LinkDecision] = {}
         for url in wanted:
             state = states.get(url)
-            if state is None or state.kind != "article" or state.article_id is None:
+            if state is None or state.kind != "article":
                 decisions[url] = LinkDecision(
                     fetch=True, etag=_v(state, "etag"), last_modified=_v(state, "last_modified")
                 )
+                continue
+            if state.article_id is None:
+                # An article page that was never archived: a 304 would tell us nothing, so it
+                # is asked for in full.
+                decisions[url] = LinkDecision(fetch=True)
                 continue
             due = state.next_check_at is None or state.next_check_at <= now
             decisions[url] = LinkDecision(

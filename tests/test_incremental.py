@@ -195,6 +195,40 @@ def test_kill_9_then_resume_loses_and_duplicates_nothing(tmp_path: Path) -> None
     assert refetched <= 120 - before + 4, (refetched, before, fetched_before)
 
 
+def test_crash_between_parse_and_store_loses_nothing(tmp_path: Path) -> None:
+    """The process dies after the spider parsed an article and before the archive stored it:
+    the page must not count as done, and the resumed crawl must fetch it in full (no 304)."""
+    site = SyntheticSite(articles=30, per_page=10)
+    db_url = f"sqlite:///{tmp_path / 'a.db'}"
+    pipelines = (
+        '{"tests.crash_pipeline.CrashPipeline": 200, '
+        '"crawler.pipelines.ValidationPipeline": 100, '
+        '"crawler.pipelines.ArchivePipeline": 300}'
+    )
+    with SyntheticServer(site) as server:
+        profile = write_profile(tmp_path / "p.toml", server.start_url, recheck_days=7)
+        crashed = crawl(
+            profile,
+            db_url,
+            tmp_path,
+            "-s",
+            f"ITEM_PIPELINES={pipelines}",
+            "-s",
+            "CRASH_AFTER_ITEMS=5",
+            "-s",
+            "CONCURRENT_REQUESTS_PER_DOMAIN=1",
+        )
+        assert crashed.returncode == 137, crashed.stderr
+        with Archive(db_url, create=False) as archive:
+            assert archive.count_articles() == 4
+        resumed = crawl(profile, db_url, tmp_path)
+    assert resumed.returncode == 0, resumed.stderr
+    with Archive(db_url, create=False) as archive:
+        assert archive.count_articles() == 30
+        urls = [r.url for r in archive.iter_articles()]
+    assert len(urls) == len(set(urls))
+
+
 def test_warc_files_pass_warcio_check_and_reextract_rebuilds(tmp_path: Path) -> None:
     site = SyntheticSite(articles=12, per_page=10)
     db_url = f"sqlite:///{tmp_path / 'a.db'}"

@@ -415,16 +415,19 @@ class NewsSpider(Spider):
         yield from self._follow(
             url, links, depth, exclude=set(more_pages), listing=result.kind == "listing"
         )
-        self._done(response, result.kind if result.kind in ("article", "listing") else "other")
         if result.kind != "article" or result.article is None:
+            self._done(response, "listing" if result.kind == "listing" else "other")
             self._skip(result.reason or result.kind, response.url)
             return
         record = result.article
         if self.profile is not None and not self.profile.matches_keywords(
             record.title, record.text
         ):
+            self._done(response, "article")
             self._skip("keyword_mismatch", response.url)
             return
+        # An article page stays pending in the frontier until the archive pipeline has stored
+        # it (CrawlState.stored): a crawl killed in between fetches it again when resumed.
         aliases: list[str] = []
         canonical = _canonical_link(response)
         if canonical and canonical != url and site_of(canonical) == site_of(url):
