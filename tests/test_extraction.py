@@ -183,3 +183,24 @@ def test_header_today_is_not_the_publish_date() -> None:
     )
     assert record is not None
     assert record.published_at == "2023-05-12"
+
+
+def test_heading_class_names_the_headline_of_a_page_without_title() -> None:
+    # A table-layout template with no <title> and no <h1>: the headline sits in a cell
+    # classed ``Heading``, and the reprinted report below repeats it with its own month.
+    headline = "全市中学生课外阅读情况调查报告"
+    html = (
+        "<html><head><meta charset='utf-8'></head><body>"
+        "<table><tr><td><a href='/'>首页</a> <a href='/news/'>工作动态</a></td></tr></table>"
+        f"<div class='Heading'>{headline}</div>"
+        "<div class='Date'>2006-04-10 09:30:00</div>"
+        f"<table><tr><td class='Content'><p align='center'><strong>{headline}</strong></p>"
+        "<p align='center'><strong>某某市教育科学研究院课题组</strong></p>"
+        "<p align='center'><strong>2005年11月</strong></p>"
+        + "<p>为了解全市中学生课外阅读的现状，课题组在十个区县开展了问卷调查和座谈。</p>" * 6
+        + "</td></tr></table></body></html>"
+    )
+    record = extract_article(html, "http://edu.example.cn/a/1060.htm", fetched_at=FETCHED_AT)
+    assert record is not None
+    assert record.title == headline
+    assert record.published_at == "2005-11"

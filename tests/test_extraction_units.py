@@ -5,6 +5,7 @@ from __future__ import annotations
 import codecs
 from datetime import UTC, datetime
 
+import lxml.html
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -23,6 +24,7 @@ from crawler.extraction.bylines import (
     parse_suffix_credit,
 )
 from crawler.extraction.dates import extract_date, parse_date, parse_relative
+from crawler.extraction.metadata import read_meta
 from crawler.extraction.source import extract_source, source_from_lead
 from crawler.extraction.titles import drop_confirmed_tag, extract_title, strip_site_suffix
 
@@ -426,6 +428,13 @@ def test_reprint_own_header_after_the_headline_copy() -> None:
         extract_date([], near, near, "", FETCHED, chinese=True, title=title, text_start=4)
         == "2005-03-06T16:17:00+08:00"
     )
+
+
+@pytest.mark.parametrize("marker", ["Heading", "article-heading"])
+def test_heading_class_marks_a_headline(marker: str) -> None:
+    html = f"<html><body><div class='{marker}'>某某会议在京召开</div><p>正文</p></body></html>"
+    root = lxml.html.fromstring(html)
+    assert read_meta(root).headings == ["某某会议在京召开"]
 
 
 def test_decode_gb_page_behind_a_latin1_http_header() -> None:

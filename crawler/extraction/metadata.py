@@ -20,10 +20,12 @@ _ARTICLE_TYPES: Final = re.compile(r"Article|BlogPosting|Report|NewsArticle|Live
 #: Tag/keyword separators; spaces separate Chinese keywords only when nothing else does.
 _TAG_SPLIT_RE: Final = re.compile(r"\s*[,，、;；|]\s*")
 _SPACE_RE: Final = re.compile(r"\s+")
-#: Elements whose class or id says they hold a headline.
+#: Elements whose class or id says they hold a headline. Table-layout CMS templates without
+#: an ``<h1>`` may class the headline's cell ``Heading`` instead.
 _TITLE_CLASS_XPATH: Final = (
     "//h1|//*[self::h2 or self::div or self::p or self::span or self::td or self::strong]"
-    "[contains(@class,'title') or contains(@id,'title') or contains(@class,'headline')]"
+    "[contains(@class,'title') or contains(@id,'title') or contains(@class,'headline')"
+    " or contains(@class,'heading') or contains(@class,'Heading')]"
 )
 #: Elements whose class or id says they are a metadata bar (byline, source, time).
 _META_BAR_RE: Final = re.compile(
