@@ -219,6 +219,16 @@ def make_snippet(body: str, terms: tuple[str, ...], width: int = SNIPPET_CHARS) 
 # --- index DDL, per dialect ------------------------------------------------------------------
 
 
+#: The GIN index of the PostgreSQL search documents (a bulk import drops and rebuilds it).
+SEARCH_INDEX_NAME: Final = "ix_article_search_document"
+PG_SEARCH_INDEX_DDL: Final = (
+    f"CREATE INDEX IF NOT EXISTS {SEARCH_INDEX_NAME} ON article_search USING GIN (document)"
+)
+#: ``maintenance_work_mem`` for that rebuild, for its transaction only: a GIN build sorts its
+#: keys in this much memory (PostgreSQL's default, 64MB, makes it spill to disk at scale).
+BULK_INDEX_MEMORY: Final = "256MB"
+
+
 def _ddl(statement: str) -> DDL:
     return DDL(statement)  # type: ignore[no-untyped-call]  # SQLAlchemy leaves DDL() untyped
 
@@ -237,9 +247,7 @@ event.listen(
     _ddl(
         "CREATE TABLE IF NOT EXISTS article_search ("
         " article_id INTEGER PRIMARY KEY REFERENCES articles (id) ON DELETE CASCADE,"
-        " document TSVECTOR NOT NULL);"
-        "CREATE INDEX IF NOT EXISTS ix_article_search_document"
-        " ON article_search USING GIN (document)"
+        " document TSVECTOR NOT NULL);" + PG_SEARCH_INDEX_DDL
     ).execute_if(dialect="postgresql"),
 )
 event.listen(
@@ -298,10 +306,13 @@ def rebuild_index(conn: Connection, *, batch_size: int = 500) -> int:
     """Empty the search index and index every article again; returns how many were indexed.
 
     Reads the articles in id ranges (never the whole table at once), in the caller's
-    transaction.
+    transaction. On PostgreSQL the GIN index is dropped first and built once at the end (in
+    that same transaction), which is several times faster than updating it row by row.
     """
-    table = "article_fts" if conn.dialect.name == "sqlite" else "article_search"
-    conn.execute(text(f"DELETE FROM {table}"))
+    postgres = conn.dialect.name == "postgresql"
+    if postgres:
+        conn.execute(text(f"DROP INDEX IF EXISTS {SEARCH_INDEX_NAME}"))
+    conn.execute(text(f"DELETE FROM {'article_search' if postgres else 'article_fts'}"))
     done = 0
     last_id = 0
     while True:
@@ -312,9 +323,13 @@ def rebuild_index(conn: Connection, *, batch_size: int = 500) -> int:
             .limit(batch_size)
         ).all()
         if not rows:
-            return done
+            break
         done += index_articles(conn, [(r[0], r[1], r[2]) for r in rows], fresh=True)
         last_id = rows[-1][0]
+    if postgres:
+        conn.execute(text(f"SET LOCAL maintenance_work_mem = '{BULK_INDEX_MEMORY}'"))
+        conn.execute(text(PG_SEARCH_INDEX_DDL))
+    return done
 
 
 def _pg_tsquery(parsed: ParsedQuery) -> tuple[str, dict[str, str]]:
@@ -460,6 +475,9 @@ def use_lz4_compression(conn: Connection) -> None:
 
 
 __all__ = [
+    "BULK_INDEX_MEMORY",
+    "PG_SEARCH_INDEX_DDL",
+    "SEARCH_INDEX_NAME",
     "SORT_ORDERS",
     "ParsedQuery",
     "QueryError",

@@ -41,6 +41,9 @@ from archive.filters import ArticleFilter
 from archive.models import Article, ArticleAlias, ArticleRevision, CrawlRun, ExportCursor, Page
 from archive.record import EXPORT_FIELDS, ArticleRecord, Byline
 from archive.search import (
+    BULK_INDEX_MEMORY,
+    PG_SEARCH_INDEX_DDL,
+    SEARCH_INDEX_NAME,
     SORT_ORDERS,
     QueryError,
     SortOrder,
@@ -999,25 +1002,64 @@ class Archive:
             row.output = output
 
     def import_versions(
-        self, versions: Iterable[ArticleVersion], *, batch_size: int = 500
+        self,
+        versions: Iterable[ArticleVersion],
+        *,
+        batch_size: int = 500,
+        bulk: bool = False,
+        progress: Callable[[dict[str, int]], None] | None = None,
     ) -> dict[str, int]:
         """Load exported versions (oldest first per article), as ``export --revisions`` wrote.
 
         A version whose text is already stored for that article is ``unchanged``; an unknown
         URL becomes a new article (keeping the version's revision number); a known one gets a
-        new revision. Aliases and ``removed_at`` are kept. Returns counts by outcome.
+        new revision. Aliases and ``removed_at`` are kept. Returns counts by outcome;
+        ``progress`` is called with them after each batch.
+
+        Each batch is committed on its own, so a failure keeps the batches before it. With
+        ``bulk``, the whole import is one transaction (all or nothing), and on PostgreSQL the
+        search index is dropped at the start and built once at the end, inside that
+        transaction: several times faster for large imports, whose GIN updates otherwise
+        dominate, but searches and other writers wait until the import commits.
         """
         counts = dict.fromkeys(("new", "updated", "unchanged"), 0)
+        if not bulk:
+            self._import_batches(versions, batch_size, counts, self._sessions, progress)
+        else:
+            with self.engine.connect() as conn, conn.begin():
+                postgres = conn.dialect.name == "postgresql"
+                if postgres:
+                    conn.execute(text(f"DROP INDEX IF EXISTS {SEARCH_INDEX_NAME}"))
+                # Sessions bound to a connection in a transaction join it: their commits leave
+                # it open, and the import commits once, below.
+                sessions = sessionmaker(bind=conn, expire_on_commit=False)
+                self._import_batches(versions, batch_size, counts, sessions, progress)
+                if postgres:
+                    conn.execute(text(f"SET LOCAL maintenance_work_mem = '{BULK_INDEX_MEMORY}'"))
+                    conn.execute(text(PG_SEARCH_INDEX_DDL))
+        self._analyze()
+        return counts
+
+    def _import_batches(
+        self,
+        versions: Iterable[ArticleVersion],
+        batch_size: int,
+        counts: dict[str, int],
+        sessions: sessionmaker[Session],
+        progress: Callable[[dict[str, int]], None] | None,
+    ) -> None:
         batch: list[ArticleVersion] = []
         for version in versions:
             batch.append(version)
             if len(batch) >= batch_size:
-                self._import_batch(batch, counts)
+                self._import_batch(batch, counts, sessions)
                 batch = []
+                if progress is not None:
+                    progress(counts)
         if batch:
-            self._import_batch(batch, counts)
-        self._analyze()
-        return counts
+            self._import_batch(batch, counts, sessions)
+            if progress is not None:
+                progress(counts)
 
     def _analyze(self) -> None:
         """Refresh PostgreSQL's statistics after a bulk change, so that searches use the index."""
@@ -1025,9 +1067,11 @@ class Archive:
             with self.engine.begin() as conn:
                 conn.execute(text("ANALYZE articles, article_search"))
 
-    def _import_batch(self, batch: list[ArticleVersion], counts: dict[str, int]) -> None:
+    def _import_batch(
+        self, batch: list[ArticleVersion], counts: dict[str, int], sessions: sessionmaker[Session]
+    ) -> None:
         now = datetime.now(UTC)
-        with self._sessions.begin() as session:
+        with sessions.begin() as session:
             conn = session.connection()
             urls = [version.record.url for version in batch]
             known = set(conn.execute(select(Article.url).where(Article.url.in_(urls))).scalars())

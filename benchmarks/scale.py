@@ -3,9 +3,12 @@
     python3 benchmarks/scale.py [--scale 200000] [--backends sqlite,postgresql]
 
 1. **Insert**: ``--scale`` synthetic articles (about 5 KB of UTF-8 each, 80 % Chinese, 20 %
-   English, ten sites, three years) are loaded with ``Archive.import_versions`` (batches of
-   1,000, search index included); then 1,000 more through ``Archive.upsert_article``, the
-   crawler's one-transaction-per-article path.
+   English, ten sites, three years). The first tenth is loaded with ``Archive.import_versions``
+   (batches of 1,000 committed one by one, search index updated as they go), the rest with
+   ``import_versions(bulk=True)`` (``newsarchive import --bulk``: one transaction; on
+   PostgreSQL the GIN index is dropped and built once at the end, over the whole archive);
+   then 1,000 more through ``Archive.upsert_article``, the crawler's one-transaction-per-article
+   path, into the full archive.
 2. **Search**: ``Archive.search`` (ranked, 20 hits, rows and snippets included) for a
    two-character word planted in 1 % of the articles, a four-character phrase (0.5 %) and an
    English word (1 % of the English ones), without and with filters; p50 and p95 over
@@ -250,17 +253,21 @@ def bench_backend(db_url: str, scale: int, runs: int, workdir: Path, report: Rep
             text_bytes += len(record.text.encode()) + len((record.title or "").encode())
             yield ArticleVersion(record, 1, [])
 
-    counts = archive.import_versions(more_versions(), batch_size=1000)
-    loaded += counts["new"]
-    insert_seconds = first_seconds + time.perf_counter() - started
+    counts = archive.import_versions(more_versions(), batch_size=1000, bulk=True)
+    bulk_loaded = counts["new"]
+    bulk_seconds = time.perf_counter() - started
     total = archive.count_articles()
     report.add(
         f"  archive: {total:,} articles, {text_bytes / total / 1024:.1f} KB of text each"
         f" ({text_bytes / 1e9:.2f} GB)"
     )
     report.add(
-        f"  insert, Archive.import_versions (batches of 1,000, index included):"
-        f" {loaded / insert_seconds:,.0f} articles/s ({insert_seconds:.0f} s)"
+        f"  insert, import_versions, batches of 1,000 committed, index updated ({loaded:,}):"
+        f" {loaded / first_seconds:,.0f} articles/s ({first_seconds:.0f} s)"
+    )
+    report.add(
+        f"  insert, import_versions(bulk=True), index built at the end ({bulk_loaded:,}):"
+        f" {bulk_loaded / bulk_seconds:,.0f} articles/s ({bulk_seconds:.0f} s)"
     )
 
     year_ago = ArticleFilter.from_options(language=["zh"], since="2024-01-01")

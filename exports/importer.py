@@ -10,7 +10,7 @@ from __future__ import annotations
 import gzip
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -66,6 +66,19 @@ def read_export(path: Path) -> Iterator[ArticleVersion]:
             raise ImportFileError(f"{path}: not a UTF-8 JSONL export ({exc})") from None
 
 
-def import_jsonl(archive: Archive, path: Path, *, batch_size: int = 500) -> dict[str, int]:
-    """Load the export at ``path`` into ``archive``; returns counts by outcome."""
-    return archive.import_versions(read_export(path), batch_size=batch_size)
+def import_jsonl(
+    archive: Archive,
+    path: Path,
+    *,
+    batch_size: int = 500,
+    bulk: bool = False,
+    progress: Callable[[dict[str, int]], None] | None = None,
+) -> dict[str, int]:
+    """Load the export at ``path`` into ``archive``; returns counts by outcome.
+
+    ``bulk``: one transaction, the search index built once at the end
+    (:meth:`Archive.import_versions`).
+    """
+    return archive.import_versions(
+        read_export(path), batch_size=batch_size, bulk=bulk, progress=progress
+    )

@@ -383,21 +383,37 @@ def search(
 @main.command(name="import")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--db", "db_url", metavar="DB_URL", help=_DB_HELP)
-def import_(file: Path, db_url: str | None) -> None:
+@click.option(
+    "--bulk",
+    is_flag=True,
+    help="One transaction, all or nothing; on PostgreSQL the search index is built once at"
+    " the end (much faster for large files; searches and crawls wait until it is done).",
+)
+def import_(file: Path, db_url: str | None, bulk: bool) -> None:
     """Load a JSONL export (FILE.jsonl or FILE.jsonl.gz) into the archive.
 
     Use an export made with --revisions to keep every version and the aliases. Importing the
-    same file again changes nothing.
+    same file again changes nothing. Progress goes to stderr every 10,000 lines.
     """
     from exports.importer import ImportFileError, import_jsonl
 
     if not file.is_file():
         _fail(f"no such file: {file}")
     archive = _open_archive(db_url)
+    reported = 0
+
+    def progress(counts: dict[str, int]) -> None:
+        nonlocal reported
+        done = sum(counts.values())
+        if done - reported >= 10_000:
+            reported = done
+            click.echo(f"{done:,} lines read: " + _counts(counts), err=True)
+
     try:
-        counts = import_jsonl(archive, file)
+        counts = import_jsonl(archive, file, bulk=bulk, progress=progress)
     except (ImportFileError, ArchiveError) as exc:
-        _fail(f"{exc} (lines before it were imported; fix the file and import it again)")
+        kept = "nothing was imported" if bulk else "lines before it were imported"
+        _fail(f"{exc} ({kept}; fix the file and import it again)")
     except OSError as exc:
         _fail(f"cannot read {file}: {exc.strerror or exc}")
     except Exception as exc:
@@ -405,7 +421,11 @@ def import_(file: Path, db_url: str | None) -> None:
         raise
     finally:
         archive.close()
-    click.echo(", ".join(f"{n} {k}" for k, n in counts.items()))
+    click.echo(_counts(counts))
+
+
+def _counts(counts: dict[str, int]) -> str:
+    return ", ".join(f"{n} {k}" for k, n in counts.items())
 
 
 @main.group()
@@ -726,7 +746,7 @@ def reextract(db_url: str | None, warc_dir: Path | None) -> None:
         _fail(str(exc))
     finally:
         archive.close()
-    click.echo(", ".join(f"{n} {k}" for k, n in counts.items()))
+    click.echo(_counts(counts))
 
 
 if __name__ == "__main__":  # pragma: no cover

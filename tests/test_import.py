@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import text
 
 from archive.record import ArticleRecord, Byline
 from archive.store import Archive
@@ -48,13 +49,13 @@ def fill(archive: Archive) -> None:
     archive.mark_removed("http://sz.example/3.html", datetime(2024, 6, 1, tzinfo=UTC))
 
 
-def round_trip(source_url: str, target_url: str, tmp_path: Path) -> None:
+def round_trip(source_url: str, target_url: str, tmp_path: Path, *, bulk: bool = False) -> None:
     source = Archive(source_url)
     fill(source)
     first = tmp_path / "source.jsonl.gz"
     export_archive(source, first, revisions=True)
     target = Archive(target_url)
-    counts = import_jsonl(target, first)
+    counts = import_jsonl(target, first, bulk=bulk)
     assert counts == {"new": 4, "updated": 1, "unchanged": 0}
     second = tmp_path / "target.jsonl.gz"
     export_archive(target, second, revisions=True)
@@ -82,6 +83,68 @@ def test_sqlite_to_postgresql_round_trip(tmp_path: Path, pg_url: str) -> None:
 @pytest.mark.postgres
 def test_postgresql_to_sqlite_round_trip(tmp_path: Path, pg_url: str) -> None:
     round_trip(pg_url, f"sqlite:///{tmp_path / 'b.db'}", tmp_path)
+
+
+def search_index_names(archive: Archive) -> set[str]:
+    with archive.engine.connect() as conn:
+        return set(
+            conn.execute(
+                text("SELECT indexname FROM pg_indexes WHERE tablename = 'article_search'")
+            ).scalars()
+        )
+
+
+@pytest.mark.postgres
+def test_bulk_import_round_trip_into_postgresql(tmp_path: Path, pg_url: str) -> None:
+    round_trip(f"sqlite:///{tmp_path / 'a.db'}", pg_url, tmp_path, bulk=True)
+    with Archive(pg_url) as target:  # the GIN index was dropped for the load and built again
+        assert "ix_article_search_document" in search_index_names(target)
+
+
+def test_bulk_import_round_trip_into_sqlite(tmp_path: Path) -> None:
+    round_trip(
+        f"sqlite:///{tmp_path / 'a.db'}", f"sqlite:///{tmp_path / 'b.db'}", tmp_path, bulk=True
+    )
+
+
+def test_bulk_import_is_all_or_nothing(tmp_path: Path, db_url: str) -> None:
+    source = Archive(f"sqlite:///{tmp_path / 'a.db'}")
+    fill(source)
+    export = tmp_path / "x.jsonl"
+    export_archive(source, export, revisions=True)
+    with export.open("a", encoding="utf-8") as out:
+        out.write("not json\n")
+    target = Archive(db_url)
+    target.upsert_article(
+        ArticleRecord(url="http://other.example/1", title="东门", text="东门步行街")
+    )
+    with pytest.raises(ImportFileError, match=r"x\.jsonl:6: not JSON"):
+        import_jsonl(target, export, batch_size=2, bulk=True)
+    # Nothing of the file was kept, what was there before is intact and still found.
+    assert target.count_articles() == 1
+    assert [h.article.url for h in target.search("东门")] == ["http://other.example/1"]
+    if target.engine.dialect.name == "postgresql":
+        assert "ix_article_search_document" in search_index_names(target)
+    # Without --bulk the batches before the bad line stay: lines 1-4 of the 5, which hold
+    # three of the four articles.
+    with pytest.raises(ImportFileError):
+        import_jsonl(target, export, batch_size=2)
+    assert target.count_articles() == 1 + 3
+    source.close()
+    target.close()
+
+
+def test_import_reports_progress_after_each_batch(tmp_path: Path) -> None:
+    source = Archive(f"sqlite:///{tmp_path / 'a.db'}")
+    fill(source)
+    export = tmp_path / "x.jsonl"
+    export_archive(source, export, revisions=True)
+    seen: list[int] = []
+    target = Archive(f"sqlite:///{tmp_path / 'b.db'}")
+    import_jsonl(target, export, batch_size=2, progress=lambda c: seen.append(sum(c.values())))
+    assert seen == [2, 4, 5]
+    source.close()
+    target.close()
 
 
 def test_plain_export_imports_as_latest_versions(tmp_path: Path) -> None:
@@ -120,6 +183,9 @@ def test_cli_import(tmp_path: Path) -> None:
     result = runner.invoke(main, ["import", str(export), "--db", target])
     assert result.exit_code == 0, result.output
     assert result.output.strip() == "4 new, 1 updated, 0 unchanged"
+    result = runner.invoke(main, ["import", str(export), "--db", target, "--bulk"])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == "0 new, 0 updated, 5 unchanged"
     result = runner.invoke(main, ["import", str(tmp_path / "missing.jsonl"), "--db", target])
     assert result.exit_code == 1
     assert result.output == f"error: no such file: {tmp_path / 'missing.jsonl'}\n"
@@ -128,3 +194,6 @@ def test_cli_import(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert result.output.count("\n") == 1
     assert "not a UTF-8 JSONL export" in result.output
+    result = runner.invoke(main, ["import", str(tmp_path / "bad.jsonl"), "--db", target, "--bulk"])
+    assert result.exit_code == 1
+    assert "nothing was imported" in result.output
