@@ -49,6 +49,15 @@ def fill(archive: Archive) -> None:
     archive.mark_removed("http://sz.example/3.html", datetime(2024, 6, 1, tzinfo=UTC))
 
 
+def make_export(tmp_path: Path, name: str, *, revisions: bool = True) -> Path:
+    """An export of :func:`fill`'s archive, made in a SQLite archive of its own."""
+    with Archive(f"sqlite:///{tmp_path / 'source.db'}") as source:
+        fill(source)
+        export = tmp_path / name
+        export_archive(source, export, revisions=revisions)
+    return export
+
+
 def round_trip(source_url: str, target_url: str, tmp_path: Path, *, bulk: bool = False) -> None:
     source = Archive(source_url)
     fill(source)
@@ -108,10 +117,7 @@ def test_bulk_import_round_trip_into_sqlite(tmp_path: Path) -> None:
 
 
 def test_bulk_import_is_all_or_nothing(tmp_path: Path, db_url: str) -> None:
-    source = Archive(f"sqlite:///{tmp_path / 'a.db'}")
-    fill(source)
-    export = tmp_path / "x.jsonl"
-    export_archive(source, export, revisions=True)
+    export = make_export(tmp_path, "x.jsonl")
     with export.open("a", encoding="utf-8") as out:
         out.write("not json\n")
     target = Archive(db_url)
@@ -130,21 +136,15 @@ def test_bulk_import_is_all_or_nothing(tmp_path: Path, db_url: str) -> None:
     with pytest.raises(ImportFileError):
         import_jsonl(target, export, batch_size=2)
     assert target.count_articles() == 1 + 3
-    source.close()
     target.close()
 
 
 def test_import_reports_progress_after_each_batch(tmp_path: Path) -> None:
-    source = Archive(f"sqlite:///{tmp_path / 'a.db'}")
-    fill(source)
-    export = tmp_path / "x.jsonl"
-    export_archive(source, export, revisions=True)
+    export = make_export(tmp_path, "x.jsonl")
     seen: list[int] = []
-    target = Archive(f"sqlite:///{tmp_path / 'b.db'}")
-    import_jsonl(target, export, batch_size=2, progress=lambda c: seen.append(sum(c.values())))
+    with Archive(f"sqlite:///{tmp_path / 'b.db'}") as target:
+        import_jsonl(target, export, batch_size=2, progress=lambda c: seen.append(sum(c.values())))
     assert seen == [2, 4, 5]
-    source.close()
-    target.close()
 
 
 def test_plain_export_imports_as_latest_versions(tmp_path: Path) -> None:
