@@ -27,6 +27,7 @@ from sqlalchemy import (
     Table,
     Text,
     func,
+    insert,
     or_,
     select,
     text,
@@ -109,6 +110,8 @@ class PageState:
     last_fetched_at: datetime | None
     next_check_at: datetime | None
     article_id: int | None
+    #: The frontier row's id: its place in the queue.
+    id: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -643,34 +646,51 @@ class Archive:
         Known pages are marked pending again (they are being fetched again), keeping their
         conditional-request state.
         """
-        entries = list(entries)
-        if not entries:
-            return 0
+        # Core statements, a chunk at a time: a 50,000-URL sitemap queued through ORM objects
+        # took 150 MB; this keeps one chunk in memory.
+        first: dict[str, tuple[str, int]] = {}  # each URL once, as first given
+        for url, kind, depth in entries:
+            first.setdefault(url, (kind, depth))
+        urls = list(first)
         added = 0
-        with self._sessions.begin() as session:
-            urls = [url for url, _, _ in entries]
-            known = {
-                row.url: row
-                for row in session.execute(select(Page).where(Page.url.in_(urls))).scalars()
-            }
-            for url, kind, depth in entries:
-                row = known.get(url)
-                if row is None:
-                    row = Page(
-                        url=url,
-                        profile=profile,
-                        kind=kind,
-                        state="pending",
-                        depth=depth,
-                        run_id=run_id,
+        with self.engine.begin() as conn:
+            for start in range(0, len(urls), 500):
+                chunk = urls[start : start + 500]
+                known = set(conn.execute(select(Page.url).where(Page.url.in_(chunk))).scalars())
+                if known:
+                    conn.execute(
+                        update(Page)
+                        .where(Page.url.in_(known))
+                        .values(state="pending", run_id=run_id)
                     )
-                    session.add(row)
-                    known[url] = row
-                    added += 1
-                elif row.state != "pending":
-                    row.state = "pending"
-                    row.run_id = run_id
+                fresh = [
+                    {
+                        "url": url,
+                        "profile": profile,
+                        "kind": first[url][0],
+                        "state": "pending",
+                        "depth": first[url][1],
+                        "run_id": run_id,
+                    }
+                    for url in chunk
+                    if url not in known
+                ]
+                if fresh:
+                    conn.execute(insert(Page), fresh)
+                    added += len(fresh)
         return added
+
+    def run_pending_pages(self, run_id: int, *, after_id: int, limit: int) -> list[PageState]:
+        """Pages queued by crawl run ``run_id`` and still pending, in queue order from after
+        ``after_id`` (a page's :attr:`PageState.id`), at most ``limit`` of them."""
+        with self._sessions() as session:
+            rows = session.execute(
+                select(Page)
+                .where(Page.run_id == run_id, Page.state == "pending", Page.id > after_id)
+                .order_by(Page.id)
+                .limit(limit)
+            ).scalars()
+            return [_page_state(row) for row in rows]
 
     @_guarded_write
     def record_fetch(
@@ -1202,6 +1222,7 @@ def _same_profile(profile: str | None, column: Any = CrawlRun.profile) -> Any:
 
 def _page_state(row: Page) -> PageState:
     return PageState(
+        id=row.id,
         url=row.url,
         kind=row.kind,
         state=row.state,

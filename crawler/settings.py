@@ -23,6 +23,9 @@ NEWSARCHIVE_CONTACT_URL = os.environ.get(
 )
 #: Pages to fetch at most (0: no limit); robots.txt is not counted. ``--max-pages`` sets it.
 NEWSARCHIVE_MAX_PAGES = 0
+#: Requests held in Scrapy's scheduler (memory) at most; the URLs beyond wait in the database
+#: frontier and are fed in batches, so a huge sitemap costs rows, not memory.
+NEWSARCHIVE_QUEUE_SIZE = 5000
 #: Seconds between progress lines (0 turns them off).
 NEWSARCHIVE_PROGRESS_INTERVAL = 10.0
 

@@ -163,6 +163,37 @@ def test_frontier_survives_and_tracks_validators(db_url: str) -> None:
     archive.close()
 
 
+def test_frontier_feeds_a_run_its_pending_pages_in_queue_order(db_url: str) -> None:
+    archive = Archive(db_url)
+    earlier = archive.start_run(["http://news.example/"], profile="p")
+    archive.enqueue_pages(
+        [("http://news.example/old.html", "listing", 0)], profile="p", run_id=earlier
+    )
+    run = archive.start_run(["http://news.example/"], profile="p")
+    urls = [f"http://news.example/a/{n}.html" for n in range(1200)]  # more than one chunk
+    entries = [(u, "article", 1) for u in urls]
+    # The same URL twice counts once, with what was said of it first.
+    assert (
+        archive.enqueue_pages([*entries, (urls[0], "listing", 5)], profile="p", run_id=run) == 1200
+    )
+    # A page an earlier run left pending, queued again, now belongs to this run.
+    assert (
+        archive.enqueue_pages(
+            [("http://news.example/old.html", "listing", 0)], profile="p", run_id=run
+        )
+        == 0
+    )
+    first = archive.run_pending_pages(run, after_id=0, limit=500)
+    assert [p.url for p in first] == ["http://news.example/old.html", *urls[:499]]
+    assert (first[1].kind, first[1].depth) == ("article", 1)
+    rest = archive.run_pending_pages(run, after_id=first[-1].id, limit=5000)
+    assert [p.url for p in rest] == urls[499:]
+    archive.record_fetch(urls[0], kind="article", status=200, fetched_at=datetime.now(UTC))
+    assert urls[0] not in [p.url for p in archive.run_pending_pages(run, after_id=0, limit=5)]
+    assert archive.run_pending_pages(earlier, after_id=0, limit=5) == []
+    archive.close()
+
+
 def test_a_new_run_marks_the_dead_one_interrupted(db_url: str) -> None:
     archive = Archive(db_url)
     first = archive.start_run(["http://news.example/"], profile="p")

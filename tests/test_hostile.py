@@ -888,4 +888,5 @@ def test_hostile_feeds_and_sitemaps_are_skipped_and_a_huge_sitemap_is_streamed(
     assert not [t for t in texts if "root:" in t or "lol" in t]
     print(f"50,000-URL sitemap: {elapsed:.1f} s, peak RSS {peak_mb} MB")
     assert elapsed < 90
-    assert peak_mb < 600, peak_mb
+    # 359 MB when all 50,000 requests were queued at once; about 160 MB with the queue bound.
+    assert peak_mb < 300, peak_mb

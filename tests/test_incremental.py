@@ -300,3 +300,30 @@ def test_feeds_sitemaps_and_robots_sitemap_lines_lead_to_articles(tmp_path: Path
     assert "articles: 25 new" in result.stdout
     assert "/robots.txt" in site.stats.paths
     assert "/sitemap-1.xml.gz" in site.stats.paths
+
+
+def test_a_sitemap_larger_than_the_queue_is_fed_from_the_frontier(tmp_path: Path) -> None:
+    """Past NEWSARCHIVE_QUEUE_SIZE, URLs wait in the frontier, not in Scrapy's memory, and are
+    fed as the scheduler runs dry: every article is still archived, once."""
+    site = SyntheticSite(articles=90, per_page=10)
+    db_url = f"sqlite:///{tmp_path / 'a.db'}"
+    with SyntheticServer(site) as server:
+        profile = write_profile(
+            tmp_path / "p.toml",
+            None,
+            recheck_days=7,
+            sitemaps=(server.base_url + "/sitemap.xml",),
+        )
+        result = crawl(profile, db_url, tmp_path, "-s", "NEWSARCHIVE_QUEUE_SIZE=10")
+    assert result.returncode == 0, result.stderr
+    assert "articles: 90 new" in result.stdout
+    with Archive(db_url, create=False) as archive:
+        run = archive.list_runs()[0]
+        urls = [r.url for r in archive.iter_articles()]
+    assert len(urls) == len(set(urls)) == 90
+    stats = run.stats
+    assert stats["newsarchive/queued_in_frontier"] >= 70
+    # Fed in batches when Scrapy ran dry (the rest were found again through links).
+    assert stats["newsarchive/fed_from_frontier"] >= 20
+    # Scrapy's own counters, read at every response: the backlog stayed near the limit.
+    assert stats["newsarchive/max_scheduler_backlog"] <= 10

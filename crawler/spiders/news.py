@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import IgnoreRequest
+from scrapy.exceptions import DontCloseSpider, IgnoreRequest
 from scrapy.http import Response, TextResponse
 from scrapy.linkextractors import LinkExtractor
 from scrapy.spidermiddlewares.httperror import HttpError
@@ -131,6 +131,10 @@ class NewsSpider(Spider):
         }
         self._links = LinkExtractor(unique=True, canonicalize=False)
         self._requested: set[str] = set()
+        # URLs queued in the frontier but not handed to Scrapy yet (the scheduler's backlog was
+        # full); fed to it in batches when it runs dry (_on_idle).
+        self._waiting = False
+        self._queue_size = 0
         self.state: CrawlState | None = None
         self._lock: ProfileLock | None = None
 
@@ -162,6 +166,8 @@ class NewsSpider(Spider):
         crawler.signals.connect(spider._on_response, signal=signals.response_received)
         crawler.signals.connect(spider._on_opened, signal=signals.spider_opened)
         crawler.signals.connect(spider._on_closed, signal=signals.spider_closed)
+        crawler.signals.connect(spider._on_idle, signal=signals.spider_idle)
+        spider._queue_size = max(1, settings.getint("NEWSARCHIVE_QUEUE_SIZE", 5000))
         return spider
 
     def _on_opened(self, spider: Spider) -> None:
@@ -205,6 +211,7 @@ class NewsSpider(Spider):
         if stats is None or request.meta.get("dont_obey_robotstxt"):  # robots.txt: not a page
             return
         stats.inc_value("newsarchive/pages_fetched")
+        stats.max_value("newsarchive/max_scheduler_backlog", self._backlog())
         stats.inc_value("newsarchive/bytes_downloaded", len(response.body))
         original = request.meta.get("redirect_urls", [request.url])[0]
         if canonicalize_url(original) in self._start_set:
@@ -215,25 +222,39 @@ class NewsSpider(Spider):
     async def start(self) -> AsyncIterator[Any]:
         if self.state is None:  # the archive could not be opened: the crawl is closing
             return
-        targets: list[_Target] = []
-        for page in self.state.resume_pages():
-            if self._in_scope(page.url):
-                targets.append(_Target(page.url, page.kind, page.depth))
-        if targets:
-            logger.info("resuming %d pages left pending by an interrupted crawl", len(targets))
-            self.crawler.stats.inc_value("newsarchive/resumed", len(targets))
-        targets += [_Target(canonicalize_url(u), "listing", 0) for u in self.start_urls]
+        # The user's start points first: past the scheduler's backlog limit, the rest waits in
+        # the frontier (see _requests).
+        targets = [_Target(canonicalize_url(u), "listing", 0) for u in self.start_urls]
         targets += [_Target(canonicalize_url(u), "feed", 0) for u in self.feeds]
         targets += [_Target(canonicalize_url(u), "sitemap", 0) for u in self.sitemaps]
         if self.profile is not None:
             for host in sorted({(s.scheme, s.host) for s in self.scopes}):
                 targets.append(_Target(f"{host[0]}://{host[1]}/robots.txt", "robots", 0))
+        resumed = [
+            _Target(page.url, page.kind, page.depth)
+            for page in self.state.resume_pages()
+            if self._in_scope(page.url)
+        ]
+        if resumed:
+            logger.info("resuming %d pages left pending by an interrupted crawl", len(resumed))
+            self.crawler.stats.inc_value("newsarchive/resumed", len(resumed))
+        targets += resumed
+        if self.profile is not None:
             for page in self.state.due_articles():
                 if self._in_scope(page.url):
                     targets.append(_Target(page.url, "article", page.depth))
         decisions = self.state.decide(t.url for t in targets)
         for request in self._requests(targets, decisions, force=True):
             yield request
+
+    def _backlog(self) -> int:
+        """Requests in Scrapy's scheduler, waiting for a download slot."""
+        stats = self.crawler.stats
+        if stats is None:
+            return 0
+        return int(stats.get_value("scheduler/enqueued", 0)) - int(
+            stats.get_value("scheduler/dequeued", 0)
+        )
 
     def _requests(
         self,
@@ -242,14 +263,25 @@ class NewsSpider(Spider):
         *,
         force: bool = False,
     ) -> list[Request]:
-        """Requests for the targets worth fetching, persisted as pending first."""
+        """Requests for the targets worth fetching, persisted as pending first.
+
+        At most ``NEWSARCHIVE_QUEUE_SIZE`` requests wait in Scrapy's scheduler (in memory):
+        targets beyond that are only persisted as pending, and fed later (``_on_idle``), so
+        that a sitemap of a million URLs costs frontier rows, not a million Request objects.
+        """
         requests: list[Request] = []
         pending: list[tuple[str, str, int]] = []
+        room = self._queue_size - self._backlog()
         for target in targets:
             decision = decisions.get(target.url, LinkDecision(fetch=True))
             if target.url in self._requested or not (decision.fetch or force):
                 if decision.known_article and not decision.fetch:
                     self.crawler.stats.inc_value("newsarchive/known_not_due")
+                continue
+            if len(requests) >= room and target.kind != "robots":
+                pending.append((target.url, target.kind, target.depth))
+                self._waiting = True
+                self.crawler.stats.inc_value("newsarchive/queued_in_frontier")
                 continue
             self._requested.add(target.url)
             headers: dict[str, str] = {}
@@ -285,6 +317,37 @@ class NewsSpider(Spider):
         if pending and self.state is not None:
             self.state.enqueue(pending)
         return requests
+
+    def _on_idle(self, spider: Spider) -> None:
+        """Scrapy ran out of requests: hand it the next pages waiting in the frontier."""
+        if not self._waiting or self.state is None:
+            return
+        targets: list[_Target] = []
+        after = 0
+        while len(targets) < self._queue_size:
+            pages = self.state.archive.run_pending_pages(
+                self.state.run_id, after_id=after, limit=self._queue_size
+            )
+            if not pages:
+                break
+            after = pages[-1].id
+            targets += [
+                _Target(p.url, p.kind, p.depth)
+                for p in pages
+                if p.url not in self._requested and self._in_scope(p.url)
+            ]
+        more = len(targets) >= self._queue_size  # there may be more rows beyond these
+        requests = self._requests(targets, self.state.decide(t.url for t in targets))
+        self._waiting = more or len(targets) > len(requests)
+        if not requests:
+            return
+        logger.info("feeding %d queued pages from the frontier", len(requests))
+        self.crawler.stats.inc_value("newsarchive/fed_from_frontier", len(requests))
+        engine = self.crawler.engine
+        assert engine is not None
+        for request in requests:
+            engine.crawl(request)
+        raise DontCloseSpider
 
     def _in_scope(self, url: str) -> bool:
         """Whether the crawl may fetch ``url``.
