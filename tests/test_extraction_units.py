@@ -358,6 +358,26 @@ def test_title_line_that_opens_a_title_with_a_long_suffix() -> None:
     assert extract_title([], title_tag, [], [], lines) == "社会资本与再就业"
 
 
+def test_title_line_equal_to_the_cleaned_title_beats_a_shorter_prefix_line() -> None:
+    title_tag = "2024年度学术研讨会会议日程_研讨会组委会_学术会议_EN_某某大学社会发展研究院"
+    lines = [title_tag, "当前位置：首页>>会议", "2024年度学术研讨会会议日程", "2024年度学术研讨会"]
+    assert extract_title([], title_tag, [], [], lines) == "2024年度学术研讨会会议日程"
+
+
+def test_title_line_equal_to_the_headline_segment_drops_a_kept_leading_segment() -> None:
+    title_tag = "Pixel Notes - 给新入职程序员的十条建议"
+    lines = [
+        title_tag,
+        "Pixel Notes 技术随笔",
+        "其他文章",
+        "给新入职程序员的十条建议",
+        "作者：某某",
+    ]
+    assert extract_title([], title_tag, [], [], lines) == "给新入职程序员的十条建议"
+    # Without the line, nothing says the leading segment is not part of the headline.
+    assert extract_title([], title_tag, [], [], lines[:3]) == title_tag
+
+
 PROSE = "这是正文的一个段落，交代事情的经过、各方的说法和接下来的安排。"
 
 

@@ -30,8 +30,9 @@ def normalize(text: str) -> str:
     return _ALNUM_RE.sub("", unicodedata.normalize("NFKC", text).lower())
 
 
-def strip_site_suffix(title: str, site_names: Iterable[str] = ()) -> str:
-    """``标题_互联网_某某资讯网`` → ``标题``: drop trailing (and leading) site segments."""
+def _headline_segments(title: str, site_names: Iterable[str] = ()) -> tuple[str, str]:
+    """``<title>`` without its site segments, and the single segment taken for the headline
+    (the two differ when a segment before the headline was kept, not known to name a site)."""
     title = squash(title)
     known = {normalize(s) for s in site_names if s}
     # ``标题-新华网``: a hyphen without spaces before a site name.
@@ -40,8 +41,7 @@ def strip_site_suffix(title: str, site_names: Iterable[str] = ()) -> str:
         title = title[: glued.start()]
     parts = [p for p in TITLE_SPLIT_RE.split(title) if p]
     if len(parts) <= 1:
-        return title
-    known = {normalize(s) for s in site_names if s}
+        return title, title
 
     # The headline is the longest segment; what comes after it is site/section names.
     # Widest segment, a Han character counting as two Latin ones (as they are displayed).
@@ -54,7 +54,7 @@ def strip_site_suffix(title: str, site_names: Iterable[str] = ()) -> str:
     best = max(range(len(parts)), key=width)
     head = parts[best]
     if len(head) + han_count(head) < 8 and len(parts) > 1:
-        return title
+        return title, title
     # Segments before the headline are kept unless they name the site.
     start = best
     while start > 0:
@@ -66,18 +66,29 @@ def strip_site_suffix(title: str, site_names: Iterable[str] = ()) -> str:
     # Rebuild with the original separators by slicing the title between kept segments.
     first = title.find(kept[0])
     last = title.find(kept[-1], first) + len(kept[-1])
-    return title[first:last].strip() if first >= 0 and last > first else head
+    return (title[first:last].strip() if first >= 0 and last > first else head), head
 
 
-def _line_prefix_title(lines: Sequence[str], references: Sequence[str]) -> str | None:
+def strip_site_suffix(title: str, site_names: Iterable[str] = ()) -> str:
+    """``标题_互联网_某某资讯网`` → ``标题``: drop trailing (and leading) site segments."""
+    return _headline_segments(title, site_names)[0]
+
+
+def _line_prefix_title(
+    lines: Sequence[str], references: Sequence[str], exact: Iterable[str] = ()
+) -> str | None:
     """The longest page line that opens ``<title>``/``og:title`` (the headline shown on the
-    page, without the suffixes that only ``<title>`` carries)."""
+    page, without the suffixes that only ``<title>`` carries), or that is one of ``exact``."""
     best: str | None = None
     best_len = 0
     norm_refs = [normalize(r) for r in references]
+    norm_exact = {normalize(e) for e in exact}
     for line in lines:
         norm = normalize(line)
         if len(norm) < 6 or len(norm) <= best_len:
+            continue
+        if norm in norm_exact:
+            best, best_len = line, len(norm)
             continue
         for ref in norm_refs:
             if ref.startswith(norm) and len(norm) >= 0.4 * len(ref) and norm != ref:
@@ -120,9 +131,17 @@ def extract_title(
             if agrees and not any(normalize(s) == norm for s in sites):
                 return heading
     # Against the cleaned titles too: a long site suffix makes the headline a small share.
-    shown = _line_prefix_title(
-        lines, [*references, *(strip_site_suffix(r, sites) for r in references)]
-    )
+    # A line equal to a cleaned title is the headline as shown; a line equal to a raw title
+    # is not (that is ``<title>`` itself, or a copy of it with its suffix).
+    segments = [_headline_segments(r, sites) for r in references]
+    cleaned_titles = [cleaned for cleaned, _ in segments]
+    exact = {normalize(c) for c in cleaned_titles} - set(norm_refs)
+    shown = _line_prefix_title(lines, [*references, *cleaned_titles], exact)
+    if shown is None:
+        # ``站名 - 标题`` whose first segment was kept (nothing says it names the site): the
+        # page showing ``标题`` alone on a line says it is not part of the headline.
+        heads = {normalize(head) for _, head in segments} - set(norm_refs)
+        shown = next((x for x in lines if len(normalize(x)) >= 6 and normalize(x) in heads), None)
     if shown is not None:
         return squash(shown)
     for meta in meta_titles:
