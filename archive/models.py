@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
+    DDL,
     JSON,
     BigInteger,
     DateTime,
@@ -23,6 +24,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    event,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -102,6 +104,8 @@ class Article(Base):
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     crawl_run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id"))
+    #: The change counter's value when this row last changed (see :class:`ChangeCounter`).
+    change_seq: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0", index=True)
 
     revisions: Mapped[list[ArticleRevision]] = relationship(
         back_populates="article", cascade="all, delete-orphan", order_by="ArticleRevision.revision"
@@ -138,6 +142,8 @@ class ArticleRevision(Base):
     warc_length: Mapped[int | None] = mapped_column(BigInteger)
     crawl_run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: The change counter's value when this version was stored.
+    change_seq: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0", index=True)
 
     article: Mapped[Article] = relationship(back_populates="revisions")
 
@@ -215,13 +221,40 @@ class CrawlRun(Base):
 Index("ix_articles_updated_at", Article.updated_at)
 
 
+class ChangeCounter(Base):
+    """One row, one number: bumped by every transaction that changes articles, which stamps
+    its rows with the new value.
+
+    The row is locked from the bump to the commit (SQLite: the write lock; PostgreSQL: the row
+    lock), so values are handed out in commit order: an export that reads the counter in the
+    same statement as its rows has seen every change up to that value and none after, and
+    ``--since-last`` resumes from it exactly, whatever was in flight at the time. A timestamp
+    taken before a commit cannot promise that.
+    """
+
+    __tablename__ = "change_counter"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+event.listen(
+    ChangeCounter.__table__,
+    "after_create",
+    DDL("INSERT INTO change_counter (id, seq) VALUES (1, 0)"),  # type: ignore[no-untyped-call]
+)
+
+
 class ExportCursor(Base):
     """Where the previous export of a name stopped, for ``export --since-last NAME``."""
 
     __tablename__ = "export_cursors"
 
     name: Mapped[str] = mapped_column(String(128), primary_key=True)
-    #: Articles changed at or after this instant go into the next export of this name.
+    #: The change counter's value the previous export had seen (None: a cursor of a release
+    #: before migration 0003, read as ``cursor_at``).
+    cursor_seq: Mapped[int | None] = mapped_column(BigInteger)
+    #: When the previous export started (articles changed at or after it, for an old cursor).
     cursor_at: Mapped[datetime] = mapped_column(UTCDateTime)
     exported_at: Mapped[datetime] = mapped_column(UTCDateTime)
     articles: Mapped[int] = mapped_column(Integer, default=0)

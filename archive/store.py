@@ -39,7 +39,15 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from archive.db import ArchiveError, make_engine, parse_db_url, resolve_db_url
 from archive.filters import ArticleFilter
-from archive.models import Article, ArticleAlias, ArticleRevision, CrawlRun, ExportCursor, Page
+from archive.models import (
+    Article,
+    ArticleAlias,
+    ArticleRevision,
+    ChangeCounter,
+    CrawlRun,
+    ExportCursor,
+    Page,
+)
 from archive.record import EXPORT_FIELDS, ArticleRecord, Byline
 from archive.search import (
     BULK_INDEX_MEMORY,
@@ -85,6 +93,32 @@ class PageFetch:
     status: int
     fetched_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     warc: WarcLocation | None = None
+
+
+@dataclass(slots=True)
+class ChangeWindow:
+    """Which changes a read keeps, for ``export --since-last``, and what the read saw.
+
+    ``after_seq``: changes stamped with a change-counter value above it; ``since``: a cursor
+    saved before the counter existed, read by time once. A read given a window sets
+    ``seen_seq`` to the counter's value in its own snapshot (None when it read no row).
+    """
+
+    after_seq: int | None = None
+    since: datetime | None = None
+    seen_seq: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SavedCursor:
+    """An ``--since-last`` cursor: the counter value its export had seen, and when it ran."""
+
+    seq: int | None
+    at: datetime
+
+    def window(self) -> ChangeWindow:
+        """The changes the next export of this name reads."""
+        return ChangeWindow(after_seq=self.seq, since=self.at if self.seq is None else None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -494,6 +528,7 @@ class Archive:
                 if twin is not None and record.text:
                     self._add_aliases(session, twin.id, [record.url, *aliases], "same_text", now)
                     return UpsertResult("duplicate", twin.id, twin.revision, twin.url)
+                seq = _bump_change(session.connection())
                 row = Article(
                     **_article_values(record),
                     profile=profile or record.profile,
@@ -501,23 +536,26 @@ class Archive:
                     first_seen_at=now,
                     updated_at=now,
                     crawl_run_id=run_id,
+                    change_seq=seq,
                 )
                 session.add(row)
                 session.flush()
-                session.add(_revision_row(row.id, 1, record, fetch, run_id, now))
+                session.add(_revision_row(row.id, 1, record, fetch, run_id, now, seq))
                 index_article(session.connection(), row.id, record.title, record.text)
                 self._add_aliases(session, row.id, aliases, "canonical_link", now)
                 return UpsertResult("new", row.id, 1, row.url)
             self._add_aliases(session, row.id, aliases, "canonical_link", now)
             if row.url != record.url:
                 self._add_aliases(session, row.id, [record.url], "canonical_link", now)
-            if row.removed_at is not None:  # it came back
+            if row.removed_at is not None:  # it came back: a change for --since-last exports
                 row.removed_at = None
+                row.change_seq = _bump_change(session.connection())
             if (
                 row.content_hash == record.content_hash
                 and row.extractor_version == record.extractor_version
             ):
                 return UpsertResult("unchanged", row.id, row.revision, row.url)
+            seq = _bump_change(session.connection())
             values = _article_values(record)
             values.pop("url")
             for key, value in values.items():
@@ -525,9 +563,10 @@ class Archive:
             row.revision += 1
             row.updated_at = now
             row.crawl_run_id = run_id
+            row.change_seq = seq
             if profile:
                 row.profile = profile
-            session.add(_revision_row(row.id, row.revision, record, fetch, run_id, now))
+            session.add(_revision_row(row.id, row.revision, record, fetch, run_id, now, seq))
             session.flush()
             index_article(session.connection(), row.id, record.title, record.text)
             return UpsertResult("updated", row.id, row.revision, row.url)
@@ -556,6 +595,7 @@ class Archive:
             if row is None or row.removed_at is not None:
                 return False
             row.removed_at = when or datetime.now(UTC)
+            row.change_seq = _bump_change(session.connection())
             return True
 
     # -- runs ------------------------------------------------------------------------------
@@ -797,21 +837,24 @@ class Archive:
         *,
         filters: ArticleFilter | None = None,
         query: str | None = None,
-        changed_since: datetime | None = None,
+        changes: ChangeWindow | None = None,
     ) -> Iterator[ArticleRecord]:
         """The latest version of each article, oldest first, streamed (constant memory).
 
-        ``filters`` and ``query`` (search syntax) select articles; ``changed_since`` keeps
-        those written or marked removed at or after that instant.
+        ``filters`` and ``query`` (search syntax) select articles; ``changes`` keeps those
+        written or marked removed after its point, and learns what this read saw.
         """
         with self.engine.connect() as conn:
-            where = self._article_where(conn, filters, query, changed_since)
+            where = self._article_where(conn, filters, query, changes)
+            columns = _streamed_columns(_ARTICLE_COLUMNS, conn.dialect.name)
+            if changes is not None:
+                columns.append(_SNAPSHOT_SEQ)
             result = conn.execution_options(yield_per=batch_size).execute(
-                select(*_streamed_columns(_ARTICLE_COLUMNS, conn.dialect.name))
-                .where(*where)
-                .order_by(Article.id)
+                select(*columns).where(*where).order_by(Article.id)
             )
             for row in result:
+                if changes is not None and changes.seen_seq is None:
+                    changes.seen_seq = int(row.snapshot_seq)
                 yield _record_of_row(row._mapping)
 
     def history(self, url: str) -> list[RevisionSummary]:
@@ -946,7 +989,7 @@ class Archive:
         conn: Connection,
         filters: ArticleFilter | None,
         query: str | None,
-        changed_since: datetime | None = None,
+        changes: ChangeWindow | None = None,
     ) -> list[Any]:
         where: list[Any] = []
         if filters is not None:
@@ -954,10 +997,11 @@ class Archive:
         if query is not None:
             where.append(Article.id.in_(matching_ids(conn.dialect.name, parse_query(query))))
             prefer_index(conn)
-        if changed_since is not None:
-            where.append(
-                or_(Article.updated_at >= changed_since, Article.removed_at >= changed_since)
-            )
+        if changes is not None and changes.after_seq is not None:
+            where.append(Article.change_seq > changes.after_seq)
+        elif changes is not None and changes.since is not None:
+            since = changes.since
+            where.append(or_(Article.updated_at >= since, Article.removed_at >= since))
         return where
 
     def iter_versions(
@@ -966,20 +1010,25 @@ class Archive:
         *,
         filters: ArticleFilter | None = None,
         query: str | None = None,
-        changed_since: datetime | None = None,
+        changes: ChangeWindow | None = None,
     ) -> Iterator[ArticleVersion]:
         """Every stored version of each selected article, by article then revision, streamed.
 
-        ``filters`` and ``query`` select articles by their latest version; ``changed_since``
-        keeps the versions stored at or after that instant. Each version carries the article's
-        aliases.
+        ``filters`` and ``query`` select articles by their latest version; ``changes`` keeps
+        the versions stored after its point, and learns what this read saw. Each version
+        carries the article's aliases.
         """
         with self.engine.connect() as conn:
             where = self._article_where(conn, filters, query)
-            if changed_since is not None:
-                where.append(ArticleRevision.created_at >= changed_since)
+            columns = _streamed_columns(_REVISION_COLUMNS, conn.dialect.name)
+            if changes is not None:
+                columns.append(_SNAPSHOT_SEQ)
+                if changes.after_seq is not None:
+                    where.append(ArticleRevision.change_seq > changes.after_seq)
+                elif changes.since is not None:
+                    where.append(ArticleRevision.created_at >= changes.since)
             result = conn.execution_options(yield_per=batch_size).execute(
-                select(*_streamed_columns(_REVISION_COLUMNS, conn.dialect.name))
+                select(*columns)
                 .join(Article, Article.id == ArticleRevision.article_id)
                 .where(*where)
                 .order_by(ArticleRevision.article_id, ArticleRevision.revision)
@@ -994,6 +1043,8 @@ class Archive:
                         .order_by(ArticleAlias.id)
                     ):
                         aliases.setdefault(article_id, []).append(url)
+                if changes is not None and changes.seen_seq is None and partition:
+                    changes.seen_seq = int(partition[0].snapshot_seq)
                 for row in partition:
                     yield ArticleVersion(
                         _record_of_row(row._mapping),
@@ -1001,21 +1052,28 @@ class Archive:
                         aliases.get(row.article_id, []),
                     )
 
-    def export_cursor(self, name: str) -> datetime | None:
+    def export_cursor(self, name: str) -> SavedCursor | None:
         """Where the previous export named ``name`` stopped (None: never exported)."""
         with self._sessions() as session:
             row = session.get(ExportCursor, name)
-            return row.cursor_at if row is not None else None
+            return SavedCursor(row.cursor_seq, row.cursor_at) if row is not None else None
+
+    def change_seq(self) -> int:
+        """The change counter's value now: every change stamped up to it is committed."""
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(_COUNTER.c.seq).where(_COUNTER.c.id == 1)).scalar_one())
 
     def save_export_cursor(
-        self, name: str, cursor_at: datetime, *, articles: int, output: str | None
+        self, name: str, cursor_at: datetime, *, seq: int, articles: int, output: str | None
     ) -> None:
-        """Move the cursor of ``name``: the next export of that name starts at ``cursor_at``."""
+        """Move the cursor of ``name``: the next export of that name reads the changes stamped
+        above ``seq``; ``cursor_at`` is when this one started."""
         with self._sessions.begin() as session:
             row = session.get(ExportCursor, name)
             if row is None:
                 row = ExportCursor(name=name)
                 session.add(row)
+            row.cursor_seq = seq
             row.cursor_at = cursor_at
             row.exported_at = datetime.now(UTC)
             row.articles = articles
@@ -1093,6 +1151,7 @@ class Archive:
         now = datetime.now(UTC)
         with sessions.begin() as session:
             conn = session.connection()
+            seq = _bump_change(conn)
             urls = [version.record.url for version in batch]
             known = set(conn.execute(select(Article.url).where(Article.url.in_(urls))).scalars())
             known.update(
@@ -1108,7 +1167,7 @@ class Archive:
                 else:
                     fresh[version.record.url] = version
             if fresh:
-                counts["new"] += self._insert_new(conn, list(fresh.values()), now)
+                counts["new"] += self._insert_new(conn, list(fresh.values()), now, seq)
                 for version in fresh.values():
                     if version.aliases:
                         found = self._find_article(session, version.record.url)
@@ -1127,10 +1186,11 @@ class Archive:
                         first_seen_at=record.fetched_at,
                         updated_at=now,
                         removed_at=record.removed_at,
+                        change_seq=seq,
                     )
                     session.add(row)
                     session.flush()
-                    session.add(_revision_row(row.id, number, record, None, None, now))
+                    session.add(_revision_row(row.id, number, record, None, None, now, seq))
                     outcome = "new"
                 else:
                     stored = session.execute(
@@ -1144,6 +1204,7 @@ class Archive:
                         outcome = "unchanged"
                         if record.removed_at is not None and row.removed_at is None:
                             row.removed_at = record.removed_at
+                            row.change_seq = seq
                     else:
                         values = _article_values(record)
                         values.pop("url")
@@ -1152,9 +1213,12 @@ class Archive:
                         row.revision = max(row.revision + 1, version.revision or 0)
                         row.updated_at = now
                         row.removed_at = record.removed_at
+                        row.change_seq = seq
                         if record.profile:
                             row.profile = record.profile
-                        session.add(_revision_row(row.id, row.revision, record, None, None, now))
+                        session.add(
+                            _revision_row(row.id, row.revision, record, None, None, now, seq)
+                        )
                         outcome = "updated"
                 if outcome != "unchanged":
                     to_index[row.id] = (row.id, record.title, record.text)
@@ -1163,7 +1227,9 @@ class Archive:
             session.flush()
             index_articles(session.connection(), list(to_index.values()))
 
-    def _insert_new(self, conn: Connection, versions: list[ArticleVersion], now: datetime) -> int:
+    def _insert_new(
+        self, conn: Connection, versions: list[ArticleVersion], now: datetime, seq: int
+    ) -> int:
         """Insert articles whose URLs are not archived yet, with revision and index rows."""
         articles = cast("Table", Article.__table__)
         rows = [
@@ -1175,6 +1241,7 @@ class Archive:
                 "updated_at": now,
                 "removed_at": v.record.removed_at,
                 "crawl_run_id": None,
+                "change_seq": seq,
             }
             for v in versions
         ]
@@ -1197,6 +1264,7 @@ class Archive:
                     "warc_length": None,
                     "crawl_run_id": None,
                     "created_at": now,
+                    "change_seq": seq,
                 }
                 for article_id, row in zip(ids, rows, strict=True)
             ],
@@ -1249,6 +1317,7 @@ def _revision_row(
     fetch: PageFetch | None,
     run_id: int | None,
     now: datetime,
+    seq: int,
 ) -> ArticleRevision:
     values = {
         key: value for key, value in _article_values(record).items() if key in _CONTENT_FIELDS
@@ -1264,7 +1333,27 @@ def _revision_row(
         warc_length=fetch.warc.length if fetch and fetch.warc else None,
         crawl_run_id=run_id,
         created_at=now,
+        change_seq=seq,
     )
+
+
+_COUNTER: Final = cast("Table", ChangeCounter.__table__)
+#: The counter's value, read by the same statement as a streamed export's rows, so in the same
+#: snapshot (one statement sees one snapshot, on PostgreSQL at READ COMMITTED too).
+_SNAPSHOT_SEQ: Final = (
+    select(_COUNTER.c.seq).where(_COUNTER.c.id == 1).scalar_subquery().label("snapshot_seq")
+)
+
+
+def _bump_change(conn: Connection) -> int:
+    """Take the next value of the change counter, in ``conn``'s transaction.
+
+    The counter's row stays locked until that transaction ends, so values are taken in commit
+    order (see :class:`~archive.models.ChangeCounter`). Call it late in a transaction: other
+    writers wait for the lock from here on.
+    """
+    conn.execute(update(_COUNTER).where(_COUNTER.c.id == 1).values(seq=_COUNTER.c.seq + 1))
+    return int(conn.execute(select(_COUNTER.c.seq).where(_COUNTER.c.id == 1)).scalar_one())
 
 
 def _reason(exc: SQLAlchemyError) -> str:

@@ -22,6 +22,7 @@ from typing import IO, TYPE_CHECKING, Any, TextIO, cast
 import orjson
 
 from archive.record import ArticleRecord
+from archive.store import ChangeWindow
 
 if TYPE_CHECKING:
     from archive.filters import ArticleFilter
@@ -97,18 +98,14 @@ def _export_lines(
     filters: ArticleFilter | None,
     query: str | None,
     revisions: bool,
-    changed_since: datetime | None,
+    changes: ChangeWindow | None,
 ) -> Iterator[bytes]:
     """Each export line as UTF-8 bytes with its newline (written to binary files as is)."""
     if revisions:
-        for version in archive.iter_versions(
-            filters=filters, query=query, changed_since=changed_since
-        ):
+        for version in archive.iter_versions(filters=filters, query=query, changes=changes):
             yield encode_line(version.to_json_dict())
     else:
-        for record in archive.iter_articles(
-            filters=filters, query=query, changed_since=changed_since
-        ):
+        for record in archive.iter_articles(filters=filters, query=query, changes=changes):
             yield encode_line(record.to_json_dict())
 
 
@@ -155,10 +152,18 @@ def export_archive(
     Memory stays constant: rows are streamed from the database and written as they come.
     """
     previous = archive.export_cursor(since_last) if since_last else None
-    # Taken before reading: whatever is written while the export runs goes into the next one.
     started_at = datetime.now(UTC)
+    changes: ChangeWindow | None = None
+    committed = 0
+    if since_last:
+        # Changes are stamped from a counter handed out in commit order. The cursor moves to
+        # the value the export's own read saw (or, when it read no row, to the value before
+        # it began, every change up to which it would have seen), so the next export of this
+        # name reads exactly what this one could not, whatever was in flight meanwhile.
+        committed = archive.change_seq()
+        changes = previous.window() if previous is not None else ChangeWindow()
     lines = _export_lines(
-        archive, filters=filters, query=query, revisions=revisions, changed_since=previous
+        archive, filters=filters, query=query, revisions=revisions, changes=changes
     )
     path: Path | None = None
     if isinstance(output, Path):
@@ -168,10 +173,17 @@ def export_archive(
         count = _write_lines(lines, output, on_record)
         output.flush()
     if since_last:
+        assert changes is not None
+        seen = changes.seen_seq if changes.seen_seq is not None else committed
         archive.save_export_cursor(
-            since_last, started_at, articles=count, output=str(path) if path else None
+            since_last, started_at, seq=seen, articles=count, output=str(path) if path else None
         )
-    return ExportResult(count, path, started_at if since_last else None, previous)
+    return ExportResult(
+        count,
+        path,
+        started_at if since_last else None,
+        previous.at if previous is not None else None,
+    )
 
 
 def _write_file(lines: Iterable[bytes], path: Path, on_record: Callable[[int], None] | None) -> int:

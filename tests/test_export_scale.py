@@ -6,12 +6,14 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
+import archive.store as store_module
 from archive.filters import ArticleFilter
 from archive.record import EXPORT_FIELDS, ArticleRecord, Byline
 from archive.store import Archive
@@ -108,6 +110,51 @@ def test_since_last_exports_only_changes(archive: Archive, tmp_path: Path) -> No
     ]
     # Another name has its own cursor.
     assert export_archive(archive, out, since_last="other").count == 7
+
+
+@pytest.mark.parametrize("revisions", [False, True])
+def test_since_last_misses_no_write_in_flight_during_the_export(
+    archive: Archive, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, revisions: bool
+) -> None:
+    """A crawl's write that began before an export and commits after the export has read
+    must be in the next export of that name: a cursor taken from a clock would skip it."""
+    out = tmp_path / "feed.jsonl"
+    assert export_archive(archive, out, since_last="feed", revisions=revisions).count > 0
+    stalled = threading.Event()
+    release = threading.Event()
+    real_index = store_module.index_article
+
+    def slow_index(*args: object) -> None:  # inside the write transaction, after its stamp
+        stalled.set()
+        release.wait(10)
+        real_index(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(store_module, "index_article", slow_index)
+    writer = threading.Thread(
+        target=archive.upsert_article, args=(record(3, "罗湖第3条新闻，晚到的一版。"),)
+    )
+    writer.start()
+    assert stalled.wait(10)
+    # The export reads while the write is in flight; on SQLite, saving its cursor then waits
+    # for the writer's lock, which the timer lets go.
+    timer = threading.Timer(1.0, release.set)
+    timer.start()
+    during = export_archive(archive, out, since_last="feed", revisions=revisions)
+    writer.join(10)
+    timer.join()
+    assert during.count == 0
+    after = export_archive(archive, out, since_last="feed", revisions=revisions)
+    assert [line["text"] for line in read_lines(out)] == ["罗湖第3条新闻，晚到的一版。"]
+    assert after.count == 1
+    assert export_archive(archive, out, since_last="feed", revisions=revisions).count == 0
+
+
+def test_an_article_back_from_removal_is_a_change(archive: Archive, tmp_path: Path) -> None:
+    out = tmp_path / "feed.jsonl"
+    export_archive(archive, out, since_last="feed")
+    archive.upsert_article(record(2))  # the removed article answers again, unchanged
+    assert export_archive(archive, out, since_last="feed").count == 1
+    assert read_lines(out)[0]["removed_at"] is None
 
 
 def test_cursor_stays_when_the_export_fails(

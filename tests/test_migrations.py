@@ -16,6 +16,7 @@ from sqlalchemy import Connection, create_engine, text
 from archive.db import ArchiveError, make_engine
 from archive.migrations import BASELINE_REVISION, head_revision, schema_state, upgrade
 from archive.models import Base
+from archive.record import ArticleRecord
 from archive.store import Archive
 from exports.jsonl import export_archive
 from newsarchive.cli import main
@@ -294,6 +295,40 @@ def _schema_differences(db_url: str) -> list[object]:
     engine.dispose()
     ignored = {"article_fts", "article_search", "alembic_version"}
     return [d for d in found if not any(name in repr(d) for name in ignored)]
+
+
+def test_a_cursor_of_the_previous_schema_is_read_by_time_once(db_url: str, tmp_path: Path) -> None:
+    """0002 kept --since-last cursors as instants; after 0003 such a cursor is read by time
+    once, then the export moves it to the change counter."""
+    engine = make_engine(db_url)
+    upgrade(engine, "0002_search_export")
+    sqlite = engine.dialect.name == "sqlite"
+    with engine.begin() as conn:
+        make_previous_archive(conn)  # two articles, stored before the cursor's instant
+        conn.execute(
+            text(
+                "INSERT INTO export_cursors (name, cursor_at, exported_at, articles)"
+                " VALUES ('feed', :at, :at, 2)"
+            ),
+            {"at": "2024-06-01 00:00:00.000000" if sqlite else "2024-06-01T00:00Z"},
+        )
+    upgrade(engine)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT id, seq FROM change_counter")).all() == [(1, 0)]
+    engine.dispose()
+    out = tmp_path / "feed.jsonl"
+    with Archive(db_url) as archive:
+        archive.upsert_article(
+            ArticleRecord(url="http://sz.example/9.html", title="新", text="罗湖")
+        )
+        cursor = archive.export_cursor("feed")
+        assert cursor is not None
+        assert cursor.seq is None
+        assert export_archive(archive, out, since_last="feed").count == 1
+        cursor = archive.export_cursor("feed")
+        assert cursor is not None
+        assert cursor.seq == archive.change_seq() == 1
+        assert export_archive(archive, out, since_last="feed").count == 0
 
 
 def test_migrated_schema_equals_the_models(previous_archive: str) -> None:
