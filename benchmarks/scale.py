@@ -15,8 +15,9 @@
    ``--runs`` runs. Baseline: a ``LIKE '%word%'`` scan of title and text that finds every match.
 3. **Export**: the whole archive as plain JSONL with ``export_archive`` (streamed), and as
    ``.jsonl.gz``; baseline: fetch every article with the ORM, then dump. Each export runs in a
-   child process so that its peak memory (max RSS) is its own; the streamed export's peak is
-   also measured at a tenth of the archive, to show it stays flat as the archive grows.
+   child process so that its peak memory (VmHWM, see ``peak_rss_mb``) is its own; the streamed
+   export's peak is also measured at a tenth of the archive, to show it stays flat as the
+   archive grows.
 
 PostgreSQL runs in a database of its own (``newsarchive_bench_*``) on the server of
 ``$NEWSARCHIVE_TEST_PG`` (default postgres@127.0.0.1:5432), dropped at the end. Nothing here is
@@ -193,7 +194,7 @@ def peak_rss_mb() -> float:
 
 
 def export_child(db_url: str, mode: str, output: str) -> dict[str, Any]:
-    """Run one export in this (child) process; report count, seconds, bytes and max RSS."""
+    """Run one export in this (child) process; report count, seconds, bytes and peak memory."""
     started = time.perf_counter()
     archive = Archive(db_url, create=False)
     if mode == "baseline":
@@ -329,7 +330,7 @@ def bench_backend(db_url: str, scale: int, runs: int, workdir: Path, report: Rep
     )
     archive.close()
 
-    report.add("  export of the whole archive (each in a child process; peak = its max RSS)")
+    report.add("  export of the whole archive (each in a child process; peak = its own VmHWM)")
     report.add(f"    {'':34} {'articles/s':>11} {'MB/s':>7} {'peak MB':>8}")
     results = {
         "streamed JSONL (export_archive)": run_export(db_url, "streamed", workdir / "a.jsonl"),
