@@ -34,7 +34,7 @@ from sqlalchemy import (
     type_coerce,
     update,
 )
-from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from archive.db import ArchiveError, make_engine, parse_db_url, resolve_db_url
@@ -210,7 +210,8 @@ _T = TypeVar("_T")
 def _guarded_write(
     method: Callable[Concatenate[Archive, _P], _T],
 ) -> Callable[Concatenate[Archive, _P], _T]:
-    """Retry a write that found the database locked; turn storage failures into one line.
+    """Retry a write that found the database locked, or that lost a race to insert the same
+    row to another writer; turn storage failures into one line.
 
     The write's transaction is rolled back before the error surfaces, so what was stored
     before stays intact and nothing is half-written.
@@ -223,6 +224,11 @@ def _guarded_write(
             except DBAPIError as exc:
                 reason = _reason(exc)
                 lowered = reason.lower()
+                if isinstance(exc, IntegrityError) and attempt + 1 < WRITE_ATTEMPTS:
+                    # Another writer (a second crawl) stored the same URL between this write's
+                    # read and its insert: the rolled-back write, run again, finds it.
+                    logger.info("concurrent write of the same row, retrying: %s", reason)
+                    continue
                 if any(word in lowered for word in _LOCKED):
                     if attempt + 1 < WRITE_ATTEMPTS:
                         logger.info("archive locked, retrying (%d): %s", attempt + 1, reason)
@@ -544,18 +550,21 @@ class Archive:
                 index_article(session.connection(), row.id, record.title, record.text)
                 self._add_aliases(session, row.id, aliases, "canonical_link", now)
                 return UpsertResult("new", row.id, 1, row.url)
+            changed = (
+                row.content_hash != record.content_hash
+                or row.extractor_version != record.extractor_version
+            )
+            came_back = row.removed_at is not None  # a change for --since-last exports too
+            # The counter before any other write: every writer takes its locks in that order.
+            seq = _bump_change(session.connection()) if changed or came_back else row.change_seq
             self._add_aliases(session, row.id, aliases, "canonical_link", now)
             if row.url != record.url:
                 self._add_aliases(session, row.id, [record.url], "canonical_link", now)
-            if row.removed_at is not None:  # it came back: a change for --since-last exports
+            if came_back:
                 row.removed_at = None
-                row.change_seq = _bump_change(session.connection())
-            if (
-                row.content_hash == record.content_hash
-                and row.extractor_version == record.extractor_version
-            ):
+                row.change_seq = seq
+            if not changed:
                 return UpsertResult("unchanged", row.id, row.revision, row.url)
-            seq = _bump_change(session.connection())
             values = _article_values(record)
             values.pop("url")
             for key, value in values.items():
@@ -1349,8 +1358,9 @@ def _bump_change(conn: Connection) -> int:
     """Take the next value of the change counter, in ``conn``'s transaction.
 
     The counter's row stays locked until that transaction ends, so values are taken in commit
-    order (see :class:`~archive.models.ChangeCounter`). Call it late in a transaction: other
-    writers wait for the lock from here on.
+    order (see :class:`~archive.models.ChangeCounter`). Call it after the transaction's reads
+    (other writers wait for the lock from here on) and before its writes (so that every writer
+    takes the counter's lock first, and two writers never wait for each other's rows).
     """
     conn.execute(update(_COUNTER).where(_COUNTER.c.id == 1).values(seq=_COUNTER.c.seq + 1))
     return int(conn.execute(select(_COUNTER.c.seq).where(_COUNTER.c.id == 1)).scalar_one())
