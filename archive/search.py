@@ -302,33 +302,43 @@ def index_articles(
     return len(params)
 
 
+@contextmanager
+def index_built_at_end(conn: Connection) -> Iterator[None]:
+    """For a bulk load in ``conn``'s transaction: on PostgreSQL, drop the GIN index of the
+    search documents first and build it once at the end (several times faster than updating it
+    row by row; DDL is transactional, so a failed load rolls back to the old index). A no-op on
+    SQLite, whose FTS5 index needs no such help."""
+    postgres = conn.dialect.name == "postgresql"
+    if postgres:
+        conn.execute(text(f"DROP INDEX IF EXISTS {SEARCH_INDEX_NAME}"))
+    yield
+    if postgres:
+        conn.execute(text(f"SET LOCAL maintenance_work_mem = '{BULK_INDEX_MEMORY}'"))
+        conn.execute(text(PG_SEARCH_INDEX_DDL))
+
+
 def rebuild_index(conn: Connection, *, batch_size: int = 500) -> int:
     """Empty the search index and index every article again; returns how many were indexed.
 
     Reads the articles in id ranges (never the whole table at once), in the caller's
-    transaction. On PostgreSQL the GIN index is dropped first and built once at the end (in
-    that same transaction), which is several times faster than updating it row by row.
+    transaction, the PostgreSQL index built once at the end (:func:`index_built_at_end`).
     """
-    postgres = conn.dialect.name == "postgresql"
-    if postgres:
-        conn.execute(text(f"DROP INDEX IF EXISTS {SEARCH_INDEX_NAME}"))
-    conn.execute(text(f"DELETE FROM {'article_search' if postgres else 'article_fts'}"))
+    table = "article_search" if conn.dialect.name == "postgresql" else "article_fts"
     done = 0
     last_id = 0
-    while True:
-        rows = conn.execute(
-            select(Article.id, Article.title, Article.text)
-            .where(Article.id > last_id)
-            .order_by(Article.id)
-            .limit(batch_size)
-        ).all()
-        if not rows:
-            break
-        done += index_articles(conn, [(r[0], r[1], r[2]) for r in rows], fresh=True)
-        last_id = rows[-1][0]
-    if postgres:
-        conn.execute(text(f"SET LOCAL maintenance_work_mem = '{BULK_INDEX_MEMORY}'"))
-        conn.execute(text(PG_SEARCH_INDEX_DDL))
+    with index_built_at_end(conn):
+        conn.execute(text(f"DELETE FROM {table}"))
+        while True:
+            rows = conn.execute(
+                select(Article.id, Article.title, Article.text)
+                .where(Article.id > last_id)
+                .order_by(Article.id)
+                .limit(batch_size)
+            ).all()
+            if not rows:
+                break
+            done += index_articles(conn, [(r[0], r[1], r[2]) for r in rows], fresh=True)
+            last_id = rows[-1][0]
     return done
 
 
@@ -486,6 +496,7 @@ __all__ = [
     "fold_han",
     "index_article",
     "index_articles",
+    "index_built_at_end",
     "make_snippet",
     "matching_ids",
     "parse_query",

@@ -50,14 +50,12 @@ from archive.models import (
 )
 from archive.record import EXPORT_FIELDS, ArticleRecord, Byline
 from archive.search import (
-    BULK_INDEX_MEMORY,
-    PG_SEARCH_INDEX_DDL,
-    SEARCH_INDEX_NAME,
     SORT_ORDERS,
     QueryError,
     SortOrder,
     index_article,
     index_articles,
+    index_built_at_end,
     make_snippet,
     matching_ids,
     parse_query,
@@ -1113,17 +1111,11 @@ class Archive:
         if not bulk:
             self._import_batches(versions, batch_size, counts, self._sessions, progress)
         else:
-            with self.engine.connect() as conn, conn.begin():
-                postgres = conn.dialect.name == "postgresql"
-                if postgres:
-                    conn.execute(text(f"DROP INDEX IF EXISTS {SEARCH_INDEX_NAME}"))
+            with self.engine.connect() as conn, conn.begin(), index_built_at_end(conn):
                 # Sessions bound to a connection in a transaction join it: their commits leave
-                # it open, and the import commits once, below.
+                # it open, and the import commits once, at the end.
                 sessions = sessionmaker(bind=conn, expire_on_commit=False)
                 self._import_batches(versions, batch_size, counts, sessions, progress)
-                if postgres:
-                    conn.execute(text(f"SET LOCAL maintenance_work_mem = '{BULK_INDEX_MEMORY}'"))
-                    conn.execute(text(PG_SEARCH_INDEX_DDL))
         self._analyze()
         return counts
 
