@@ -568,7 +568,12 @@ def demo(db_url: str | None, query: str) -> None:
 @main.command(name="eval")
 @click.argument("corpus", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--no-baseline", is_flag=True, help="Skip the bare trafilatura baseline.")
-def eval_(corpus: Path, no_baseline: bool) -> None:
+@click.option(
+    "--half",
+    type=click.Choice(["A", "B"], case_sensitive=False),
+    help="Only the pages of one half of the corpus's sites (a fixed split by site).",
+)
+def eval_(corpus: Path, no_baseline: bool, half: str | None) -> None:
     """Score extraction on a labelled corpus (laid out like shared/eval/dev) against trafilatura."""
     from crawler.evaluation import evaluate_corpus, format_report
 
@@ -579,7 +584,9 @@ def eval_(corpus: Path, no_baseline: bool) -> None:
             bar.update(done - bar.pos)
 
         try:
-            report = evaluate_corpus(corpus, with_baseline=not no_baseline, progress=progress)
+            report = evaluate_corpus(
+                corpus, with_baseline=not no_baseline, progress=progress, half=half
+            )
         except (OSError, ValueError) as exc:
             _fail(f"cannot read the corpus {corpus}: {exc}")
     click.echo(format_report(report))

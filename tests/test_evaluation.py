@@ -16,6 +16,8 @@ from crawler.evaluation import (
     score_body,
     score_date,
     score_title,
+    site_half,
+    site_key,
 )
 
 ARTICLE = """<html lang="{lang}"><head><meta charset="utf-8"><title>{title}_某某网</title></head>
@@ -139,3 +141,15 @@ def test_manifest_gives_sets_and_languages(tmp_path: Path) -> None:
     assert set(report.groups) == {"ours", "trafilatura"}
     assert report.groups["trafilatura"]["lang:other"].pages == 1
     assert "speed ratio ours/trafilatura" in format_report(report)
+
+
+def test_site_halves_keep_one_site_in_one_half() -> None:
+    # Every spelling of one site lands in the same half, and both halves are used.
+    for spellings in (
+        ["sina.com.cn", "news.sina.com.cn", "sina", "http://www.sina.com.cn/x.html"],
+        ["xinhuanet.com", "xinhuanet", "www.xinhuanet.com"],
+    ):
+        assert len({site_half(s) for s in spellings}) == 1, spellings
+    assert site_key("https://news.sina.com.cn/c/1.shtml") == "sina"
+    halves = {site_half(f"site{n}.example") for n in range(40)}
+    assert halves == {"A", "B"}
