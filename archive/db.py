@@ -2,18 +2,31 @@
 
 The archive accepts any SQLAlchemy URL. ``postgresql://`` is read as ``postgresql+psycopg://``
 (psycopg 3 is the driver the package installs). SQLite files run in WAL mode so that searches can
-read while a crawl writes.
+read while a crawl writes. :func:`guarded_write` is how every write of the archive's modules
+retries a locked database and turns a storage failure into one line.
 """
 
 from __future__ import annotations
 
+import functools
+import logging
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Final
+from time import sleep
+from typing import Any, Concatenate, Final, ParamSpec, TypeVar
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+from sqlalchemy.exc import (
+    ArgumentError,
+    DBAPIError,
+    IntegrityError,
+    NoSuchModuleError,
+    SQLAlchemyError,
+)
+
+logger = logging.getLogger(__name__)
 
 #: The archive used when neither ``--db`` nor ``NEWSARCHIVE_DB`` names one.
 DEFAULT_DB_URL: Final = "sqlite:///newsarchive.db"
@@ -81,3 +94,71 @@ def make_engine(db_url: str) -> Engine:
     except (NoSuchModuleError, ImportError) as exc:
         raise ArchiveError(f"no driver for {db_url!r}: {exc}") from None
     return engine
+
+
+def shown_url(engine: Engine) -> str:
+    """The engine's URL as messages show it (no password)."""
+    return engine.url.render_as_string(hide_password=True)
+
+
+def driver_message(exc: SQLAlchemyError) -> str:
+    """The driver's own message, first line only."""
+    orig = getattr(exc, "orig", None)
+    message = str(orig if orig is not None else exc).strip()
+    return message.splitlines()[0] if message else type(exc).__name__
+
+
+#: How often a write that found the database locked is tried (SQLite also waits its busy
+#: timeout, 10 s, inside each try).
+WRITE_ATTEMPTS = 3
+_LOCKED = ("database is locked", "database table is locked", "lock timeout", "deadlock detected")
+_FULL = ("database or disk is full", "no space left", "disk full", "could not extend file")
+
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
+
+
+def guarded_write(
+    write: Callable[Concatenate[Engine, _P], _T],
+) -> Callable[Concatenate[Engine, _P], _T]:
+    """Retry a write (a function of the engine that runs one transaction) that found the
+    database locked, or that lost a race to insert the same row to another writer; turn
+    storage failures into one line.
+
+    The write's transaction is rolled back before the error surfaces, so what was stored
+    before stays intact and nothing is half-written.
+    """
+
+    def wrapper(engine: Engine, /, *args: _P.args, **kwargs: _P.kwargs) -> _T:
+        for attempt in range(WRITE_ATTEMPTS):
+            try:
+                return write(engine, *args, **kwargs)
+            except DBAPIError as exc:
+                reason = driver_message(exc)
+                lowered = reason.lower()
+                if isinstance(exc, IntegrityError) and attempt + 1 < WRITE_ATTEMPTS:
+                    # Another writer (a second crawl) stored the same URL between this write's
+                    # read and its insert: the rolled-back write, run again, finds it.
+                    logger.info("concurrent write of the same row, retrying: %s", reason)
+                    continue
+                if any(word in lowered for word in _LOCKED):
+                    if attempt + 1 < WRITE_ATTEMPTS:
+                        logger.info("archive locked, retrying (%d): %s", attempt + 1, reason)
+                        sleep(0.5 * 2**attempt)
+                        continue
+                    raise ArchiveError(
+                        f"the archive {shown_url(engine)} is locked by another writer"
+                        f" ({WRITE_ATTEMPTS} tries): try again once it is done"
+                    ) from None
+                if any(word in lowered for word in _FULL):
+                    raise ArchiveError(
+                        f"the archive {shown_url(engine)} is full ({reason}):"
+                        " free some space; the last write was rolled back"
+                    ) from None
+                raise ArchiveError(
+                    f"cannot write to the archive {shown_url(engine)}: {reason}"
+                ) from None
+        raise AssertionError("unreachable")
+
+    functools.update_wrapper(wrapper, write)
+    return wrapper

@@ -198,15 +198,17 @@ def export_child(db_url: str, mode: str, output: str) -> dict[str, Any]:
     started = time.perf_counter()
     archive = Archive(db_url, create=False)
     if mode == "baseline":
+        from sqlalchemy.orm import Session
+
         from archive.models import Article
-        from archive.store import _record_of
+        from archive.rows import record_of
         from exports.jsonl import dumps_record
 
-        with archive._sessions() as session:
+        with Session(archive.engine) as session:
             rows = session.execute(select(Article).order_by(Article.id)).scalars().all()
             with open(output, "w", encoding="utf-8") as out:
                 for row in rows:
-                    out.write(dumps_record(_record_of(row).to_json_dict()) + "\n")
+                    out.write(dumps_record(record_of(row).to_json_dict()) + "\n")
             count = len(rows)
     else:
         from exports.jsonl import export_archive

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-import archive.store as store_module
+import archive.articles as articles_module
 from archive.filters import ArticleFilter
 from archive.record import EXPORT_FIELDS, ArticleRecord, Byline
 from archive.store import Archive
@@ -122,14 +122,14 @@ def test_since_last_misses_no_write_in_flight_during_the_export(
     assert export_archive(archive, out, since_last="feed", revisions=revisions).count > 0
     stalled = threading.Event()
     release = threading.Event()
-    real_index = store_module.index_article
+    real_index = articles_module.index_article
 
     def slow_index(*args: object) -> None:  # inside the write transaction, after its stamp
         stalled.set()
         release.wait(10)
         real_index(*args)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(store_module, "index_article", slow_index)
+    monkeypatch.setattr(articles_module, "index_article", slow_index)
     writer = threading.Thread(
         target=archive.upsert_article, args=(record(3, "罗湖第3条新闻，晚到的一版。"),)
     )

@@ -71,7 +71,7 @@ def test_locked_archive_is_retried_then_reported(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("NEWSARCHIVE_SQLITE_BUSY_TIMEOUT", "50")
-    monkeypatch.setattr("archive.store.sleep", lambda _s: None)
+    monkeypatch.setattr("archive.db.sleep", lambda _s: None)
     path = tmp_path / "a.db"
     archive = Archive(f"sqlite:///{path}")
     archive.upsert_article(record(0))

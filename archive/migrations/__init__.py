@@ -5,6 +5,8 @@ A fresh database gets the latest schema from the models (``create_all``) and is 
 head revision; an archive made by an earlier release is upgraded in place by
 ``newsarchive db upgrade``. An archive without an ``alembic_version`` table but with an
 ``articles`` table was made by the release before migrations: it counts as the baseline revision.
+:func:`check_schema` is how an :class:`~archive.store.Archive` opens a database: it creates the
+schema in an empty one and refuses, in one line, an archive this release cannot use.
 """
 
 from __future__ import annotations
@@ -19,7 +21,9 @@ from alembic.runtime.environment import EnvironmentContext
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, inspect
+from sqlalchemy.exc import DBAPIError, OperationalError
 
+from archive.db import ArchiveError, driver_message, shown_url
 from archive.models import Base
 
 #: The revision that is the schema of the release before migrations.
@@ -85,6 +89,44 @@ def create_latest(conn: Connection) -> None:
     context.stamp(_script(), "head")
 
 
+def check_schema(engine: Engine, *, create: bool) -> None:
+    """Make sure the database of ``engine`` holds this release's schema.
+
+    An empty database gets it when ``create`` is set; otherwise (and for a SQLite file that
+    does not exist, which connecting would create) there is no archive. An archive whose schema
+    is older than this release's, or newer, is refused. Every refusal is an
+    :class:`~archive.db.ArchiveError` of one line that says what to do.
+    """
+    where = shown_url(engine)
+    missing = f"no archive at {where}: crawl something first (newsarchive demo)"
+    url = engine.url
+    on_disk = url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:")
+    if not create and on_disk and not Path(url.database or "").expanduser().is_file():
+        raise ArchiveError(missing)
+    try:
+        with engine.begin() as conn:
+            state = schema_state(conn)
+            if state.status == "empty":
+                if not create:
+                    raise ArchiveError(missing)
+                create_latest(conn)
+            elif state.status == "behind":
+                made_by = f"schema {state.revision}" if state.revision else "a release before 0.2"
+                raise ArchiveError(
+                    f"the archive {where} has an older schema ({made_by}):"
+                    f" run `newsarchive db upgrade --db {where}` first"
+                )
+            elif state.status == "unknown":
+                raise ArchiveError(
+                    f"the archive {where} was upgraded by a newer newsarchive"
+                    f" (schema {state.revision}): install that version"
+                )
+    except OperationalError as exc:
+        raise ArchiveError(f"cannot open the archive {where}: {driver_message(exc)}") from None
+    except DBAPIError as exc:
+        raise ArchiveError(f"cannot set up the archive {where}: {driver_message(exc)}") from None
+
+
 def upgrade(engine: Engine, target: str = "head") -> tuple[str | None, str]:
     """Upgrade the archive in ``engine`` to ``target``; returns (revision before, after).
 
@@ -118,6 +160,7 @@ def upgrade(engine: Engine, target: str = "head") -> tuple[str | None, str]:
 __all__ = [
     "BASELINE_REVISION",
     "SchemaState",
+    "check_schema",
     "create_latest",
     "head_revision",
     "known_revisions",
