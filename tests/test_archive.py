@@ -1,312 +1,217 @@
-"""Storage: idempotent upserts, raw pages, runs, aware datetimes, on SQLite and PostgreSQL."""
+"""The Archive facade: its public surface is the one other code was written against, it holds
+no SQL, and it opens (or refuses) a database in one line.
+
+What each responsibility does is tested in ``test_archive_<module>.py``.
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone
+import ast
+import inspect
+import re
+from pathlib import Path
 
 import pytest
-from sqlalchemy import text
 
+import archive.store as store_module
+from archive import articles, changes, frontier, importing, reading, runs
 from archive.db import ArchiveError, parse_db_url
-from archive.record import ArticleRecord, Byline
-from archive.store import Archive, PageFetch, published_instant
-from archive.warc import WarcLocation
+from archive.store import Archive
+
+ROOT = Path(__file__).resolve().parent.parent
+
+#: Archive's public methods as they were before store.py was split: other branches call them.
+SIGNATURES = """
+__enter__(self) -> 'Archive'
+__exit__(self, *_exc: 'object') -> 'None'
+__init__(self, db_url: 'str | None' = None, *, create: 'bool' = True, warc_dir: 'Path | None' =
+    None) -> 'None'
+aliases_of(self, url: 'str') -> 'list[str]'
+change_seq(self) -> 'int'
+close(self) -> 'None'
+count_articles(self, filters: 'ArticleFilter | None' = None, *, query: 'str | None' = None) ->
+    'int'
+create_schema(self) -> 'None'
+due_articles(self, profile: 'str | None', now: 'datetime', limit: 'int' = 10000) ->
+    'list[PageState]'
+enqueue_pages(self, entries: 'Iterable[tuple[str, str, int]]', *, profile: 'str | None', run_id:
+    'int | None') -> 'int'
+export_cursor(self, name: 'str') -> 'SavedCursor | None'
+finish_run(self, run_id: 'int', status: 'str', counters: 'Mapping[str, int]', stats:
+    'Mapping[str, Any]') -> 'None'
+get_article(self, url: 'str') -> 'ArticleRecord | None'
+get_raw_page(self, url: 'str') -> 'WarcResponse | None'
+get_revision(self, url: 'str', revision: 'int') -> 'ArticleRecord | None'
+history(self, url: 'str') -> 'list[RevisionSummary]'
+import_versions(self, versions: 'Iterable[ArticleVersion]', *, batch_size: 'int' = 500, bulk:
+    'bool' = False, progress: 'Callable[[dict[str, int]], None] | None' = None) -> 'dict[str,
+    int]'
+iter_articles(self, batch_size: 'int' = 1000, *, filters: 'ArticleFilter | None' = None, query:
+    'str | None' = None, changes: 'ChangeWindow | None' = None) -> 'Iterator[ArticleRecord]'
+iter_latest_pages(self, batch_size: 'int' = 200) -> 'Iterator[tuple[ArticleRecord, WarcLocation
+    | None, str | None]]'
+iter_versions(self, batch_size: 'int' = 1000, *, filters: 'ArticleFilter | None' = None, query:
+    'str | None' = None, changes: 'ChangeWindow | None' = None) -> 'Iterator[ArticleVersion]'
+link_pages(self, urls: 'Iterable[str]', article_id: 'int') -> 'None'
+list_runs(self, limit: 'int' = 20, *, profile: 'str | None' = None) -> 'list[RunSummary]'
+mark_removed(self, url: 'str', when: 'datetime | None' = None) -> 'bool'
+page_location(self, url: 'str') -> 'WarcLocation | None'
+page_states(self, urls: 'Iterable[str]') -> 'dict[str, PageState]'
+pending_pages(self, profile: 'str | None') -> 'list[PageState]'
+rebuild_search_index(self) -> 'int'
+record_fetch(self, url: 'str', *, kind: 'str', status: 'int', fetched_at: 'datetime', etag: 'str
+    | None' = None, last_modified: 'str | None' = None, next_check_at: 'datetime | None' = None,
+    article_id: 'int | None' = None, profile: 'str | None' = None, run_id: 'int | None' = None,
+    state: 'str' = 'done') -> 'None'
+run_pending_pages(self, run_id: 'int', *, after_id: 'int', limit: 'int') -> 'list[PageState]'
+save_export_cursor(self, name: 'str', cursor_at: 'datetime', *, seq: 'int', articles: 'int',
+    output: 'str | None') -> 'None'
+search(self, query: 'str', *, limit: 'int' = 20, filters: 'ArticleFilter | None' = None, sort:
+    'SortOrder' = 'relevance', offset: 'int' = 0) -> 'list[SearchHit]'
+start_run(self, start_urls: 'list[str]', *, profile: 'str | None' = None) -> 'int'
+upsert_article(self, record: 'ArticleRecord', fetch: 'PageFetch | None' = None, *, run_id: 'int
+    | None' = None, profile: 'str | None' = None, aliases: 'Iterable[str]' = ()) ->
+    'UpsertResult'
+"""
+
+#: Names other code imports from archive.store; those that moved are re-exported.
+EXPORTED = {
+    "Archive",
+    "ArticleVersion",
+    "ChangeWindow",
+    "PageFetch",
+    "PageState",
+    "RevisionSummary",
+    "RunSummary",
+    "RUN_COUNTERS",
+    "SavedCursor",
+    "SearchHit",
+    "UpsertOutcome",
+    "UpsertResult",
+    "WRITE_ATTEMPTS",
+    "default_warc_dir",
+    "published_instant",
+}
+
+#: The modules the facade hands its calls to.
+MODULES = (articles, changes, frontier, importing, reading, runs)
 
 
-def make_record(
-    url: str = "http://news.example/a/2024/0520/1.html", **changes: object
-) -> ArticleRecord:
-    values: dict[str, object] = {
-        "url": url,
-        "title": "罗湖怎么样",
-        "text": "深圳罗湖，改革开放的起点。\n罗湖是肩负责任的。",
-        "published_at": "2024-05-20T10:21:00+08:00",
-        "bylines": [
-            Byline("张一鎏", "reporter"),
-            Byline("陈杏花", "correspondent"),
-            Byline("李编", "editor"),
-        ],
-        "source": "南方都市报",
-        "section": "互联网",
-        "tags": ["罗湖", "深圳"],
-        "language": "zh",
-        "fetched_at": datetime(2024, 5, 21, 1, 2, 3, tzinfo=UTC),
-        "extractor_version": "test",
+def public_methods() -> dict[str, object]:
+    return {
+        name: member
+        for name, member in inspect.getmembers(Archive, inspect.isfunction)
+        if not name.startswith("_") or name in ("__init__", "__enter__", "__exit__")
     }
-    values.update(changes)
-    return ArticleRecord(**values)  # type: ignore[arg-type]
 
 
-def fetch(url: str, offset: int = 0) -> PageFetch:
-    return PageFetch(
-        url=url,
-        status=200,
-        fetched_at=datetime(2024, 5, 21, 1, 2, 3, tzinfo=UTC),
-        warc=WarcLocation("newsarchive-run000001-00000.warc.gz", offset, 100),
-    )
+def test_the_facade_keeps_every_public_method_and_signature() -> None:
+    found = [f"{name}{inspect.signature(m)}" for name, m in sorted(public_methods().items())]  # type: ignore[arg-type]
+    # One entry a line; a line that starts with spaces continues the one before.
+    expected = [" ".join(entry.split()) for entry in re.split(r"\n(?! )", SIGNATURES.strip())]
+    assert found == expected
 
 
-def test_upsert_is_idempotent_and_keeps_revisions(db_url: str) -> None:
-    archive = Archive(db_url)
-    record = make_record()
-    first = archive.upsert_article(record, fetch(record.url), profile="luohu")
-    assert (first.outcome, first.revision) == ("new", 1)
-    again = archive.upsert_article(make_record(), fetch(record.url, 200))
-    assert (again.outcome, again.revision, again.article_id) == ("unchanged", 1, first.article_id)
-    assert archive.count_articles() == 1
-    changed = make_record(text=record.text + "\n新增一段。")
-    updated = archive.upsert_article(changed, fetch(record.url, 400))
-    assert (updated.outcome, updated.revision) == ("updated", 2)
-    assert archive.count_articles() == 1
-    stored = archive.get_article(record.url)
-    assert stored is not None
-    assert stored.text.endswith("新增一段。")
-    assert stored.profile == "luohu"
-    history = archive.history(record.url)
-    assert [h.revision for h in history] == [1, 2]
-    assert history[0].content_hash == record.content_hash
-    assert history[1].content_hash == changed.content_hash
-    # The unchanged fetch wrote nothing: revision 1 still points at the first page.
-    assert history[0].warc is not None
-    assert history[0].warc.offset == 0
-    assert archive.page_location(record.url) == WarcLocation(
-        "newsarchive-run000001-00000.warc.gz", 400, 100
-    )
-    old = archive.get_revision(record.url, 1)
-    assert old is not None
-    assert old.text == record.text
+def test_moved_names_still_import_from_archive_store() -> None:
+    assert set(store_module.__all__) == EXPORTED
+    for name in EXPORTED:
+        assert getattr(store_module, name) is not None
+    assert store_module.PageFetch is articles.PageFetch
+    assert store_module.SearchHit is reading.SearchHit
+    assert store_module.ChangeWindow is changes.ChangeWindow
+    assert store_module.PageState is frontier.PageState
+    assert store_module.RunSummary is runs.RunSummary
+
+
+def delegated_methods() -> dict[str, tuple[object, object]]:
+    """Each public method of the facade with the module function it hands its call to."""
+    pairs = {}
+    for name, method in public_methods().items():
+        if name.startswith("_") or name in ("close", "create_schema"):
+            continue
+        (target,) = [getattr(m, name) for m in MODULES if callable(getattr(m, name, None))]
+        pairs[name] = (method, target)
+    return pairs
+
+
+def test_each_method_has_a_module_function_of_the_same_shape() -> None:
+    """A facade method takes what its module function takes, less the engine (and the WARC
+    folder, which the archive holds)."""
+    pairs = delegated_methods()
+    # All but __init__, __enter__, __exit__, close and create_schema.
+    assert len(pairs) == len(public_methods()) - 5 == 28
+    for name, (method, target) in pairs.items():
+        ours = list(inspect.signature(method).parameters.values())[1:]  # type: ignore[arg-type]
+        theirs = [
+            p
+            for p in inspect.signature(target).parameters.values()  # type: ignore[arg-type]
+            if p.name not in ("engine", "warc_dir")
+        ]
+        assert ours == theirs, name
+
+
+def test_each_method_passes_every_argument_through(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Called with a distinct value for each parameter, every method hands each value to the
+    module function's parameter of the same name, with the archive's engine."""
+    archive = Archive(f"sqlite:///{tmp_path / 'a.db'}")
+    for name, (method, target) in delegated_methods().items():
+        received: dict[str, object] = {}
+        target_signature = inspect.signature(target)  # type: ignore[arg-type]
+
+        def record(
+            *args: object,
+            _sig: inspect.Signature = target_signature,
+            _into: dict[str, object] = received,
+            **kwargs: object,
+        ) -> str:
+            _into.update(_sig.bind(*args, **kwargs).arguments)
+            return "result"
+
+        module = next(m for m in MODULES if getattr(m, name, None) is target)
+        monkeypatch.setattr(module, name, record)
+        args: list[object] = []
+        kwargs: dict[str, object] = {}
+        for parameter in list(inspect.signature(method).parameters.values())[1:]:  # type: ignore[arg-type]
+            value = f"<{parameter.name}>"
+            if parameter.kind is inspect.Parameter.KEYWORD_ONLY:
+                kwargs[parameter.name] = value
+            else:
+                args.append(value)
+        assert getattr(archive, name)(*args, **kwargs) in ("result", None), name
+        expected = {"engine": archive.engine, **{k: f"<{k}>" for k in received if k != "engine"}}
+        if "warc_dir" in received:
+            expected["warc_dir"] = archive.warc_dir
+        assert received == expected, name
+        assert set(received) == set(target_signature.parameters), name
     archive.close()
 
 
-def test_aliases_and_cross_posted_copies_are_stored_once(db_url: str) -> None:
-    archive = Archive(db_url)
-    record = make_record("http://news.example/a/2024/0520/1.html")
-    archive.upsert_article(record, aliases=["http://news.example/a/1.html?from=timeline"])
-    # The same text under another section's URL: an alias, not a second article.
-    copy = make_record("http://news.example/b/2024/0520/9.html")
-    result = archive.upsert_article(copy)
-    assert result.outcome == "duplicate"
-    assert result.url == record.url
-    assert archive.count_articles() == 1
-    assert archive.aliases_of(record.url) == [
-        "http://news.example/a/1.html?from=timeline",
-        "http://news.example/b/2024/0520/9.html",
-    ]
-    via_alias = archive.get_article("http://news.example/b/2024/0520/9.html")
-    assert via_alias is not None
-    assert via_alias.url == record.url
-    # Fetched again through an alias, unchanged: still one article, nothing rewritten.
-    again = archive.upsert_article(make_record("http://news.example/b/2024/0520/9.html"))
-    assert again.outcome == "unchanged"
-    assert archive.count_articles() == 1
-    archive.close()
+def test_the_facade_holds_no_sql() -> None:
+    tree = ast.parse((ROOT / "archive" / "store.py").read_text(encoding="utf-8"))
+    from_sqlalchemy = {
+        alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("sqlalchemy")
+        for alias in node.names
+    }
+    assert from_sqlalchemy == {"Engine"}
+    calls = {
+        node.func.attr
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+    }
+    assert not calls & {"execute", "begin", "connect", "scalars", "scalar_one"}
 
 
-def test_removed_articles_are_marked_never_deleted(db_url: str) -> None:
-    archive = Archive(db_url)
-    record = make_record()
-    archive.upsert_article(record)
-    when = datetime(2024, 6, 1, tzinfo=UTC)
-    assert archive.mark_removed(record.url, when)
-    assert not archive.mark_removed(record.url, when)  # already marked
-    assert not archive.mark_removed("http://news.example/unknown.html")
-    stored = archive.get_article(record.url)
-    assert stored is not None
-    assert stored.removed_at == when
-    assert stored.to_json_dict()["removed_at"] == "2024-06-01T00:00:00+00:00"
-    assert archive.count_articles() == 1
-    archive.close()
-
-
-def test_frontier_survives_and_tracks_validators(db_url: str) -> None:
-    archive = Archive(db_url)
-    run = archive.start_run(["http://news.example/"], profile="p")
-    added = archive.enqueue_pages(
-        [("http://news.example/", "listing", 0), ("http://news.example/a/1.html", "article", 1)],
-        profile="p",
-        run_id=run,
-    )
-    assert added == 2
-    assert (
-        archive.enqueue_pages([("http://news.example/", "listing", 0)], profile="p", run_id=run)
-        == 0
-    )
-    now = datetime(2024, 6, 1, tzinfo=UTC)
-    archive.record_fetch(
-        "http://news.example/a/1.html",
-        kind="article",
-        status=200,
-        fetched_at=now,
-        etag='"abc"',
-        last_modified="Sat, 01 Jun 2024 00:00:00 GMT",
-        next_check_at=now + timedelta(days=7),
-        profile="p",
-        run_id=run,
-    )
-    pending = archive.pending_pages("p")
-    assert [p.url for p in pending] == ["http://news.example/"]
-    assert archive.pending_pages("other") == []
-    states = archive.page_states(["http://news.example/a/1.html", "http://news.example/x"])
-    assert set(states) == {"http://news.example/a/1.html"}
-    state = states["http://news.example/a/1.html"]
-    assert (state.etag, state.state, state.kind) == ('"abc"', "done", "article")
-    assert archive.due_articles("p", now) == []
-    due = archive.due_articles("p", now + timedelta(days=8))
-    assert [d.url for d in due] == ["http://news.example/a/1.html"]
-    # A 304 keeps the validators of the 200 it confirms.
-    archive.record_fetch(
-        "http://news.example/a/1.html", kind="article", status=304, fetched_at=now, profile="p"
-    )
-    assert (
-        archive.page_states(["http://news.example/a/1.html"])["http://news.example/a/1.html"].etag
-        == '"abc"'
-    )
-    archive.close()
-
-
-def test_frontier_feeds_a_run_its_pending_pages_in_queue_order(db_url: str) -> None:
-    archive = Archive(db_url)
-    earlier = archive.start_run(["http://news.example/"], profile="p")
-    archive.enqueue_pages(
-        [("http://news.example/old.html", "listing", 0)], profile="p", run_id=earlier
-    )
-    run = archive.start_run(["http://news.example/"], profile="p")
-    urls = [f"http://news.example/a/{n}.html" for n in range(1200)]  # more than one chunk
-    entries = [(u, "article", 1) for u in urls]
-    # The same URL twice counts once, with what was said of it first.
-    assert (
-        archive.enqueue_pages([*entries, (urls[0], "listing", 5)], profile="p", run_id=run) == 1200
-    )
-    # A page an earlier run left pending, queued again, now belongs to this run.
-    assert (
-        archive.enqueue_pages(
-            [("http://news.example/old.html", "listing", 0)], profile="p", run_id=run
-        )
-        == 0
-    )
-    first = archive.run_pending_pages(run, after_id=0, limit=500)
-    assert [p.url for p in first] == ["http://news.example/old.html", *urls[:499]]
-    assert (first[1].kind, first[1].depth) == ("article", 1)
-    rest = archive.run_pending_pages(run, after_id=first[-1].id, limit=5000)
-    assert [p.url for p in rest] == urls[499:]
-    archive.record_fetch(urls[0], kind="article", status=200, fetched_at=datetime.now(UTC))
-    assert urls[0] not in [p.url for p in archive.run_pending_pages(run, after_id=0, limit=5)]
-    assert archive.run_pending_pages(earlier, after_id=0, limit=5) == []
-    archive.close()
-
-
-def test_concurrent_writers_take_distinct_change_numbers_in_commit_order(db_url: str) -> None:
-    """Two crawls writing at once (same articles, same alias URLs): no deadlock, no lost
-    write, and every change carries its own counter value."""
-    import threading
-
-    archive = Archive(db_url)
-    errors: list[BaseException] = []
-
-    def crawl(worker: int) -> None:
-        try:
-            for n in range(30):
-                archive.upsert_article(
-                    ArticleRecord(
-                        url=f"http://news.example/{n % 10}.html",
-                        title=f"第{n % 10}条",
-                        text=f"正文{n % 10}，第{worker}{n}版。",
-                    ),
-                    aliases=[f"http://m.news.example/{n % 10}.html"],
-                )
-                if n % 7 == 0:
-                    archive.mark_removed(f"http://news.example/{n % 10}.html")
-        except BaseException as exc:
-            errors.append(exc)
-
-    threads = [threading.Thread(target=crawl, args=(w,)) for w in (1, 2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    assert errors == []
-    with archive.engine.connect() as conn:
-        seqs = conn.execute(text("SELECT change_seq FROM article_revisions")).scalars().all()
-        top = conn.execute(text("SELECT seq FROM change_counter")).scalar_one()
-    assert len(seqs) == len(set(seqs)) == 60  # every upsert changed the text: one version each
-    assert max(seqs) <= top
-    assert archive.count_articles() == 10
-    archive.close()
-
-
-def test_a_new_run_marks_the_dead_one_interrupted(db_url: str) -> None:
-    archive = Archive(db_url)
-    first = archive.start_run(["http://news.example/"], profile="p")
-    other = archive.start_run(["http://other.example/"], profile="q")
-    second = archive.start_run(["http://news.example/"], profile="p")
-    runs = {run.id: run for run in archive.list_runs()}
-    assert runs[first].status == "interrupted"
-    assert runs[first].finished_at is not None
-    assert runs[other].status == "running"
-    assert runs[second].status == "running"
-    archive.close()
-
-
-def test_record_round_trips_with_every_field(db_url: str) -> None:
-    archive = Archive(db_url)
-    record = make_record()
-    archive.upsert_article(record)
-    stored = archive.get_article(record.url)
-    assert stored is not None
-    assert stored.to_json_dict() == record.to_json_dict()
-    assert stored.authors == ["张一鎏", "陈杏花"]
-    assert stored.fetched_at.tzinfo is not None
-    assert stored.fetched_at == datetime(2024, 5, 21, 1, 2, 3, tzinfo=UTC)
-    archive.close()
-
-
-def test_iter_articles_streams_in_insertion_order(db_url: str) -> None:
-    archive = Archive(db_url)
-    urls = [f"http://news.example/a/{i}.html" for i in range(7)]
-    for url in urls:
-        archive.upsert_article(make_record(url, text=f"第{url}篇"))
-    assert [r.url for r in archive.iter_articles(batch_size=3)] == urls
-    archive.close()
-
-
-def test_runs_are_recorded(db_url: str) -> None:
-    archive = Archive(db_url)
-    run_id = archive.start_run(["http://news.example/"])
-    archive.finish_run(
-        run_id,
-        "finished",
-        {"pages_fetched": 5, "articles_new": 2},
-        {"x/y": 1, "when": datetime.now(UTC)},
-    )
-    (run,) = archive.list_runs()
-    assert run.id == run_id
-    assert run.status == "finished"
-    assert run.counters["pages_fetched"] == 5
-    assert run.counters["articles_new"] == 2
-    assert run.counters["errors"] == 0
-    assert run.stats["x/y"] == 1
-    assert run.finished_at is not None
-    archive.close()
-
-
-def test_naive_datetimes_are_refused(sqlite_url: str) -> None:
-    archive = Archive(sqlite_url)
-    with pytest.raises(Exception, match="naive datetime"):
-        archive.upsert_article(make_record(fetched_at=datetime(2024, 1, 1)))
-    archive.close()
-
-
-def test_published_instant() -> None:
-    assert published_instant("2024-05-20") == datetime(2024, 5, 20, tzinfo=UTC)
-    assert published_instant("2024-05-20T10:21:00+08:00") == datetime(
-        2024, 5, 20, 2, 21, tzinfo=UTC
-    )
-    assert published_instant("2024-05") == datetime(2024, 5, 1, tzinfo=UTC)
-    assert published_instant("garbage") is None
-    assert published_instant(None) is None
-    assert datetime(2024, 5, 20, 10, 21, tzinfo=timezone(timedelta(hours=8))) == published_instant(
-        "2024-05-20T10:21:00+08:00"
-    )
+def test_a_closed_archive_reopens_without_creating(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'a.db'}"
+    with Archive(url) as archive:
+        assert archive.count_articles() == 0
+        assert archive.warc_dir == tmp_path / "a-warc"
+    with Archive(url, create=False) as again:
+        assert again.count_articles() == 0
 
 
 @pytest.mark.parametrize(
@@ -329,10 +234,8 @@ def test_unreachable_postgres_is_one_line() -> None:
     assert "\n" not in str(info.value)
 
 
-def test_missing_archive_is_reported_not_created(tmp_path: object) -> None:
-    from pathlib import Path
-
-    path = Path(str(tmp_path)) / "missing.db"
+def test_missing_archive_is_reported_not_created(tmp_path: Path) -> None:
+    path = tmp_path / "missing.db"
     with pytest.raises(ArchiveError, match="no archive"):
         Archive(f"sqlite:///{path}", create=False)
     assert not path.exists()
