@@ -265,7 +265,7 @@ def iter_latest_pages(
             .order_by(Article.id)
             .execution_options(yield_per=batch_size)
         )
-        for article, revision in result.tuples():
+        for article, revision in result:
             yield record_of(article), warc_ref(revision), revision.fetched_url
 
 

@@ -6,7 +6,7 @@ goes into the index is prepared here, in Python: each run of Han characters beco
 overlapping character pairs (罗湖区 -> 罗湖 湖区), other scripts become lower-cased words. The
 same function prepares queries, and a query's pairs are matched as a phrase, so that 深圳罗湖
 matches only where the four characters stand together. The application writes the index rows
-itself, in the same transaction as the article (see :mod:`archive.store`).
+itself, in the same transaction as the article (see :mod:`archive.articles`).
 
 Traditional characters are folded to simplified ones (OpenCC's character table, one character
 for one, so that positions and lengths are kept) before pairing, in documents and queries alike:
