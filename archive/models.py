@@ -95,6 +95,9 @@ class Article(Base):
     language: Mapped[str | None] = mapped_column(String(16))
     fetched_at: Mapped[datetime] = mapped_column(UTCDateTime)
     content_hash: Mapped[str] = mapped_column(String(64), index=True)
+    #: The body's key whatever its headline and page furniture (:func:`archive.textkey.text_key`;
+    #: None for a text too short to tell pages apart); derived, so not exported.
+    text_key: Mapped[str | None] = mapped_column(String(64))
     extractor_version: Mapped[str] = mapped_column(String(32))
     profile: Mapped[str | None] = mapped_column(String(64), index=True)
     #: Set when a recheck answered 404 or 410. Removed articles are kept, never deleted.
@@ -219,6 +222,8 @@ class CrawlRun(Base):
 
 # Exports read "what changed since" from updated_at (added by migration 0002_search_export).
 Index("ix_articles_updated_at", Article.updated_at)
+# A page's text is looked up among its site's articles (added by migration 0004_text_key).
+Index("ix_articles_site_text_key", Article.site, Article.text_key)
 
 
 class ChangeCounter(Base):

@@ -42,6 +42,7 @@ from archive.search import (
     prefer_index,
     search_ids,
 )
+from archive.textkey import site_family
 from archive.warc import WarcLocation, WarcResponse, read_response
 
 
@@ -87,6 +88,28 @@ def find_article(session: Session, url: str) -> Article | None:
         select(ArticleAlias.article_id).where(ArticleAlias.url == url)
     ).scalar_one_or_none()
     return session.get(Article, alias) if alias is not None else None
+
+
+def same_text_where(site: str, text_key: str) -> list[Any]:
+    """Where-clauses on ``articles`` for the articles of ``site``, or of one of its editions
+    (``www.``, ``m.``, ...: :func:`~archive.textkey.site_family`), whose text has the key
+    ``text_key``. Served by the index on ``(site, text_key)``."""
+    return [Article.site.in_(site_family(site)), Article.text_key == text_key]
+
+
+def find_same_text(
+    engine: Engine, site: str, text_key: str, *, other_than: str | None = None
+) -> str | None:
+    """The URL of an archived article of ``site`` (or one of its editions) that holds the
+    text whose key is ``text_key``, other than the article at ``other_than``; None if there
+    is none. The crawl asks this to tell a copy from a page that adds something."""
+    where = same_text_where(site, text_key)
+    if other_than is not None:
+        where.append(Article.url != other_than)
+    with engine.connect() as conn:
+        return conn.execute(
+            select(Article.url).where(*where).order_by(Article.id).limit(1)
+        ).scalar_one_or_none()
 
 
 def article_where(

@@ -18,6 +18,7 @@ from sqlalchemy import JSON, Text, type_coerce
 
 from archive.models import Article, ArticleRevision
 from archive.record import EXPORT_FIELDS, ArticleRecord, Byline
+from archive.textkey import text_key
 from archive.warc import WarcLocation
 
 
@@ -44,7 +45,8 @@ CONTENT_FIELDS: Final = tuple(
 
 
 def article_values(record: ArticleRecord) -> dict[str, Any]:
-    """The ``articles`` columns ``record`` fills (those of a revision: :data:`CONTENT_FIELDS`)."""
+    """The ``articles`` columns ``record`` fills (those of a revision: :data:`CONTENT_FIELDS`;
+    ``text_key`` is the article's only)."""
     return {
         "url": record.url,
         "site": record.site,
@@ -60,6 +62,7 @@ def article_values(record: ArticleRecord) -> dict[str, Any]:
         "language": record.language,
         "fetched_at": record.fetched_at,
         "content_hash": record.content_hash,
+        "text_key": text_key(record.title, record.text),
         "extractor_version": record.extractor_version,
     }
 

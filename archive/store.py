@@ -230,6 +230,13 @@ class Archive:
         """The latest version of the article at ``url`` (its canonical URL or an alias)."""
         return reading.get_article(self.engine, url)
 
+    def find_same_text(
+        self, site: str, text_key: str, *, other_than: str | None = None
+    ) -> str | None:
+        """The URL of an article of ``site`` (or one of its editions) holding the text whose
+        key is ``text_key``, other than the article at ``other_than``."""
+        return reading.find_same_text(self.engine, site, text_key, other_than=other_than)
+
     def aliases_of(self, url: str) -> list[str]:
         """The other URLs of the article at ``url``, in the order they were found."""
         return reading.aliases_of(self.engine, url)

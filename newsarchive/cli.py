@@ -447,8 +447,16 @@ def db_upgrade(db_url: str | None) -> None:
     except ArchiveError as exc:
         _fail(str(exc))
     where = engine.url.render_as_string(hide_password=True)
+    reported = 0
+
+    def progress(done: int, total: int) -> None:
+        nonlocal reported
+        if done - reported >= 10_000 or (done == total and reported):
+            reported = done
+            click.echo(f"{done:,} of {total:,} articles keyed", err=True)
+
     try:
-        before, after = upgrade(engine)
+        before, after = upgrade(engine, progress=progress)
     except SQLAlchemyError as exc:
         _fail(f"cannot upgrade {where}: {str(exc).strip().splitlines()[0]}")
     finally:

@@ -11,7 +11,7 @@ from archive_samples import fetch, make_record
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from archive import articles, changes
+from archive import articles, changes, textkey
 from archive.models import ArticleRevision
 from archive.record import ArticleRecord
 from archive.store import Archive
@@ -245,3 +245,159 @@ def test_a_page_fetch_is_stamped_now_by_default() -> None:
     page = articles.PageFetch("http://news.example/1.html", 200)
     assert before <= page.fetched_at <= datetime.now(UTC)
     assert page.warc is None
+
+
+# -- one text, one article ---------------------------------------------------------------------
+
+#: An article body long enough for a text key (archive.textkey.MIN_KEY_CHARS).
+LONG_TEXT = (
+    "记者从罗湖区城市更新和土地整备局获悉，今年以来罗湖区加快推进城市更新项目，"
+    "全年计划完成固定资产投资超过三百亿元。\n"
+    "据介绍，罗湖区将重点推进笋岗—清水河片区、蔡屋围片区的更新改造，"
+    "同步完善交通、教育和医疗配套设施。\n"
+    "区相关负责人表示，将坚持“留改拆”并举，守住老城区的烟火气。"
+)
+FOOTER = (
+    "\n地址：深圳市罗湖区文锦中路1008号 邮编：518001\n粤ICP备12345678号 版权所有：罗湖区人民政府"
+)
+
+
+def test_the_same_text_under_another_headline_is_an_alias(db_url: str) -> None:
+    archive = Archive(db_url)
+    first = archive.upsert_article(make_record(title="罗湖加快城市更新", text=LONG_TEXT))
+    copy_url = "http://news.example/copy/1.html"
+    copy = archive.upsert_article(make_record(copy_url, title="震惊！罗湖竟然这样", text=LONG_TEXT))
+    assert (copy.outcome, copy.article_id, copy.url) == ("duplicate", first.article_id, first.url)
+    assert archive.count_articles() == 1
+    assert archive.aliases_of(first.url) == [copy_url]
+    with archive.engine.connect() as conn:
+        assert conn.execute(text("SELECT reason FROM article_aliases")).scalar_one() == "same_text"
+    # Fetched again, the copy rewrites nothing: the article keeps its own headline.
+    again = archive.upsert_article(
+        make_record(copy_url, title="震惊！罗湖竟然这样", text=LONG_TEXT)
+    )
+    assert (again.outcome, again.revision) == ("unchanged", 1)
+    stored = archive.get_article(copy_url)
+    assert stored is not None
+    assert (stored.url, stored.title) == (first.url, "罗湖加快城市更新")
+    assert archive.change_seq() == 1
+    archive.close()
+
+
+def test_print_and_mobile_copies_differing_by_furniture_are_aliases(db_url: str) -> None:
+    archive = Archive(db_url)
+    page = "http://www.news.example/a/2024/0520/1.html"
+    first = archive.upsert_article(
+        make_record(
+            page, title="罗湖加快城市更新", text=LONG_TEXT + FOOTER + "\n（责任编辑：王五）"
+        )
+    )
+    print_page = make_record(page + "?print=1", title="罗湖加快城市更新", text=LONG_TEXT)
+    mobile = make_record(
+        "http://m.news.example/a/1.html",
+        title="罗湖加快城市更新",
+        text="分享到：微信 微博\n" + LONG_TEXT + "\n来源：南方都市报",
+    )
+    for copy in (print_page, mobile):
+        result = archive.upsert_article(copy)
+        assert (result.outcome, result.article_id) == ("duplicate", first.article_id)
+    assert mobile.site == "m.news.example"  # the record's site is its own host
+    assert archive.count_articles() == 1
+    stored = archive.get_article(mobile.url)
+    assert stored is not None
+    assert (stored.url, stored.site) == (page, "www.news.example")
+    assert stored.text.endswith("（责任编辑：王五）")  # the first version stands
+    archive.close()
+
+
+def test_another_site_or_another_text_is_another_article(db_url: str) -> None:
+    archive = Archive(db_url)
+    archive.upsert_article(make_record("http://www.news.example/1.html", text=LONG_TEXT))
+    elsewhere = archive.upsert_article(make_record("http://other.example/1.html", text=LONG_TEXT))
+    # news.example's other sites (not www., m., wap., ...) are other sites too.
+    sister = archive.upsert_article(make_record("http://sz.news.example/1.html", text=LONG_TEXT))
+    longer = archive.upsert_article(
+        make_record("http://www.news.example/2.html", text=LONG_TEXT + "\n另据了解，项目年底开工。")
+    )
+    assert [r.outcome for r in (elsewhere, sister, longer)] == ["new", "new", "new"]
+    assert archive.count_articles() == 4
+    archive.close()
+
+
+def test_short_notices_under_other_headlines_stay_apart(db_url: str) -> None:
+    """A text too short for a key ("本页面内容正在更新") merges only with the same headline."""
+    archive = Archive(db_url)
+    notice = "本页面内容正在更新，请稍后访问。"
+    one = archive.upsert_article(make_record("http://news.example/1.html", title="甲", text=notice))
+    two = archive.upsert_article(make_record("http://news.example/2.html", title="乙", text=notice))
+    same = archive.upsert_article(
+        make_record("http://news.example/3.html", title="甲", text=notice)
+    )
+    assert [r.outcome for r in (one, two, same)] == ["new", "new", "duplicate"]
+    assert same.article_id == one.article_id
+    archive.close()
+
+
+def test_furniture_alone_makes_no_revision_but_a_headline_or_an_extractor_does(
+    db_url: str,
+) -> None:
+    archive = Archive(db_url)
+    record = make_record(title="罗湖加快城市更新", text=LONG_TEXT + FOOTER)
+    archive.upsert_article(record)
+    # The same page without its footer (a canonical print version, or a footer line that
+    # extraction now drops): nothing new.
+    bare = make_record(title="罗湖加快城市更新", text=LONG_TEXT)
+    assert archive.upsert_article(bare).outcome == "unchanged"
+    assert archive.upsert_article(make_record(title="罗湖再提速", text=LONG_TEXT)).outcome == (
+        "updated"
+    )
+    newer = make_record(title="罗湖再提速", text=LONG_TEXT + FOOTER, extractor_version="test-2")
+    assert (archive.upsert_article(newer).outcome, archive.history(record.url)[-1].revision) == (
+        "updated",
+        3,
+    )
+    archive.close()
+
+
+def test_a_copy_with_other_text_found_at_its_alias_updates_the_article(db_url: str) -> None:
+    """A print page seen before its article changed, seen again after: the article's new
+    version, as for any alias."""
+    archive = Archive(db_url)
+    archive.upsert_article(make_record(title="罗湖加快城市更新", text=LONG_TEXT))
+    archive.upsert_article(make_record("http://news.example/p/1.html", text=LONG_TEXT))
+    changed = LONG_TEXT + "\n（更正：投资额为二百九十亿元。）"
+    result = archive.upsert_article(make_record("http://news.example/p/1.html", text=changed))
+    assert (result.outcome, result.revision) == ("updated", 2)
+    archive.close()
+
+
+def test_find_same_text_looks_on_the_site_and_its_editions(db_url: str) -> None:
+    archive = Archive(db_url)
+    url = "http://www.news.example/1.html"
+    archive.upsert_article(make_record(url, text=LONG_TEXT))
+    key = textkey.text_key(None, LONG_TEXT)
+    assert key is not None
+    assert archive.find_same_text("m.news.example", key) == url
+    assert archive.find_same_text("www.news.example", key, other_than="http://x.example/") == url
+    assert archive.find_same_text("www.news.example", key, other_than=url) is None
+    assert archive.find_same_text("other.example", key) is None
+    assert archive.find_same_text("www.news.example", "0" * 64) is None
+    archive.close()
+
+
+def test_fill_text_keys_keys_every_article_in_batches(db_url: str) -> None:
+    archive = Archive(db_url)
+    for n in range(5):
+        archive.upsert_article(make_record(f"http://news.example/{n}.html", text=f"{LONG_TEXT}{n}"))
+    with archive.engine.begin() as conn:
+        conn.execute(text("UPDATE articles SET text_key = NULL"))
+    calls: list[tuple[int, int]] = []
+    with archive.engine.begin() as conn:
+        done = articles.fill_text_keys(
+            conn, batch_size=2, progress=lambda d, t: calls.append((d, t))
+        )
+    assert (done, calls) == (5, [(2, 5), (4, 5), (5, 5)])
+    with archive.engine.connect() as conn:
+        keys = conn.execute(text("SELECT text_key FROM articles ORDER BY id")).scalars().all()
+    assert keys == [textkey.text_key(None, f"{LONG_TEXT}{n}") for n in range(5)]
+    archive.close()

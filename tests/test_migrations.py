@@ -18,6 +18,7 @@ from archive.migrations import BASELINE_REVISION, head_revision, schema_state, u
 from archive.models import Base
 from archive.record import ArticleRecord
 from archive.store import Archive
+from archive.textkey import text_key
 from exports.jsonl import export_archive
 from newsarchive.cli import main
 
@@ -388,3 +389,29 @@ def test_reindex_rebuilds_the_search_index(db_url: str) -> None:
                 assert "ix_article_search_document" in set(indexes)
     result = CliRunner().invoke(main, ["db", "current", "--db", db_url])
     assert "up to date" in result.output
+
+
+def test_0004_keys_the_articles_already_archived(db_url: str) -> None:
+    """After the upgrade, a copy of an article stored before it (same text, another headline)
+    is an alias of it, not a second article."""
+    engine = make_engine(db_url)
+    upgrade(engine, "0003_change_counter")
+    body = "\n".join(["罗湖区加快推进城市更新项目，全年计划完成固定资产投资超过三百亿元。"] * 4)
+    with engine.begin() as conn:
+        make_previous_archive(conn)
+        conn.execute(text("UPDATE articles SET text = :body WHERE id = 2"), {"body": body})
+    calls: list[tuple[int, int]] = []
+    assert upgrade(engine, progress=lambda done, total: calls.append((done, total)))[1] == (
+        head_revision()
+    )
+    assert calls == [(2, 2)]
+    with engine.connect() as conn:
+        keys = dict(conn.execute(text("SELECT id, text_key FROM articles")).all())  # type: ignore[arg-type]
+    engine.dispose()
+    assert keys[2] is not None
+    assert keys == {1: None, 2: text_key(None, body)}  # article 1 is too short for a key
+    with Archive(db_url) as archive:
+        copy = ArticleRecord(url="http://sz.example/copy.html", title="另一个标题", text=body)
+        result = archive.upsert_article(copy)
+        assert (result.outcome, result.url) == ("duplicate", "http://sz.example/2.html")
+        assert archive.count_articles() == 2

@@ -12,6 +12,7 @@ schema in an empty one and refuses, in one line, an archive this release cannot 
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -127,11 +128,14 @@ def check_schema(engine: Engine, *, create: bool) -> None:
         raise ArchiveError(f"cannot set up the archive {where}: {driver_message(exc)}") from None
 
 
-def upgrade(engine: Engine, target: str = "head") -> tuple[str | None, str]:
+def upgrade(
+    engine: Engine, target: str = "head", *, progress: Callable[[int, int], None] | None = None
+) -> tuple[str | None, str]:
     """Upgrade the archive in ``engine`` to ``target``; returns (revision before, after).
 
     An empty database gets the latest schema directly. An unversioned archive (the release
-    before migrations) is first stamped at the baseline revision.
+    before migrations) is first stamped at the baseline revision. A migration that works
+    through every article (``0004_text_key``) calls ``progress(done, total)`` as it goes.
     """
     script = _script()
     with engine.begin() as conn:
@@ -149,7 +153,9 @@ def upgrade(engine: Engine, target: str = "head") -> tuple[str | None, str]:
         def run(rev: Any, _context: Any) -> Any:
             return script._upgrade_revs(target, rev)  # what `alembic upgrade` does
 
-        with EnvironmentContext(_config(), script, fn=run, destination_rev=target) as env:
+        config = _config()
+        config.attributes["progress"] = progress
+        with EnvironmentContext(config, script, fn=run, destination_rev=target) as env:
             env.configure(connection=conn, target_metadata=Base.metadata)
             with env.begin_transaction():
                 env.run_migrations()
