@@ -185,18 +185,28 @@ def text_key(title: str | None, text: str) -> str | None:
 _VARIANT_LABELS: Final = frozenset({"www", "m", "wap", "3g", "mobile", "touch", "amp"})
 
 
+def site_base(site: str) -> str:
+    """The site of which ``site`` is an edition: ``m.example.com`` → ``example.com``,
+    ``www.news.example.com:8080`` → ``news.example.com:8080``; ``site`` itself otherwise."""
+    host, colon, port = site.partition(":")
+    labels = host.split(".")
+    if ":" in port or len(labels) < 3 or labels[0] not in _VARIANT_LABELS:
+        return site  # not an edition (``m.com`` is a site of its own), or an IPv6 address
+    if host.replace(".", "").isdigit():
+        return site
+    return f"{'.'.join(labels[1:])}{colon}{port}"
+
+
 def site_family(site: str) -> tuple[str, ...]:
     """The sites that are ``site``'s own editions, ``site`` first: ``m.example.com`` →
     ``m.example.com``, ``example.com``, ``www.example.com``, ``m.example.com``, ... (the port,
     if any, kept on each). One publisher serves the same article on its desktop and mobile
     hosts; a site of another name (``news.example.com``) is another site.
     """
-    host, colon, port = site.partition(":")
+    host, _, port = site.partition(":")
     labels = host.split(".")
     if ":" in port or len(labels) < 2 or host.replace(".", "").isdigit():
         return (site,)  # an IP address or a bare name: no editions
-    # ``m.example.com`` is an edition of ``example.com``; ``m.com`` is a site of its own.
-    base = ".".join(labels[1:]) if len(labels) > 2 and labels[0] in _VARIANT_LABELS else host
-    suffix = f"{colon}{port}"
-    editions = (f"{label}.{base}{suffix}" for label in sorted(_VARIANT_LABELS))
-    return tuple(dict.fromkeys([site, f"{base}{suffix}", *editions]))
+    base = site_base(site)
+    editions = (f"{label}.{base}" for label in sorted(_VARIANT_LABELS))
+    return tuple(dict.fromkeys([site, base, *editions]))

@@ -49,6 +49,9 @@ NEWSARCHIVE_MAX_CALENDAR_PAGES = 100
 NEWSARCHIVE_MAX_LISTING_PAGES = 500
 #: Times one path segment may recur in a URL (/a/b/a/b/...) (0: no limit).
 NEWSARCHIVE_MAX_PATH_REPEATS = 3
+#: Hops of links followed out of article pages that add nothing new, copies of a text seen in
+#: this run or archived under another URL (an endless chain of copies) (0: no limit).
+NEWSARCHIVE_MAX_STALE_HOPS = 3
 #: Seconds before the first retry; doubled for each further retry, up to the maximum (0: off).
 NEWSARCHIVE_RETRY_BACKOFF_BASE = 1.0
 NEWSARCHIVE_RETRY_BACKOFF_MAX = 30.0

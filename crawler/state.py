@@ -15,7 +15,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from archive.record import ArticleRecord, site_of
 from archive.store import Archive, PageState, UpsertResult
+from archive.textkey import site_base, text_key
 from archive.warc import WarcLocation, WarcWriter
 
 logger = logging.getLogger(__name__)
@@ -49,6 +51,9 @@ class CrawlState:
         self.run_id = archive.start_run(start_urls, profile=profile)
         self.warc_dir = warc_dir or archive.warc_dir
         self._warc: WarcWriter | None = None
+        # The sites and text keys of the article pages parsed in this run, hashed: a collision
+        # only stops a chain of links early, and ints keep a million pages small.
+        self._texts_seen: set[int] = set()
 
     # -- what to fetch ---------------------------------------------------------------------
 
@@ -86,6 +91,21 @@ class CrawlState:
                 last_modified=state.last_modified,
             )
         return decisions
+
+    def is_copy(self, record: ArticleRecord, url: str) -> bool:
+        """Whether the article page at ``url`` adds nothing new: its text (its text key,
+        :mod:`archive.textkey`) was seen earlier in this run on the same site (or one of its
+        editions), or the archive holds it under another URL of the site or its editions. A
+        text too short for a key is never a copy. Costs one indexed lookup at most."""
+        key = text_key(record.title, record.text)
+        if key is None:
+            return False
+        site = site_of(url)
+        seen = hash((site_base(site), key))
+        if seen in self._texts_seen:
+            return True
+        self._texts_seen.add(seen)
+        return self.archive.find_same_text(site, key, other_than=url) is not None
 
     def enqueue(self, entries: Iterable[tuple[str, str, int]]) -> None:
         """Persist ``(url, kind, depth)`` as pending, so that a killed crawl can resume."""

@@ -11,6 +11,7 @@ from archive.textkey import (
     boilerplate_kind,
     key_lines,
     normalise_line,
+    site_base,
     site_family,
     text_key,
 )
@@ -202,3 +203,10 @@ def test_a_site_family_holds_its_desktop_and_mobile_editions(
 )
 def test_other_sites_are_not_editions(site: str, not_expected: str) -> None:
     assert not_expected not in site_family(site)
+    assert site_base(site) == site
+
+
+def test_editions_share_their_base() -> None:
+    bases = {site_base(s) for s in ("example.com", "www.example.com", "m.example.com")}
+    assert bases == {"example.com"}
+    assert site_base("wap.news.example.com:8080") == "news.example.com:8080"

@@ -814,6 +814,157 @@ def test_traps_are_stopped_by_limits_and_store_nothing_twice(tmp_path: Path) -> 
     assert len(titles) == len(set(titles))
 
 
+# 5b. Copies: one text, one article ---------------------------------------------------------------
+
+COPIED = [
+    "记者从罗湖区城市更新和土地整备局获悉，今年以来罗湖区加快推进城市更新项目，"
+    "全年计划完成固定资产投资超过三百亿元。",
+    "据介绍，罗湖区将重点推进笋岗—清水河片区、蔡屋围片区的更新改造，"
+    "同步完善交通、教育和医疗配套设施。",
+    "区相关负责人表示，将坚持“留改拆”并举，守住老城区的烟火气，让市民在家门口享受更多便利。",
+]
+
+
+def news_html(
+    title: str, links: list[str], *, before: str = "", after: str = "", chrome: bool = True
+) -> bytes:
+    """An article page: the COPIED text under ``title``; with ``chrome``, the site's nav,
+    breadcrumb, info bar, editor line and a footer inside the article container (the footer
+    lines that extraction keeps), and ``links`` as a related-reading list."""
+    paragraphs = "".join(f"<p>{p}</p>" for p in COPIED)
+    related = "".join(f"<li><a href='{href}'>相关阅读{i}</a></li>" for i, href in enumerate(links))
+    if not chrome:
+        return (
+            f"<html><head><meta charset='utf-8'><title>{title}</title></head><body>"
+            f"<h1>{title}</h1>{before}{paragraphs}{after}<ul>{related}</ul></body></html>"
+        ).encode()
+    return (
+        f"<html><head><meta charset='utf-8'><title>{title}_罗湖新闻网</title></head><body>"
+        "<div class='nav'><a href='/'>首页</a> <a href='/news/'>要闻</a></div>"
+        "<div class='crumb'>当前位置：<a href='/'>首页</a> &gt; <a href='/news/'>要闻</a></div>"
+        f"<div class='article'><h1>{title}</h1>"
+        "<div class='info'>发布时间：2024-06-02 09:30 来源：罗湖新闻网</div>"
+        f"<div class='content'>{before}{paragraphs}<p>（责任编辑：王小明）</p>{after}</div>"
+        "<p>地址：深圳市罗湖区文锦中路1008号 邮编：518001</p>"
+        "<p>建议使用1366×768分辨率浏览 粤ICP备12345678号-1</p></div>"
+        f"<div class='more'><ul>{related}</ul></div>"
+        "<div class='footer'>版权所有：罗湖新闻网 主办单位：罗湖区委宣传部</div></body></html>"
+    ).encode()
+
+
+def _endless_copies(h: Handler) -> None:
+    """``/copy/N``: the same text under a new headline each time, linking to ``/copy/N+1``."""
+    number = int(h.path.rsplit("/", 1)[1])
+    h.send(200, news_html(f"罗湖城市更新再提速（之{number}）", [f"/copy/{number + 1}", "/"]))
+
+
+def test_an_endless_chain_of_copies_stops_by_itself_and_is_stored_once(tmp_path: Path) -> None:
+    """A generated chain (each page a copy of one article under a new headline, linking to
+    the next) is followed NEWSARCHIVE_MAX_STALE_HOPS copies deep, then the crawl ends by
+    itself (no --max-pages); the copies are aliases of the article (N, S)."""
+    first = "/news/2024/0602/73001.html"
+    others = ["/news/2024/0602/73002.html", "/news/2024/0602/73003.html"]
+    runs: list[tuple[set[str], dict[str, Any], list[str]]] = []
+    for hops in ("3", "1"):
+        with HostileServer() as site:
+            site.page("/", listing_html([first, *others]))
+            site.page(first, news_html("罗湖加快推进城市更新", ["/copy/1"]))
+            for n, path in enumerate(others):
+                site.page(path, article_html(73002 + n))
+            site.fallback = lambda h: (
+                _endless_copies(h) if h.path.startswith("/copy/") else h.send(404, b"")
+            )
+            db_url = f"sqlite:///{tmp_path / f'hops{hops}.db'}"
+            started = time.monotonic()
+            result = run_cli(
+                "crawl",
+                site.url("/"),
+                "--db",
+                db_url,
+                *quiet(*(["-s", f"NEWSARCHIVE_MAX_STALE_HOPS={hops}"] if hops != "3" else [])),
+            )
+            elapsed = time.monotonic() - started
+            copies = {p for p in site.paths() if p.startswith("/copy/")}
+        assert result.returncode == 0, result.stderr[-3000:]
+        assert_clean(result)
+        assert elapsed < 60
+        with Archive(db_url, create=False) as archive:
+            assert archive.list_runs()[0].status == "finished"
+            assert archive.count_articles() == 3  # three texts
+            aliases = [url.removeprefix(site.base) for url in archive.aliases_of(site.url(first))]
+        runs.append((copies, last_run_stats(db_url), aliases))
+    # The default, 3: the article, then copies 1 to 4; the links of copy 4 are not followed.
+    (copies, stats, aliases), (short_copies, short_stats, _) = runs
+    assert copies == {f"/copy/{n}" for n in range(1, 5)}
+    assert sorted(aliases) == [f"/copy/{n}" for n in range(1, 5)]
+    assert stats["newsarchive/articles/duplicate"] == 4
+    assert skipped(stats, "trap_copy_chain") == 1  # /copy/5; "/" was fetched already
+    # NEWSARCHIVE_MAX_STALE_HOPS=1: one hop out of a copy.
+    assert short_copies == {"/copy/1", "/copy/2"}
+    assert skipped(short_stats, "trap_copy_chain") == 1
+
+
+def test_print_and_mobile_versions_of_an_article_are_its_aliases(tmp_path: Path) -> None:
+    """The print versions (``?print=1``, ``/print/...``: no site chrome, the page's URL
+    printed) and the mobile page on ``m.`` (another layout, a share line) of an article whose
+    text keeps footer lines are aliases of it, not articles of their own; the article keeps
+    its own site."""
+    path = "/news/2024/0602/72001.html"
+    with HostileServer() as server:
+        port = server.server_address[1]
+        www, mobile = f"http://www.news.localhost:{port}", f"http://m.news.localhost:{port}"
+        versions = [f"{www}{path}?print=1", f"{www}/print{path}", f"{mobile}{path}"]
+        normal = news_html("罗湖加快推进城市更新", versions)
+        printed = news_html(
+            "罗湖加快推进城市更新",
+            [],
+            before="<p>发布时间：2024-06-02 09:30　来源：罗湖新闻网</p>",
+            after=f"<p>本文链接：{www}{path}</p><p><a href='#'>【打印】</a>"
+            "<a href='#'>【关闭】</a></p>",
+            chrome=False,
+        )
+        phone = news_html(
+            "罗湖加快推进城市更新",
+            [],
+            after="<p>分享到：微信 朋友圈 微博</p><p>© 2024 罗湖新闻网 手机版 | 电脑版</p>",
+            chrome=False,
+        )
+
+        def article(h: Handler) -> None:
+            on_mobile = h.headers.get("Host", "").startswith("m.")
+            h.send(200, phone if on_mobile else printed if "print=1" in h.path else normal)
+
+        server.routes[path] = article
+        server.page(f"/print{path}", printed)
+        server.page("/news/", listing_html([path, "/news/2024/0602/72002.html"]))
+        server.page("/news/2024/0602/72002.html", article_html(72002))
+        server.page("/m/", listing_html([]))
+        db_url = f"sqlite:///{tmp_path / 'a.db'}"
+        result = run_cli(
+            "crawl",
+            f"{www}/news/",
+            f"{mobile}/m/",
+            "--db",
+            db_url,
+            *quiet("-s", "DNS_RESOLVER=tests.loopback_resolver.LoopbackResolver"),
+        )
+        paths = server.paths()
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert_clean(result)
+    assert paths.count(path) == 2  # on www. and on m.
+    assert paths.count(f"{path}?print=1") == 1
+    stats = last_run_stats(db_url)
+    assert stats["newsarchive/articles/new"] == 2
+    assert stats["newsarchive/articles/duplicate"] == 3
+    with Archive(db_url, create=False) as archive:
+        assert archive.count_articles() == 2
+        assert sorted(archive.aliases_of(f"{www}{path}")) == sorted(versions)
+        for url in versions:
+            stored = archive.get_article(url)
+            assert stored is not None
+            assert (stored.url, stored.site) == (f"{www}{path}", f"www.news.localhost:{port}")
+
+
 # 6. Hostile XML -----------------------------------------------------------------------------------
 
 LAUGHS = (

@@ -67,6 +67,11 @@ _PRIORITY = {"article": 10, "listing": 0, "feed": 20, "sitemap": 20, "other": -5
 #: A known article that answers one of these on a recheck is marked removed.
 _GONE = (404, 410)
 
+#: Request meta: copies in a row on the way to the request (see NewsSpider._stale_hops).
+_STALE_HOPS = "na_stale_hops"
+#: The skip reason of links not followed past a chain of copies.
+_COPY_CHAIN = "trap_copy_chain"
+
 
 def user_agent(contact_url: str | None) -> str:
     """``$NEWSARCHIVE_USER_AGENT``, else one that names the tool, its version and a contact URL."""
@@ -89,6 +94,8 @@ class _Target:
     url: str
     kind: str  # article, listing, feed, sitemap, robots, other
     depth: int
+    #: Copies in a row on the way here (see NewsSpider._stale_hops).
+    hops: int = 0
 
 
 class NewsSpider(Spider):
@@ -137,6 +144,7 @@ class NewsSpider(Spider):
         self._queue_size = 0
         self.state: CrawlState | None = None
         self._lock: ProfileLock | None = None
+        self._max_stale_hops = 0
 
     # -- set-up ----------------------------------------------------------------------------
 
@@ -168,6 +176,7 @@ class NewsSpider(Spider):
         crawler.signals.connect(spider._on_closed, signal=signals.spider_closed)
         crawler.signals.connect(spider._on_idle, signal=signals.spider_idle)
         spider._queue_size = max(1, settings.getint("NEWSARCHIVE_QUEUE_SIZE", 5000))
+        spider._max_stale_hops = max(0, settings.getint("NEWSARCHIVE_MAX_STALE_HOPS", 3))
         return spider
 
     def _on_opened(self, spider: Spider) -> None:
@@ -299,6 +308,8 @@ class NewsSpider(Spider):
                 "robots": self.parse_robots,
             }.get(target.kind, self.parse)
             meta: dict[str, Any] = {"na_kind": target.kind, "depth": target.depth}
+            if target.hops:
+                meta[_STALE_HOPS] = target.hops
             # A known article answering 404 or 410 is news for us, not an error.
             meta["handle_httpstatus_list"] = [304, *_GONE] if decision.known_article else [304]
             requests.append(
@@ -376,19 +387,40 @@ class NewsSpider(Spider):
         return kind if kind in ("article", "listing") else "other"
 
     def _follow(
-        self, page_url: str, links: list[str], depth: int, *, exclude: set[str], listing: bool
+        self,
+        page_url: str,
+        links: list[str],
+        depth: int,
+        *,
+        exclude: set[str],
+        listing: bool,
+        hops: int = 0,
     ) -> list[Request]:
         """Requests for the in-scope links of a page.
 
         On an incremental crawl, a listing page that shows no new article does not lead to its
-        next pages: what follows is older still, and already archived.
+        next pages: what follows is older still, and already archived. ``hops`` is how many
+        copies in a row led here, this page included (:meth:`_stale_hops`): past
+        ``NEWSARCHIVE_MAX_STALE_HOPS`` no link is followed, and each one left is a skip.
         """
         in_scope = [
-            _Target(url, self._kind_of(url), depth + 1)
+            _Target(url, self._kind_of(url), depth + 1, hops)
             for url in dict.fromkeys(links)
             if url not in exclude and self._in_scope(url)
         ]
         if not in_scope or self.state is None:
+            return []
+        if self._max_stale_hops and hops > self._max_stale_hops:
+            left = [t for t in in_scope if t.url not in self._requested]
+            if left:
+                self.crawler.stats.inc_value(f"newsarchive/skipped/{_COPY_CHAIN}", len(left))
+                logger.info(
+                    "skipped (%s): %d links of %s, after %d copies in a row",
+                    _COPY_CHAIN,
+                    len(left),
+                    page_url,
+                    hops,
+                )
             return []
         decisions = self.state.decide(t.url for t in in_scope)
         targets = [t for t in in_scope if t.url not in self._requested]
@@ -475,8 +507,9 @@ class NewsSpider(Spider):
             else:
                 more_pages = continuation_urls(url, links)
         depth = int(response.meta.get("depth", 0))
+        hops = self._stale_hops(response.meta, result, url)
         yield from self._follow(
-            url, links, depth, exclude=set(more_pages), listing=result.kind == "listing"
+            url, links, depth, exclude=set(more_pages), listing=result.kind == "listing", hops=hops
         )
         if result.kind != "article" or result.article is None:
             self._done(response, "listing" if result.kind == "listing" else "other")
@@ -509,6 +542,24 @@ class NewsSpider(Spider):
             return
         self._count_article()
         yield item
+
+    def _stale_hops(self, meta: dict[str, Any], result: PageResult, url: str) -> int:
+        """How many copies in a row lead to the links of the page at ``url``.
+
+        An article page that adds nothing new (its text was seen earlier in this run, or is
+        archived under another URL of the site: :meth:`CrawlState.is_copy`) adds one to the
+        count it was reached with; one that adds something sets it back to 0. Other pages
+        (listings, ...) pass it on, so that a chain of copies through listings counts too.
+        A generated endless chain of copies (each page a new headline over the same text,
+        linking to the next) so stops by itself. Off when ``NEWSARCHIVE_MAX_STALE_HOPS`` is 0.
+        """
+        hops = int(meta.get(_STALE_HOPS, 0))
+        record = result.article
+        if not self._max_stale_hops or result.kind != "article" or record is None:
+            return hops
+        if self.state is not None and self.state.is_copy(record, url):
+            return hops + 1
+        return 0
 
     def _next_part(self, item: ArticleItem, pages: list[str]) -> Request:
         self._requested.update(pages)
