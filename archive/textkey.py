@@ -21,7 +21,9 @@ such as ``本页面内容正在更新``) has no key at all (:data:`MIN_KEY_CHARS
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import itertools
 import re
 import unicodedata
 from typing import Final
@@ -124,11 +126,21 @@ _WHITESPACE_RE: Final = re.compile(r"\s+")
 _SENTENCE_END_RE: Final = re.compile(r"[。！？!?]|\.(?:\s|$)")
 
 
+@functools.cache
+def _format_characters() -> dict[int, None]:
+    """A ``str.translate`` table that deletes format characters (Unicode category Cf: soft
+    hyphens, zero-width spaces and joiners, direction marks, BOMs, tags), which pages carry
+    invisibly and unevenly. The Basic Multilingual Plane and the tags block hold all but a few
+    rare historic ones; scanning them once costs ~15 ms, scanning every plane 0.3 s. (A table
+    deletes them faster than a regular expression of the same characters.)"""
+    planes = itertools.chain(range(0x10000), range(0xE0000, 0xE0080))
+    return dict.fromkeys(c for c in planes if unicodedata.category(chr(c)) == "Cf")
+
+
 def normalise_line(line: str) -> str:
     """NFKC, case folded, invisible format characters dropped, whitespace squashed."""
     folded = unicodedata.normalize("NFKC", line).casefold()
-    visible = "".join(ch for ch in folded if unicodedata.category(ch) != "Cf")
-    return _WHITESPACE_RE.sub(" ", visible).strip()
+    return _WHITESPACE_RE.sub(" ", folded.translate(_format_characters())).strip()
 
 
 def boilerplate_kind(line: str) -> str | None:
