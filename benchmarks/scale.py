@@ -39,6 +39,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -356,6 +357,22 @@ def bench_backend(db_url: str, scale: int, runs: int, workdir: Path, report: Rep
     )
 
 
+@contextmanager
+def bench_database() -> Iterator[str]:
+    """The URL of a PostgreSQL database of its own on ``$NEWSARCHIVE_TEST_PG``'s server,
+    dropped when the block ends."""
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    name = f"newsarchive_bench_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
 def main() -> None:
     if len(sys.argv) == 5 and sys.argv[1] == "--child-export":
         print(json.dumps(export_child(sys.argv[2], sys.argv[3], sys.argv[4])))
@@ -384,17 +401,8 @@ def main() -> None:
                     f"sqlite:///{workdir / 'bench.db'}", args.scale, args.runs, workdir, report
                 )
                 continue
-            admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-            name = f"newsarchive_bench_{uuid.uuid4().hex[:10]}"
-            with admin.connect() as conn:
-                conn.execute(text(f'CREATE DATABASE "{name}"'))
-            try:
-                url = PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+            with bench_database() as url:
                 bench_backend(url, args.scale, args.runs, workdir, report)
-            finally:
-                with admin.connect() as conn:
-                    conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-                admin.dispose()
 
 
 if __name__ == "__main__":

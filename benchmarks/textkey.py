@@ -28,12 +28,11 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 from run import demo_pages
-from scale import PG_ADMIN_URL, generate, percentiles, timed
-from sqlalchemy import create_engine, select, text
+from scale import bench_database, generate, percentiles, timed
+from sqlalchemy import select
 
 from archive.articles import fill_text_keys
 from archive.models import Article
@@ -118,16 +117,8 @@ def main() -> None:
             with tempfile.TemporaryDirectory() as tmp:
                 bench_backend(f"sqlite:///{Path(tmp) / 'bench.db'}", args.articles)
             continue
-        admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-        name = f"newsarchive_bench_{uuid.uuid4().hex[:10]}"
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        try:
-            bench_backend(PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name, args.articles)
-        finally:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
+        with bench_database() as url:
+            bench_backend(url, args.articles)
 
 
 if __name__ == "__main__":
