@@ -6,7 +6,9 @@
 1. **Key**: ``archive.textkey.text_key`` of every extracted article of the demo sites (and of
    ``--corpus``), against ``extract_page`` of the same pages, interleaved, 5 rounds; medians
    per page and their ratio. The key is computed once by the spider (``CrawlState.is_copy``)
-   and once by the archive (``upsert_article``) per article page.
+   and once by the archive (``upsert_article``) per article page. With ``--corpus``, also how
+   the key treats labelled pages: the labelled body lines it leaves out, by kind (real text
+   taken for furniture), the pages without a key, and the pages that share one.
 2. **Lookup**: ``Archive.find_same_text`` (what the spider asks once per article page not
    seen in the run) in an archive of ``--articles`` synthetic articles
    (``benchmarks/scale.py``'s), for keys it holds and keys it does not; p50 and p95 over 500
@@ -28,6 +30,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 from run import demo_pages
@@ -37,8 +40,37 @@ from sqlalchemy import select
 from archive.articles import fill_text_keys
 from archive.models import Article
 from archive.store import Archive, ArticleVersion
-from archive.textkey import text_key
+from archive.textkey import boilerplate_kind, normalise_line, text_key
 from crawler.extraction import extract_page
+
+
+def corpus_report(corpus: Path) -> None:
+    """How the key treats the labelled pages of ``corpus`` (no timing)."""
+    left_out: Counter[str] = Counter()
+    lines = no_key = 0
+    holders: dict[str, list[str]] = {}
+    for page in sorted(corpus.glob("*/*.html")):
+        label = json.loads(page.with_suffix(".json").read_text(encoding="utf-8"))
+        body = label.get("body") or ""
+        for line in filter(None, (normalise_line(raw) for raw in body.split("\n"))):
+            lines += 1
+            kind = boilerplate_kind(line)
+            if kind is not None:
+                left_out[kind] += 1
+        result = extract_page(page.read_bytes(), label.get("url") or "http://example.com/a.html")
+        if result.article is None:
+            continue
+        key = text_key(result.article.title, result.article.text)
+        if key is None:
+            no_key += 1
+        else:
+            holders.setdefault(key, []).append(page.stem)
+    shared = [names for names in holders.values() if len(names) > 1]
+    print(
+        f"corpus: {sum(left_out.values())} of {lines:,} labelled body lines left out of the key"
+        f" ({dict(left_out.most_common())}); {no_key} extracted articles without a key;"
+        f" {len(shared)} keys shared by several pages {shared}"
+    )
 
 
 def bench_key(pages: list[tuple[str, bytes]]) -> None:
@@ -111,6 +143,8 @@ def main() -> None:
             label = json.loads(page.with_suffix(".json").read_text(encoding="utf-8"))
             pages.append((label.get("url") or "http://example.com/a.html", page.read_bytes()))
     bench_key(pages)
+    if args.corpus:
+        corpus_report(args.corpus)
     for backend in args.backends.split(","):
         print(f"== {backend}, {args.articles:,} articles")
         if backend == "sqlite":
