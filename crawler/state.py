@@ -17,6 +17,7 @@ from typing import Any
 
 from archive.store import Archive, PageState, UpsertResult
 from archive.warc import WarcLocation, WarcWriter
+from crawler.health import HealthTally
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +50,8 @@ class CrawlState:
         self.run_id = archive.start_run(start_urls, profile=profile)
         self.warc_dir = warc_dir or archive.warc_dir
         self._warc: WarcWriter | None = None
+        #: What the run saw of each site, saved with the run (``run_site_health``).
+        self.health = HealthTally()
 
     # -- what to fetch ---------------------------------------------------------------------
 
@@ -154,9 +157,18 @@ class CrawlState:
         try:
             if self._warc is not None:
                 self._warc.close()
+            # The figures first: a run recorded as ended always has its figures.
+            self.archive.save_run_health(self.run_id, self.health.rows())
             self.archive.finish_run(self.run_id, status, counters, stats)
         finally:
             self.archive.close()
+
+    def add_stats(self, stats: dict[str, Any]) -> None:
+        """Add statistics to the run after :meth:`finish` (how its alert was delivered)."""
+        try:
+            self.archive.update_run_stats(self.run_id, stats)
+        finally:
+            self.archive.close()  # the engine reconnected for this write; let it go again
 
 
 def _v(state: PageState | None, name: str) -> str | None:

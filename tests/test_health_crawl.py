@@ -1,0 +1,209 @@
+"""Extraction health and alerts end to end: a site whose article template changes between two
+crawls (the byline moves into a script that writes it in the browser, out of the extractor's
+reach). The first run is healthy; the second ends ``degraded``, exits with the alert status
+under ``--fail-on-alert``, POSTs its alert to a local webhook, and ``newsarchive health``
+flags the drop. A third run, in which nothing changed, raises nothing."""
+
+from __future__ import annotations
+
+import http.server
+import json
+import os
+import subprocess
+import sys
+import threading
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from archive.store import Archive
+from crawler.alerts import ALERT_EXIT_STATUS
+from newsarchive.cli import main
+from newsarchive.testsite import SyntheticServer, SyntheticSite
+
+pytestmark = pytest.mark.crawl
+
+ROOT = Path(__file__).resolve().parent.parent
+ENV = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
+
+BYLINE = "<p>记者 王五 通讯员 赵六</p>".encode()
+# The same credit, written by a script: a browser shows it, the extractor never sees it.
+SCRIPTED_BYLINE = (
+    '<p id="byline"></p><script>document.getElementById("byline").textContent ='
+    ' "记者 王五 通讯员 赵六";</script>'
+).encode()
+
+
+class RetemplatedSite(SyntheticSite):
+    """The synthetic news site, whose article template can move the byline into a script."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.byline_in_script = False
+
+    def _article(
+        self, article: Any, canonical: str | None = None
+    ) -> tuple[int, str, bytes, datetime]:
+        status, kind, body, modified = super()._article(article, canonical)
+        if self.byline_in_script:
+            assert BYLINE in body
+            body = body.replace(BYLINE, SCRIPTED_BYLINE)
+        return status, kind, body, modified
+
+
+class WebhookReceiver:
+    """An HTTP server on 127.0.0.1 that keeps every POST it receives and answers 204."""
+
+    def __init__(self) -> None:
+        self.received: list[tuple[str, dict[str, str], bytes]] = []
+        received = self.received
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                received.append((self.path, dict(self.headers.items()), body))
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}/hooks/newsarchive?token=s3cret"
+
+    def __enter__(self) -> WebhookReceiver:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def write_profile(path: Path, start_url: str, webhook: str) -> Path:
+    path.write_text(
+        "[[profiles]]\n"
+        'name = "synthetic"\n'
+        f'start_urls = ["{start_url}"]\n'
+        "recheck_after_days = 0\n"  # every known article is read again: the change shows
+        "[profiles.politeness]\n"
+        "autothrottle = false\n"
+        "concurrency_per_host = 8\n"
+        "[profiles.alerts]\n"
+        "min_articles = 10\n"
+        "min_author_share = 0.8\n"
+        "min_date_share = 0.8\n"
+        "max_error_share = 0.2\n"
+        f'webhook = "{webhook}"\n',
+        encoding="utf-8",
+    )
+    return path
+
+
+def newsarchive(*args: str, lock_dir: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "newsarchive", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+        env={**ENV, "NEWSARCHIVE_LOCK_DIR": str(lock_dir)},
+        check=False,
+    )
+
+
+def test_a_template_change_degrades_the_run_and_fires_the_alert(tmp_path: Path) -> None:
+    site = RetemplatedSite(articles=20, per_page=10)
+    db_url = f"sqlite:///{tmp_path / 'a.db'}"
+    with SyntheticServer(site) as server, WebhookReceiver() as receiver:
+        profile = write_profile(tmp_path / "p.toml", server.start_url, receiver.url)
+        crawl = ("crawl", "--profiles", str(profile), "--db", db_url, "--fail-on-alert")
+        crawl += ("-s", "NEWSARCHIVE_PROGRESS_INTERVAL=0")
+        first = newsarchive(*crawl, lock_dir=tmp_path)
+        assert first.returncode == 0, first.stderr
+        assert "alert" not in first.stdout
+        assert receiver.received == []
+
+        site.byline_in_script = True
+        second = newsarchive(*crawl, lock_dir=tmp_path)
+        assert second.returncode == ALERT_EXIT_STATUS, second.stdout + second.stderr
+        reason = "author share 0.00 < min_author_share 0.80"
+        assert f"alert (degraded): {reason}" in second.stdout
+        assert "alert webhook: sent (HTTP 204)" in second.stdout
+        assert second.stderr.strip().splitlines()[-1] == (
+            f"error: alert thresholds broken: synthetic (run 2 degraded): {reason}"
+        )
+
+        site.byline_in_script = True  # unchanged: every article answers 304
+        third = newsarchive(*crawl, lock_dir=tmp_path)
+        assert third.returncode == 0, third.stdout + third.stderr
+        assert "alert" not in third.stdout
+
+    # The webhook heard of the second run only, with the broken threshold and the figures.
+    assert len(receiver.received) == 1
+    path, headers, body = receiver.received[0]
+    assert path == "/hooks/newsarchive?token=s3cret"
+    assert headers["Content-Type"] == "application/json; charset=utf-8"
+    message = json.loads(body)
+    assert message["profile"] == "synthetic"
+    assert message["run_id"] == 2
+    assert message["status"] == "degraded"
+    assert message["broken"] == [
+        {
+            "threshold": "min_author_share",
+            "limit": 0.8,
+            "value": 0.0,
+            "message": reason,
+        }
+    ]
+    assert message["text"] == f"newsarchive: profile synthetic, run 2 degraded: {reason}"
+    (figures,) = message["sites"]
+    host = server.base_url.removeprefix("http://")
+    assert figures["site"] == host
+    assert figures["articles"] == 20
+    assert figures["with_author"] == 0
+    assert figures["author_share"] == 0.0
+    assert figures["date_share"] == figures["source_share"] == 1.0
+    assert figures["median_text_chars"] > 200
+    assert message["requests"] == {"attempted": figures["pages"], "failed": 0}
+
+    # The runs as recorded: the status, the reason and the delivery.
+    runner = CliRunner()
+    lines = runner.invoke(main, ["runs", "--db", db_url]).output.splitlines()
+    assert lines[0].startswith("#3 finished")
+    assert lines[1].startswith("#2 degraded")
+    assert lines[2] == f"    alert: {reason} (webhook: sent (HTTP 204))"
+    assert lines[3].startswith("#1 finished")
+
+    # health flags the drop on the second run against the first, and nothing on the others.
+    health = runner.invoke(main, ["health", "--db", db_url, "--json"])
+    assert health.exit_code == 0, health.output
+    rows = {row["run_id"]: row for row in map(json.loads, health.output.splitlines())}
+    assert rows[1]["articles"] == 20
+    assert rows[1]["author_share"] == 1.0
+    assert rows[1]["flags"] == []
+    assert rows[2]["author_share"] == 0.0
+    assert [(f["kind"], f["field"], f["before"], f["now"]) for f in rows[2]["flags"]] == [
+        ("share_drop", "author", 1.0, 0.0)
+    ]
+    # Nothing changed in the third run: nothing read, every article seen as unchanged.
+    assert (rows[3]["articles"], rows[3]["known_unchanged"]) == (0, 20)
+    assert rows[3]["flags"] == []
+    table = runner.invoke(main, ["health", "--db", db_url, "--site", host]).output
+    (flagged,) = [line for line in table.splitlines() if line.startswith("#2 ")]
+    assert "degraded" in flagged
+    assert flagged.endswith("! author share 100% -> 0%")
+
+    # The archive itself still shows the authors: the text did not change, so the second run
+    # wrote nothing. Figures computed from the stored articles would have missed the drop.
+    with Archive(db_url, create=False) as archive:
+        stored = next(iter(archive.iter_articles()))
+        assert stored.authors == ["王五", "赵六"]
+        assert [r.status for r in archive.list_runs()] == ["finished", "degraded", "finished"]
