@@ -17,8 +17,9 @@ figures and flags what fell against the site's previous runs:
 
 The previous runs are the last ``baseline_runs`` runs of the same profile (or of plain URLs)
 that ended ``finished`` or ``degraded`` with figures. A lasting drop is therefore flagged for
-that many runs and then becomes the site's new normal; a profile's alert thresholds
-(``crawler/alerts.py``) are the absolute line that keeps firing until the site is fixed.
+up to that many runs and then becomes the site's new normal; a profile's alert thresholds
+(``crawler/alerts.py``) are the absolute line, which keeps firing on every run that reads
+enough articles.
 """
 
 from __future__ import annotations
