@@ -25,7 +25,7 @@ enough articles.
 from __future__ import annotations
 
 import statistics
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any, Final
@@ -151,8 +151,8 @@ def run_site_health(engine: Engine, run_ids: Iterable[int]) -> dict[int, list[Si
     return found
 
 
-def _health_of(row: object) -> SiteHealth:
-    return SiteHealth(**{f.name: row[f.name] for f in fields(SiteHealth)})  # type: ignore[index]
+def _health_of(row: Mapping[str, Any]) -> SiteHealth:
+    return SiteHealth(**{f.name: row[f.name] for f in fields(SiteHealth)})
 
 
 # -- the report ---------------------------------------------------------------------------------

@@ -4,17 +4,15 @@ address guard (crawler.alerts)."""
 
 from __future__ import annotations
 
-import http.server
 import ipaddress
 import json
 import socket
-import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from webhook_receiver import WebhookReceiver
 
 from archive.health import SiteHealth
 from archive.record import ArticleRecord, Byline
@@ -174,49 +172,12 @@ def test_the_payload_names_the_run_the_thresholds_and_the_figures() -> None:
 # -- delivery -----------------------------------------------------------------------------------
 
 
-class Receiver:
-    """A webhook on 127.0.0.1 answering each POST with the next of ``answers``: a status, or
-    ``"slow"`` (no answer within the client's timeout)."""
-
-    def __init__(self, *answers: int | str) -> None:
-        self.answers = list(answers)
-        self.bodies: list[bytes] = []
-        receiver = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                receiver.bodies.append(self.rfile.read(int(self.headers["Content-Length"])))
-                answer = receiver.answers.pop(0) if receiver.answers else 204
-                if answer == "slow":
-                    time.sleep(1.0)
-                    answer = 204
-                self.send_response(int(answer))
-                if answer == 302:
-                    self.send_header("Location", "http://169.254.169.254/latest/")
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        threading.Thread(
-            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        ).start()
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/hook?token=x"
-
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-
 @pytest.fixture
 def receiver_factory() -> Iterator[Any]:
-    made: list[Receiver] = []
+    made: list[WebhookReceiver] = []
 
-    def make(*answers: int | str) -> Receiver:
-        made.append(Receiver(*answers))
+    def make(*answers: int | str) -> WebhookReceiver:
+        made.append(WebhookReceiver(*answers))
         return made[-1]
 
     yield make

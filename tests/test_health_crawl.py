@@ -6,18 +6,17 @@ flags the drop. A third run, in which nothing changed, raises nothing."""
 
 from __future__ import annotations
 
-import http.server
 import json
 import os
 import subprocess
 import sys
-import threading
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from webhook_receiver import WebhookReceiver
 
 from archive.store import Archive
 from crawler.alerts import ALERT_EXIT_STATUS
@@ -52,39 +51,6 @@ class RetemplatedSite(SyntheticSite):
             assert BYLINE in body
             body = body.replace(BYLINE, SCRIPTED_BYLINE)
         return status, kind, body, modified
-
-
-class WebhookReceiver:
-    """An HTTP server on 127.0.0.1 that keeps every POST it receives and answers 204."""
-
-    def __init__(self) -> None:
-        self.received: list[tuple[str, dict[str, str], bytes]] = []
-        received = self.received
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-                received.append((self.path, dict(self.headers.items()), body))
-                self.send_response(204)
-                self.end_headers()
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}/hooks/newsarchive?token=s3cret"
-
-    def __enter__(self) -> WebhookReceiver:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
 
 
 def write_profile(path: Path, start_url: str, webhook: str) -> Path:
