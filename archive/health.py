@@ -25,12 +25,12 @@ enough articles.
 from __future__ import annotations
 
 import statistics
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any, Final
 
-from sqlalchemy import Engine, delete, insert, or_, select
+from sqlalchemy import Engine, RowMapping, delete, insert, or_, select
 from sqlalchemy.orm import Session
 
 from archive.db import guarded_write
@@ -151,7 +151,7 @@ def run_site_health(engine: Engine, run_ids: Iterable[int]) -> dict[int, list[Si
     return found
 
 
-def _health_of(row: Mapping[str, Any]) -> SiteHealth:
+def _health_of(row: RowMapping) -> SiteHealth:
     return SiteHealth(**{f.name: row[f.name] for f in fields(SiteHealth)})
 
 
