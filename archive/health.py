@@ -11,7 +11,7 @@ figures and flags what fell against the site's previous runs:
 - a share (author, date, source, section) lower by more than ``margin`` than the same site's
   share over its previous runs, when both sides read at least ``min_sample`` articles;
 - a median text length under half the previous runs' (a body cut to a teaser);
-- no article seen on a site whose pages the run fetched (not all answering 304), where the
+- no article seen on a site that answered (and not with a 304: a quiet site), where the
   previous runs saw some; and, for a profile's runs, a site the previous run saw articles on
   and this run did not reach at all.
 
@@ -79,6 +79,12 @@ class SiteHealth:
     def seen(self) -> int:
         """Articles the run saw: read, or known and found unchanged."""
         return self.articles + self.known_unchanged
+
+    @property
+    def quiet(self) -> bool:
+        """No article seen, and a page answered 304: the site said nothing changed (its
+        listing's links were not read again), which is no sign of a broken template."""
+        return self.seen == 0 and self.not_modified > 0
 
     def share(self, name: str) -> float:
         """The share (0 to 1) of the articles read with ``name`` (``author``, ``date``, ...)."""
@@ -216,9 +222,7 @@ def site_flags(
     if baseline is None or baseline_runs < 1:
         return ()
     flags: list[HealthFlag] = []
-    # All 304: the site said nothing changed, which is no sign of a broken template.
-    fetched_in_full = now.pages > now.not_modified
-    if now.seen == 0 and baseline.seen > 0 and fetched_in_full:
+    if now.seen == 0 and baseline.seen > 0 and not now.quiet:
         flags.append(HealthFlag("no_articles", None, baseline.seen / baseline_runs, 0))
     if now.articles >= min_sample and baseline.articles >= min_sample:
         for name in SHARE_FIELDS:

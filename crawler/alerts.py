@@ -100,13 +100,14 @@ def judge_run(
 
     Shares are judged on the articles read, all sites together, when there are at least
     ``min_sample`` of them. ``min_articles`` counts the articles seen (read, or known and found
-    unchanged), and is not judged when every page answered 304: the sites said nothing changed.
+    unchanged) on the sites that were not quiet (:attr:`SiteHealth.quiet`: a 304 and nothing
+    seen, the site said nothing changed); when every site was quiet it is not judged.
     """
     total = pooled([SiteHealth("*"), *sites])
     broken: list[Breach] = []
-    all_not_modified = total.pages > 0 and total.pages == total.not_modified
     minimum = alerts.min_articles
-    if minimum is not None and total.seen < minimum and not all_not_modified:
+    all_quiet = bool(sites) and all(site.quiet for site in sites)
+    if minimum is not None and total.seen < minimum and not all_quiet:
         broken.append(Breach("min_articles", minimum, total.seen))
     if total.articles >= alerts.min_sample:
         for key, name in (("min_author_share", "author"), ("min_date_share", "date")):

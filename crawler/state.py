@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from archive.db import ArchiveError
 from archive.store import Archive, PageState, UpsertResult
 from archive.warc import WarcLocation, WarcWriter
 from crawler.health import HealthTally
@@ -157,8 +158,10 @@ class CrawlState:
         try:
             if self._warc is not None:
                 self._warc.close()
-            # The figures first: a run recorded as ended always has its figures.
-            self.archive.save_run_health(self.run_id, self.health.rows())
+            try:  # the figures first, so that a run recorded as ended has them
+                self.archive.save_run_health(self.run_id, self.health.rows())
+            except ArchiveError as exc:  # the run's own record matters more: go on
+                logger.error("could not save the run's health figures: %s", exc)
             self.archive.finish_run(self.run_id, status, counters, stats)
         finally:
             self.archive.close()

@@ -123,9 +123,15 @@ def test_shares_need_a_sample_and_unchanged_sites_need_no_articles() -> None:
     assert judge_run(Alerts(min_author_share=0.8, min_sample=4), few, {}) == [
         Breach("min_author_share", 0.8, 0.0)
     ]
-    # Every page answered 304: nothing changed, nothing to count.
-    quiet = [SiteHealth("a.example", pages=1, not_modified=1)]
-    assert judge_run(ALL, quiet, {"newsarchive/pages_fetched": 1}) == []
+    # The listing answered 304 (a page that is gone answered 404): nothing changed, and the
+    # articles it lists were not read again.
+    quiet = SiteHealth("a.example", pages=2, not_modified=1)
+    assert judge_run(ALL, [quiet], {"newsarchive/pages_fetched": 2}) == []
+    # One site quiet, the other showing nothing: judged.
+    broken = SiteHealth("b.example", pages=1)
+    assert judge_run(ALL, [quiet, broken], {"newsarchive/pages_fetched": 3}) == [
+        Breach("min_articles", 10, 0)
+    ]
     # A listing that answered in full and led to no article: the template lost its links.
     empty = [SiteHealth("a.example", pages=1)]
     assert judge_run(ALL, empty, {"newsarchive/pages_fetched": 1}) == [

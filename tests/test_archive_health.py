@@ -100,6 +100,9 @@ def test_shares_and_pooling() -> None:
         pytest.param(
             SiteHealth("news.example", pages=3, not_modified=3), [], id="all-not-modified"
         ),
+        pytest.param(
+            SiteHealth("news.example", pages=3, not_modified=1), [], id="listing-not-modified"
+        ),
         pytest.param(SiteHealth("news.example", pages=1, known_unchanged=30), [], id="all-known"),
     ],
 )

@@ -138,7 +138,8 @@ def test_a_template_change_degrades_the_run_and_fires_the_alert(tmp_path: Path) 
     assert figures["author_share"] == 0.0
     assert figures["date_share"] == figures["source_share"] == 1.0
     assert figures["median_text_chars"] > 200
-    assert message["requests"] == {"attempted": figures["pages"], "failed": 0}
+    # Requests: the site's pages, and the profile's robots.txt (not a page of the site's).
+    assert message["requests"] == {"attempted": figures["pages"] + 1, "failed": 0}
 
     # The runs as recorded: the status, the reason and the delivery.
     runner = CliRunner()

@@ -211,7 +211,7 @@ class NewsSpider(Spider):
         if stats is None or request.meta.get("dont_obey_robotstxt"):  # robots.txt: not a page
             return
         stats.inc_value("newsarchive/pages_fetched")
-        if self.state is not None:
+        if self.state is not None and request.meta.get("na_kind") != "robots":
             self.state.health.page(response.url, response.status)
         stats.max_value("newsarchive/max_scheduler_backlog", self._backlog())
         stats.inc_value("newsarchive/bytes_downloaded", len(response.body))
@@ -279,8 +279,8 @@ class NewsSpider(Spider):
             if target.url in self._requested or not (decision.fetch or force):
                 if decision.known_article and not decision.fetch:
                     self.crawler.stats.inc_value("newsarchive/known_not_due")
-                    if self.state is not None:
-                        self.state.health.known(target.url)
+                    if self.state is not None and target.url not in self._requested:
+                        self.state.health.known(target.url)  # not read in this run either
                 continue
             if len(requests) >= room and target.kind != "robots":
                 pending.append((target.url, target.kind, target.depth))
