@@ -320,14 +320,16 @@ def end_run(
     def delivered(delivery: Delivery) -> None:
         outcome = delivery.describe()
         shown = _shown_webhook(webhook)
+        noted: dict[str, Any] = {"newsarchive/alerts/webhook": outcome}
         if delivery.ok:
             logger.info("alert of crawl run %s %s to %s", state.run_id, outcome, shown)
         else:
             logger.error("alert of crawl run %s to %s %s", state.run_id, shown, outcome)
-            stats.inc_value("newsarchive/alerts/webhook_failed")
-        stats.set_value("newsarchive/alerts/webhook", outcome)
+            noted["newsarchive/alerts/webhook_failed"] = 1
+        for key, value in noted.items():
+            stats.set_value(key, value)
         try:
-            state.add_stats({"newsarchive/alerts/webhook": outcome})
+            state.add_stats(noted)
         except (ArchiveError, OSError) as exc:
             logger.error("could not record the alert's delivery: %s", exc)
 

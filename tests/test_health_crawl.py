@@ -174,3 +174,28 @@ def test_a_template_change_degrades_the_run_and_fires_the_alert(tmp_path: Path) 
         stored = next(iter(archive.iter_articles()))
         assert stored.authors == ["王五", "赵六"]
         assert [r.status for r in archive.list_runs()] == ["finished", "degraded", "finished"]
+
+
+def test_a_webhook_that_fails_is_retried_once_and_the_run_is_recorded(tmp_path: Path) -> None:
+    """The template is broken from the first run: the thresholds need no history. The webhook
+    answers 500 twice; the crawl says so, and the run is recorded degraded all the same."""
+    site = RetemplatedSite(articles=12, per_page=10)
+    site.byline_in_script = True
+    db_url = f"sqlite:///{tmp_path / 'a.db'}"
+    with SyntheticServer(site) as server, WebhookReceiver(500, 500, 204) as receiver:
+        profile = write_profile(tmp_path / "p.toml", server.start_url, receiver.url)
+        result = newsarchive(
+            "crawl", "--profiles", str(profile), "--db", db_url, "--fail-on-alert",
+            "-s", "NEWSARCHIVE_PROGRESS_INTERVAL=0", lock_dir=tmp_path,
+        )  # fmt: skip
+    assert result.returncode == ALERT_EXIT_STATUS, result.stdout + result.stderr
+    assert len(receiver.received) == 2  # one retry, no third try
+    assert "alert webhook: failed after 2 attempts: HTTP 500" in result.stdout
+    # The log names the webhook's host, never its path and token.
+    assert "s3cret" not in result.stderr
+    with Archive(db_url, create=False) as archive:
+        (run,) = archive.list_runs()
+    assert run.status == "degraded"
+    assert run.stats["newsarchive/alerts"] == "author share 0.00 < min_author_share 0.80"
+    assert run.stats["newsarchive/alerts/webhook"] == "failed after 2 attempts: HTTP 500"
+    assert run.stats["newsarchive/alerts/webhook_failed"] == 1
