@@ -220,6 +220,34 @@ class CrawlRun(Base):
     stats: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
 
 
+class RunSiteHealth(Base):
+    """What one crawl run saw of one site: how many articles, how many with each field.
+
+    Counted as the crawl goes and written when it ends (see :mod:`archive.health`); a share
+    that falls from one run to the next points at a changed template.
+    """
+
+    __tablename__ = "run_site_health"
+
+    run_id: Mapped[int] = mapped_column(
+        ForeignKey("crawl_runs.id", ondelete="CASCADE"), primary_key=True
+    )
+    site: Mapped[str] = mapped_column(String(255), primary_key=True)
+    #: Responses from the site (any status, robots.txt aside), and how many of them were 304.
+    pages: Mapped[int] = mapped_column(Integer, default=0)
+    not_modified: Mapped[int] = mapped_column(Integer, default=0)
+    #: Article records the run extracted (new, updated, unchanged or duplicate alike).
+    articles: Mapped[int] = mapped_column(Integer, default=0)
+    with_author: Mapped[int] = mapped_column(Integer, default=0)
+    with_date: Mapped[int] = mapped_column(Integer, default=0)
+    with_source: Mapped[int] = mapped_column(Integer, default=0)
+    with_section: Mapped[int] = mapped_column(Integer, default=0)
+    #: Median length of those articles' text, in characters (None without articles).
+    median_text_chars: Mapped[int | None] = mapped_column(Integer)
+    #: Known articles seen but not read: answered 304, or linked and not due for a recheck.
+    known_unchanged: Mapped[int] = mapped_column(Integer, default=0)
+
+
 # Exports read "what changed since" from updated_at (added by migration 0002_search_export).
 Index("ix_articles_updated_at", Article.updated_at)
 # A page's text is looked up among its site's articles (added by migration 0004_text_key).

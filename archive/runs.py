@@ -95,6 +95,15 @@ def finish_run(
         run.stats = {key: _jsonable(value) for key, value in stats.items()}
 
 
+@guarded_write
+def update_run_stats(engine: Engine, run_id: int, stats: Mapping[str, Any]) -> None:
+    """Add ``stats`` to the statistics of a recorded run (what happened after it was recorded,
+    such as the delivery of its alert)."""
+    with Session(engine, expire_on_commit=False) as session, session.begin():
+        run = session.get_one(CrawlRun, run_id)
+        run.stats = {**run.stats, **{key: _jsonable(value) for key, value in stats.items()}}
+
+
 def list_runs(engine: Engine, limit: int = 20, *, profile: str | None = None) -> list[RunSummary]:
     """The latest ``limit`` runs (of ``profile``, when given), newest first."""
     with Session(engine) as session:

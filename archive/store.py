@@ -9,6 +9,7 @@ its own. Calls take and return plain records, never ORM objects or anything of S
 - :mod:`archive.reading`: the read side (articles, versions, history, raw pages, search hits);
 - :mod:`archive.frontier`: the crawl frontier (``pages``);
 - :mod:`archive.runs`: crawl runs (``crawl_runs``);
+- :mod:`archive.health`: extraction health per site and run (``run_site_health``);
 - :mod:`archive.changes`: the change counter and ``export --since-last`` cursors;
 - :mod:`archive.importing`: imports of exported versions and index rebuilds.
 
@@ -19,19 +20,20 @@ Raw pages live in WARC files (:mod:`archive.warc`); the database records where.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine
 
-from archive import articles, changes, frontier, importing, reading, runs
+from archive import articles, changes, frontier, health, importing, reading, runs
 from archive.articles import PageFetch, UpsertOutcome, UpsertResult
 from archive.changes import ChangeWindow, SavedCursor
 from archive.db import WRITE_ATTEMPTS, make_engine, parse_db_url, resolve_db_url
 from archive.filters import ArticleFilter
 from archive.frontier import PageState
+from archive.health import RunHealth, SiteHealth
 from archive.reading import ArticleVersion, RevisionSummary, SearchHit
 from archive.record import ArticleRecord
 from archive.rows import published_instant
@@ -152,6 +154,43 @@ class Archive:
     def list_runs(self, limit: int = 20, *, profile: str | None = None) -> list[RunSummary]:
         """The latest ``limit`` runs (of ``profile``, when given), newest first."""
         return runs.list_runs(self.engine, limit, profile=profile)
+
+    def update_run_stats(self, run_id: int, stats: Mapping[str, Any]) -> None:
+        """Add ``stats`` to the statistics of a recorded run."""
+        runs.update_run_stats(self.engine, run_id, stats)
+
+    # -- extraction health per site and run (archive.health) --------------------------------
+
+    def save_run_health(self, run_id: int, rows: Iterable[SiteHealth]) -> None:
+        """Store the figures of run ``run_id``, one row per site."""
+        health.save_run_health(self.engine, run_id, rows)
+
+    def run_site_health(self, run_ids: Iterable[int]) -> dict[int, list[SiteHealth]]:
+        """The figures of each of ``run_ids`` by site, most articles seen first."""
+        return health.run_site_health(self.engine, run_ids)
+
+    def health_report(
+        self,
+        *,
+        sites: Sequence[str] = (),
+        since: datetime | None = None,
+        profile: str | None = None,
+        limit: int = 20,
+        margin: float = health.DEFAULT_MARGIN,
+        min_sample: int = health.DEFAULT_MIN_SAMPLE,
+        baseline_runs: int = health.DEFAULT_BASELINE_RUNS,
+    ) -> list[RunHealth]:
+        """The latest runs with their sites' figures and what fell against previous runs."""
+        return health.health_report(
+            self.engine,
+            sites=sites,
+            since=since,
+            profile=profile,
+            limit=limit,
+            margin=margin,
+            min_sample=min_sample,
+            baseline_runs=baseline_runs,
+        )
 
     # -- the frontier and conditional requests (archive.frontier) ---------------------------
 

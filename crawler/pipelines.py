@@ -117,6 +117,7 @@ class ArchivePipeline:
                 for name, value in page.headers
                 if name.lower() in ("etag", "last-modified")
             }
+            state.health.article(item.record)
             fetched_as = canonicalize_url(page.url)
             state.stored(
                 [item.record.url, fetched_as, *item.aliases],

@@ -34,6 +34,15 @@ Keys of a ``[[profiles]]`` table (``examples/README.md`` has the same reference 
     autothrottle         true or false
     user_agent           non-empty string (default: newsarchive/VERSION (+contact URL))
 
+    [profiles.alerts]  (optional; thresholds a run must meet, checked when it ends)
+    min_articles         whole number >= 0: articles seen (read, or known and unchanged)
+    min_author_share     number 0-1: share of the articles read that have an author
+    min_date_share       number 0-1: share of the articles read that have a date
+    max_error_share      number 0-1: failed requests (errors, 5xx) among those made
+    min_sample           whole number >= 1: articles read below which shares are not judged
+                         default 5
+    webhook              http(s) URL: POST a JSON message there when a threshold is broken
+
 robots.txt is always obeyed: an ``obey_robots_txt`` key is an error, not a setting.
 
 Errors are one line each, naming the file, the line, the field, what is wrong and what is
@@ -91,8 +100,19 @@ PROFILE_KEYS: Final = (
     "schedule",
     "recheck_after_days",
     "politeness",
+    "alerts",
 )
 POLITENESS_KEYS: Final = ("download_delay", "concurrency_per_host", "autothrottle", "user_agent")
+ALERT_KEYS: Final = (
+    "min_articles",
+    "min_author_share",
+    "min_date_share",
+    "max_error_share",
+    "min_sample",
+    "webhook",
+)
+#: Articles a run must read before its shares are judged against the alert thresholds.
+DEFAULT_ALERT_MIN_SAMPLE: Final = 5
 
 _ROBOTS_MESSAGE: Final = "not configurable: newsarchive always obeys robots.txt; remove this key"
 
@@ -119,6 +139,32 @@ class Politeness:
 
 
 @dataclass(frozen=True, slots=True)
+class Alerts:
+    """Thresholds every run of the profile must meet (``None``: not checked), and the URL that
+    hears of a run that does not (see ``crawler/alerts.py``)."""
+
+    min_articles: int | None = None
+    min_author_share: float | None = None
+    min_date_share: float | None = None
+    max_error_share: float | None = None
+    min_sample: int = DEFAULT_ALERT_MIN_SAMPLE
+    webhook: str | None = None
+
+    @property
+    def enabled(self) -> bool:
+        """Whether any threshold is set."""
+        return any(
+            value is not None
+            for value in (
+                self.min_articles,
+                self.min_author_share,
+                self.min_date_share,
+                self.max_error_share,
+            )
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class Profile:
     """One site profile, validated. Lists are tuples, patterns compiled, the schedule 5 fields."""
 
@@ -136,6 +182,7 @@ class Profile:
     schedule: str | None = None
     recheck_after_days: int = DEFAULT_RECHECK_AFTER_DAYS
     politeness: Politeness = field(default_factory=Politeness)
+    alerts: Alerts = field(default_factory=Alerts)
 
     @property
     def zone(self) -> zoneinfo.ZoneInfo:
@@ -429,6 +476,7 @@ class _ProfileReader:
         schedule = self.schedule()
         recheck = self.whole("recheck_after_days", DEFAULT_RECHECK_AFTER_DAYS)
         politeness = self.politeness()
+        alerts = self.alerts()
         if not self.ok or name is None:
             return None
         return Profile(
@@ -446,6 +494,7 @@ class _ProfileReader:
             schedule=schedule,
             recheck_after_days=recheck,
             politeness=politeness,
+            alerts=alerts,
         )
 
     def name(self) -> str | None:
@@ -546,7 +595,7 @@ class _ProfileReader:
         return tuple(good)
 
     def whole(self, key: str, default: int, *, minimum: int = 0, sub: str | None = None) -> int:
-        table = self.table if sub is None else self.subtable()
+        table = self.table if sub is None else self.subtable(key)
         name = key if sub is None else sub
         if name not in table:
             return default
@@ -597,8 +646,8 @@ class _ProfileReader:
             return None
         return normalize_cron(value)
 
-    def subtable(self) -> dict[str, object]:
-        value = self.table.get("politeness", {})
+    def subtable(self, key: str) -> dict[str, object]:
+        value = self.table.get(key, {})
         return value if isinstance(value, dict) else {}
 
     def politeness(self) -> Politeness:
@@ -658,6 +707,73 @@ class _ProfileReader:
                     sub="user_agent",
                 )
         return Politeness(delay, concurrency, autothrottle, user_agent)
+
+    def alerts(self) -> Alerts:
+        if "alerts" not in self.table:
+            return Alerts()
+        table = self.table["alerts"]
+        if not isinstance(table, dict):
+            self.fail(
+                "alerts",
+                "expected a table ([profiles.alerts] or alerts = {min_author_share = 0.5}),"
+                f" got {_show(table)}",
+            )
+            return Alerts()
+        for key in table:
+            if key not in ALERT_KEYS:
+                self.fail("alerts", f"unknown key; {_suggest(key, ALERT_KEYS)}", sub=key)
+        min_articles = (
+            self.whole("alerts", 0, sub="min_articles") if "min_articles" in table else None
+        )
+        shares = {key: self.share(table, key) for key in ALERT_KEYS if key.endswith("_share")}
+        min_sample = self.whole("alerts", DEFAULT_ALERT_MIN_SAMPLE, minimum=1, sub="min_sample")
+        webhook: str | None = None
+        if "webhook" in table:
+            value = table["webhook"]
+            problem = _url_problem(value) if isinstance(value, str) else "not a string"
+            if problem:
+                self.fail(
+                    "alerts",
+                    f"{problem}; expected an http(s) URL such as"
+                    f' "https://hooks.example.com/newsarchive", got {_show(value)}',
+                    sub="webhook",
+                )
+            else:
+                webhook = str(value).strip()
+        alerts = Alerts(
+            min_articles=min_articles,
+            min_author_share=shares["min_author_share"],
+            min_date_share=shares["min_date_share"],
+            max_error_share=shares["max_error_share"],
+            min_sample=min_sample,
+            webhook=webhook,
+        )
+        if webhook is not None and not alerts.enabled and self.ok:
+            self.fail(
+                "alerts",
+                "a webhook without a threshold is never called; expected at least one of"
+                " min_articles, min_author_share, min_date_share, max_error_share",
+                sub="webhook",
+            )
+        return alerts
+
+    def share(self, table: dict[str, object], key: str) -> float | None:
+        """A share between 0 and 1 of ``[profiles.alerts]``, or None when left out."""
+        if key not in table:
+            return None
+        value = table[key]
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, float))
+            or not 0 <= value <= 1  # NaN fails this too
+        ):
+            self.fail(
+                "alerts",
+                f"expected a share between 0 and 1 (0.8 for 80%), got {_show(value)}",
+                sub=key,
+            )
+            return None
+        return float(value)
 
 
 def _url_problem(url: str) -> str | None:

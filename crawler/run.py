@@ -39,6 +39,17 @@ class CrawlReport:
         return self.start_urls_fetched > 0
 
     @property
+    def status(self) -> str:
+        """How the run ended, as recorded: ``finished``, ``degraded``, ``failed``, ..."""
+        return str(self.stats.get("newsarchive/status") or self.finish_reason)
+
+    @property
+    def alerts(self) -> str | None:
+        """The alert thresholds the run broke, in one line; None when it broke none."""
+        value = self.stats.get("newsarchive/alerts")
+        return str(value) if value else None
+
+    @property
     def storage_error(self) -> str | None:
         """Why the archive could not be written, when that stopped the crawl."""
         value = self.stats.get("newsarchive/storage_error")
@@ -61,6 +72,11 @@ class CrawlReport:
         )
         by_kind = ", ".join(f"{k} {v}" for k, v in sorted(self.errors.items()))
         lines.append(f"errors: {c['errors']}" + (f" ({by_kind})" if by_kind else ""))
+        if self.alerts:
+            lines.append(f"alert ({self.status}): {self.alerts}")
+            webhook = self.stats.get("newsarchive/alerts/webhook")
+            if webhook:
+                lines.append(f"alert webhook: {webhook}")
         return "\n".join(lines)
 
 

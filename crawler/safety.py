@@ -31,6 +31,7 @@ import email.utils
 import ipaddress
 import logging
 import re
+import socket
 import time
 import zlib
 from collections.abc import Iterable
@@ -45,6 +46,7 @@ from scrapy.downloadermiddlewares.retry import RetryMiddleware, get_retry_reques
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.exceptions import DownloadCancelledError, IgnoreRequest, NotConfigured
 from scrapy.http import Response
+from scrapy.settings import BaseSettings
 from scrapy.utils.asyncio import call_later
 from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
@@ -230,6 +232,41 @@ def _truthy(value: Any) -> bool | None:
     raise ValueError(f"NEWSARCHIVE_ALLOW_PRIVATE: expected auto, true or false, got {value!r}")
 
 
+def address_settings(settings: BaseSettings) -> tuple[bool | None, tuple[IPNetwork, ...]]:
+    """``NEWSARCHIVE_ALLOW_PRIVATE`` (None: auto) and ``NEWSARCHIVE_BLOCKED_NETWORKS``, read."""
+    allow = _truthy(settings.get("NEWSARCHIVE_ALLOW_PRIVATE", "auto"))
+    return allow, parse_networks(settings.getlist("NEWSARCHIVE_BLOCKED_NETWORKS"))
+
+
+def allowed_address(
+    host: str, port: int, policy: AddressPolicy, resolve: Any = socket.getaddrinfo
+) -> IPAddress:
+    """The first address of ``host`` that ``policy`` allows, to connect to that very address.
+
+    For connections made outside Scrapy's downloader (the alert webhook): the same policy as
+    :class:`AddressGuardMiddleware`, resolved once, so that a second lookup cannot answer
+    otherwise. Raises :class:`OSError` when the host does not resolve, and :class:`ValueError`
+    with the policy's reason when no address of it is allowed.
+    """
+    literal = literal_address(host)
+    if literal is not None:
+        candidates = [literal]
+    else:
+        infos = resolve(host, port, type=socket.SOCK_STREAM)
+        candidates = []
+        for info in infos:
+            address = literal_address(str(info[4][0]))
+            if address is not None and address not in candidates:
+                candidates.append(address)
+    reasons = []
+    for address in candidates:
+        reason = policy.refusal(host, address)
+        if reason is None:
+            return address
+        reasons.append(reason)
+    raise ValueError(reasons[0] if reasons else f"{host} has no address")
+
+
 class AddressGuardMiddleware:
     """Refuses requests to non-HTTP schemes and to addresses the crawl must not reach.
 
@@ -248,9 +285,7 @@ class AddressGuardMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> AddressGuardMiddleware:
-        settings = crawler.settings
-        allow = _truthy(settings.get("NEWSARCHIVE_ALLOW_PRIVATE", "auto"))
-        blocked = parse_networks(settings.getlist("NEWSARCHIVE_BLOCKED_NETWORKS"))
+        allow, blocked = address_settings(crawler.settings)
         return cls(crawler, allow, blocked)
 
     @property

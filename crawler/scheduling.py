@@ -14,7 +14,9 @@ its process dies, even by ``kill -9``, so a crashed run never blocks the next. A
 finds the profile busy is skipped, with a log line.
 
 A failed crawl (non-zero exit) is logged in one line and the scheduler goes on; the crawl itself
-records its run in the archive. SIGINT or SIGTERM stops launching, waits ``grace_period`` seconds
+records its run in the archive. Crawls run with ``--fail-on-alert``: one that breaks its
+profile's alert thresholds exits with :data:`~crawler.alerts.ALERT_EXIT_STATUS`, logged as
+"ended degraded". SIGINT or SIGTERM stops launching, waits ``grace_period`` seconds
 for running crawls to finish, then terminates them (SIGTERM: Scrapy closes the spider cleanly and
 the run is recorded), and kills what is left ``kill_after`` seconds later. A second signal skips
 the wait.
@@ -44,6 +46,7 @@ from pathlib import Path
 from types import FrameType, TracebackType
 from typing import Final, Protocol
 
+from crawler.alerts import ALERT_EXIT_STATUS
 from crawler.profiles import NAME_RE, Profile, ProfileError, load_profiles
 
 logger = logging.getLogger(__name__)
@@ -456,6 +459,15 @@ class Scheduler:
                 name,
                 seconds,
                 launch.pid,
+            )
+        elif code == ALERT_EXIT_STATUS:
+            logger.warning(
+                "crawl of profile %s ended degraded: it broke its alert thresholds after %.0f s"
+                " (pid %s; exit status %d; see `newsarchive runs` and `newsarchive health`)",
+                name,
+                seconds,
+                launch.pid,
+                code,
             )
         else:
             logger.warning(

@@ -28,6 +28,8 @@ NEWSARCHIVE_MAX_PAGES = 0
 NEWSARCHIVE_QUEUE_SIZE = 5000
 #: Seconds between progress lines (0 turns them off).
 NEWSARCHIVE_PROGRESS_INTERVAL = 10.0
+#: Seconds each attempt to POST a profile's alert to its webhook may take (one retry at most).
+NEWSARCHIVE_ALERT_TIMEOUT = 5.0
 
 # --- safety on the hostile web (crawler/safety.py) ----------------------------------------------
 #: Non-public addresses (private, loopback, link-local, shared...): "auto" allows them only for

@@ -15,10 +15,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from archive.db import ArchiveError
 from archive.record import ArticleRecord, site_of
 from archive.store import Archive, PageState, UpsertResult
 from archive.textkey import site_base, text_key
 from archive.warc import WarcLocation, WarcWriter
+from crawler.health import HealthTally
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +56,8 @@ class CrawlState:
         # The sites and text keys of the article pages parsed in this run, hashed: a collision
         # only stops a chain of links early, and ints keep a million pages small.
         self._texts_seen: set[int] = set()
+        #: What the run saw of each site, saved with the run (``run_site_health``).
+        self.health = HealthTally()
 
     # -- what to fetch ---------------------------------------------------------------------
 
@@ -174,9 +178,20 @@ class CrawlState:
         try:
             if self._warc is not None:
                 self._warc.close()
+            try:  # the figures first, so that a run recorded as ended has them
+                self.archive.save_run_health(self.run_id, self.health.rows())
+            except ArchiveError as exc:  # the run's own record matters more: go on
+                logger.error("could not save the run's health figures: %s", exc)
             self.archive.finish_run(self.run_id, status, counters, stats)
         finally:
             self.archive.close()
+
+    def add_stats(self, stats: dict[str, Any]) -> None:
+        """Add statistics to the run after :meth:`finish` (how its alert was delivered)."""
+        try:
+            self.archive.update_run_stats(self.run_id, stats)
+        finally:
+            self.archive.close()  # the engine reconnected for this write; let it go again
 
 
 def _v(state: PageState | None, name: str) -> str | None:

@@ -90,6 +90,11 @@ def main() -> None:
     metavar="NAME=VALUE",
     help="Override a Scrapy setting, e.g. -s DOWNLOAD_DELAY=2 (repeatable).",
 )
+@click.option(
+    "--fail-on-alert",
+    is_flag=True,
+    help="Exit with status 4 when a run breaks its profile's [profiles.alerts] thresholds.",
+)
 def crawl(
     urls: tuple[str, ...],
     profiles_file: Path | None,
@@ -101,12 +106,14 @@ def crawl(
     contact_url: str | None,
     log_level: str,
     overrides: tuple[str, ...],
+    fail_on_alert: bool,
 ) -> None:
     """Crawl the sites of URLS, or the profiles of --profiles, and archive their articles.
 
     Listing pages under each start URL's folder are followed (with their pagination), and
     article pages anywhere on its host, including related-article links. A profile adds its
     feeds and sitemaps, its URL patterns, keywords and politeness, and crawls incrementally.
+    A run that breaks its profile's alert thresholds ends `degraded` and says why.
     """
     from crawler.profiles import ProfileError, find_profile, load_profiles
     from crawler.run import CrawlSpec
@@ -153,6 +160,7 @@ def crawl(
     reports = _crawl(specs, db_url, max_pages, settings, warc_dir)
     failed = []
     storage_errors = []
+    alerted = []
     for spec, report in zip(specs, reports, strict=True):
         if len(specs) > 1:
             click.echo(f"== {spec.label}")
@@ -161,6 +169,8 @@ def crawl(
             storage_errors.append(report.storage_error)
         elif not report.ok:
             failed.append(spec.label)
+        if report.alerts:
+            alerted.append(f"{spec.label} (run {report.run_id} {report.status}): {report.alerts}")
     if storage_errors:
         _fail(storage_errors[0])
     if failed:
@@ -168,6 +178,10 @@ def crawl(
             f"none of the start URLs could be fetched ({', '.join(failed)}):"
             " check the addresses and your network"
         )
+    if alerted and fail_on_alert:
+        from crawler.alerts import ALERT_EXIT_STATUS
+
+        _fail(f"alert thresholds broken: {'; '.join(alerted)}", code=ALERT_EXIT_STATUS)
 
 
 def _crawl(
@@ -630,6 +644,164 @@ def runs(db_url: str | None, profile: str | None, limit: int) -> None:
             f" removed {c['articles_removed']}, skipped {c['pages_skipped']},"
             f" errors {c['errors']}{by_kind}"
         )
+        if run.stats.get("newsarchive/alerts"):
+            webhook = run.stats.get("newsarchive/alerts/webhook")
+            sent = f" (webhook: {webhook})" if webhook else ""
+            click.echo(f"    alert: {run.stats['newsarchive/alerts']}{sent}")
+
+
+@main.command()
+@click.option("--db", "db_url", metavar="DB_URL", help=_DB_HELP)
+@click.option("--site", "sites", multiple=True, metavar="HOST", help="Only this site (repeatable).")
+@click.option(
+    "--since", metavar="WHEN", help="Runs started at or after WHEN (YYYY-MM-DD, YYYY-MM, ISO 8601)."
+)
+@click.option("--profile", help="Only the runs of this profile.")
+@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True, help="Runs.")
+@click.option(
+    "--margin",
+    type=click.FloatRange(0, 1),
+    default=0.2,
+    show_default=True,
+    help="Flag a share that falls more than this below the site's previous runs.",
+)
+@click.option("--json", "as_json", is_flag=True, help="One JSON line per run and site.")
+def health(
+    db_url: str | None,
+    sites: tuple[str, ...],
+    since: str | None,
+    profile: str | None,
+    limit: int,
+    margin: float,
+    as_json: bool,
+) -> None:
+    """Extraction health per site and run: articles, the share with an author, a date, a
+    source, a section, the median text length; drops against previous runs are flagged."""
+    from archive.filters import FilterError, parse_when
+    from archive.health import DEFAULT_BASELINE_RUNS, DEFAULT_MIN_SAMPLE
+
+    try:
+        since_at = parse_when(since) if since else None
+    except FilterError as exc:
+        _fail(f"--since: {exc}")
+    archive = _open_archive(db_url, create=False)
+    try:
+        report = archive.health_report(
+            sites=sites, since=since_at, profile=profile, limit=limit, margin=margin
+        )
+    except Exception as exc:
+        _fail_on_database_error(exc)
+        raise
+    finally:
+        archive.close()
+    if as_json:
+        for line in _health_json(report):
+            click.echo(line)
+        return
+    if not report:
+        click.echo("no crawl runs recorded" + (" for these filters" if since or profile else ""))
+        return
+    flagged = 0
+    for row in _health_rows(report):
+        flagged += bool(row[-1])
+        click.echo(row[0])
+    click.echo(
+        f"\n{flagged} flagged: a share more than {margin * 100:.0f} points below the site's"
+        f" over its last {DEFAULT_BASELINE_RUNS} runs that ended well (each side reading at"
+        f" least {DEFAULT_MIN_SAMPLE} articles), median text under half, or no articles"
+    )
+
+
+def _share(count: int, total: int) -> str:
+    return f"{count / total:.0%}" if total else "-"
+
+
+def _health_rows(report: list[Any]) -> list[tuple[str, str]]:
+    """The table of ``newsarchive health``: (line, flags) per run and site."""
+    header = (
+        "run", "started (UTC)", "status", "profile", "site", "pages", "seen", "read",
+        "author", "date", "source", "section", "median", "flags",
+    )  # fmt: skip
+    cells: list[tuple[tuple[str, ...], str]] = []
+    for run in report:
+        first = (
+            f"#{run.run_id}",
+            run.started_at.strftime("%Y-%m-%d %H:%M"),
+            run.status,
+            run.profile or "-",
+        )
+        if not run.sites:
+            why = "no figures" if not run.recorded else "none of these sites"
+            cells.append(((*first, f"({why})", *[""] * 9), ""))
+        for site in run.sites:
+            h = site.health
+            flags = "; ".join(flag.describe() for flag in site.flags)
+            cells.append(
+                (
+                    (
+                        *first,
+                        h.site,
+                        str(h.pages),
+                        str(h.seen),
+                        str(h.articles),
+                        _share(h.with_author, h.articles),
+                        _share(h.with_date, h.articles),
+                        _share(h.with_source, h.articles),
+                        _share(h.with_section, h.articles),
+                        str(h.median_text_chars) if h.median_text_chars is not None else "-",
+                        f"! {flags}" if flags else "",
+                    ),
+                    flags,
+                )
+            )
+    widths = [max(len(c[0][i]) for c in [(header, ""), *cells]) for i in range(len(header))]
+    left = {0, 1, 2, 3, 4, 13}
+
+    def line(values: tuple[str, ...]) -> str:
+        parts = [
+            v.ljust(w) if i in left else v.rjust(w)
+            for i, (v, w) in enumerate(zip(values, widths, strict=True))
+        ]
+        return "  ".join(parts).rstrip()
+
+    return [(line(header), ""), *[(line(values), flags) for values, flags in cells]]
+
+
+def _health_json(report: list[Any]) -> list[str]:
+    """``newsarchive health --json``: one line per run and site (a run without figures: one
+    line with ``site`` null)."""
+    from exports.jsonl import dumps_record
+
+    lines = []
+    for run in report:
+        head = {
+            "run_id": run.run_id,
+            "started_at": run.started_at.isoformat(),
+            "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+            "status": run.status,
+            "profile": run.profile,
+        }
+        if not run.sites:
+            lines.append(dumps_record({**head, "site": None, "recorded": run.recorded}))
+        for site in run.sites:
+            record = {
+                **head,
+                **site.health.to_json_dict(),
+                "flags": [
+                    {
+                        "kind": f.kind,
+                        "field": f.field,
+                        "before": f.before,
+                        "now": f.now,
+                        "message": f.describe(),
+                    }
+                    for f in site.flags
+                ],
+                "baseline_runs": site.baseline_runs,
+                "baseline": site.baseline.to_json_dict() if site.baseline else None,
+            }
+            lines.append(dumps_record(record))
+    return lines
 
 
 @main.group()
@@ -679,7 +851,9 @@ def schedule(file: Path, db_url: str | None, max_parallel: int, log_level: str) 
     from crawler.scheduling import run_schedule
 
     logging.basicConfig(level=log_level, format="%(asctime)s %(levelname)s %(message)s")
-    extra = ["--db", db_url] if db_url else []
+    # A crawl that breaks its profile's alert thresholds exits with its own status, which
+    # the scheduler logs as "degraded".
+    extra = ["--fail-on-alert", *(["--db", db_url] if db_url else [])]
     try:
         run_schedule(file, extra_args=extra, max_parallel=max_parallel)
     except ProfileError as exc:

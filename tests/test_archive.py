@@ -14,13 +14,14 @@ from pathlib import Path
 import pytest
 
 import archive.store as store_module
-from archive import articles, changes, frontier, importing, reading, runs
+from archive import articles, changes, frontier, health, importing, reading, runs
 from archive.db import ArchiveError, parse_db_url
 from archive.store import Archive
 
 ROOT = Path(__file__).resolve().parent.parent
 
-#: Archive's public methods as they were before store.py was split: other branches call them.
+#: Archive's public methods as they were before store.py was split (other branches call them),
+#: with those added since: the health of runs (archive.health) and update_run_stats.
 SIGNATURES = """
 __enter__(self) -> 'Archive'
 __exit__(self, *_exc: 'object') -> 'None'
@@ -44,6 +45,9 @@ finish_run(self, run_id: 'int', status: 'str', counters: 'Mapping[str, int]', st
 get_article(self, url: 'str') -> 'ArticleRecord | None'
 get_raw_page(self, url: 'str') -> 'WarcResponse | None'
 get_revision(self, url: 'str', revision: 'int') -> 'ArticleRecord | None'
+health_report(self, *, sites: 'Sequence[str]' = (), since: 'datetime | None' = None, profile:
+    'str | None' = None, limit: 'int' = 20, margin: 'float' = 0.2, min_sample: 'int' = 5,
+    baseline_runs: 'int' = 3) -> 'list[RunHealth]'
 history(self, url: 'str') -> 'list[RevisionSummary]'
 import_versions(self, versions: 'Iterable[ArticleVersion]', *, batch_size: 'int' = 500, bulk:
     'bool' = False, progress: 'Callable[[dict[str, int]], None] | None' = None) -> 'dict[str,
@@ -66,11 +70,14 @@ record_fetch(self, url: 'str', *, kind: 'str', status: 'int', fetched_at: 'datet
     article_id: 'int | None' = None, profile: 'str | None' = None, run_id: 'int | None' = None,
     state: 'str' = 'done') -> 'None'
 run_pending_pages(self, run_id: 'int', *, after_id: 'int', limit: 'int') -> 'list[PageState]'
+run_site_health(self, run_ids: 'Iterable[int]') -> 'dict[int, list[SiteHealth]]'
 save_export_cursor(self, name: 'str', cursor_at: 'datetime', *, seq: 'int', articles: 'int',
     output: 'str | None') -> 'None'
+save_run_health(self, run_id: 'int', rows: 'Iterable[SiteHealth]') -> 'None'
 search(self, query: 'str', *, limit: 'int' = 20, filters: 'ArticleFilter | None' = None, sort:
     'SortOrder' = 'relevance', offset: 'int' = 0) -> 'list[SearchHit]'
 start_run(self, start_urls: 'list[str]', *, profile: 'str | None' = None) -> 'int'
+update_run_stats(self, run_id: 'int', stats: 'Mapping[str, Any]') -> 'None'
 upsert_article(self, record: 'ArticleRecord', fetch: 'PageFetch | None' = None, *, run_id: 'int
     | None' = None, profile: 'str | None' = None, aliases: 'Iterable[str]' = ()) ->
     'UpsertResult'
@@ -96,7 +103,7 @@ EXPORTED = {
 }
 
 #: The modules the facade hands its calls to.
-MODULES = (articles, changes, frontier, importing, reading, runs)
+MODULES = (articles, changes, frontier, health, importing, reading, runs)
 
 
 def public_methods() -> dict[str, object]:
@@ -141,7 +148,7 @@ def test_each_method_has_a_module_function_of_the_same_shape() -> None:
     folder, which the archive holds)."""
     pairs = delegated_methods()
     # All but __init__, __enter__, __exit__, close and create_schema.
-    assert len(pairs) == len(public_methods()) - 5 == 29
+    assert len(pairs) == len(public_methods()) - 5 == 33
     for name, (method, target) in pairs.items():
         ours = list(inspect.signature(method).parameters.values())[1:]  # type: ignore[arg-type]
         theirs = [

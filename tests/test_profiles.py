@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from crawler.profiles import (
+    Alerts,
     Politeness,
     Profile,
     ProfileError,
@@ -62,6 +63,15 @@ def test_valid_file_loads_every_field() -> None:
         autothrottle=False,
         user_agent="newsarchive-test/1.0 (+https://example.com/contact)",
     )
+    assert full.alerts == Alerts(
+        min_articles=20,
+        min_author_share=0.8,
+        min_date_share=1.0,
+        max_error_share=0.1,
+        min_sample=10,
+        webhook="https://hooks.example.com/newsarchive?token=abc",
+    )
+    assert full.alerts.enabled
 
 
 def test_left_out_keys_take_their_defaults() -> None:
@@ -75,6 +85,9 @@ def test_left_out_keys_take_their_defaults() -> None:
     assert minimal.recheck_after_days == 7
     assert minimal.schedule is None
     assert minimal.politeness == Politeness()
+    assert minimal.alerts == Alerts()
+    assert not minimal.alerts.enabled
+    assert minimal.alerts.min_sample == 5
 
 
 def test_profiles_are_frozen() -> None:
@@ -326,6 +339,65 @@ ERROR_CASES = [
         id="politeness-unknown-key",
     ),
     pytest.param(
+        GOOD_HEAD
+        + 'start_urls = ["https://b.example/"]\n\n[profiles.alerts]\n'
+        + "min_articles = 3\nmin_author_share = 80\n",
+        11,
+        "profiles[1].alerts.min_author_share",
+        "expected a share between 0 and 1 (0.8 for 80%), got 80",
+        id="alerts-share-out-of-range",
+    ),
+    pytest.param(
+        GOOD_HEAD + 'start_urls = ["https://b.example/"]\nalerts = { max_error_share = "10%" }\n',
+        8,
+        "profiles[1].alerts.max_error_share",
+        'expected a share between 0 and 1 (0.8 for 80%), got "10%"',
+        id="alerts-inline",
+    ),
+    pytest.param(
+        GOOD_HEAD
+        + 'start_urls = ["https://b.example/"]\n\n[profiles.alerts]\n'
+        + "min_article = 3\n",
+        10,
+        "profiles[1].alerts.min_article",
+        'unknown key; did you mean "min_articles"?',
+        id="alerts-unknown-key",
+    ),
+    pytest.param(
+        GOOD_HEAD
+        + 'start_urls = ["https://b.example/"]\n\n[profiles.alerts]\n'
+        + "min_articles = 3\nmin_sample = 0\n",
+        11,
+        "profiles[1].alerts.min_sample",
+        "expected a whole number ≥ 1, got 0",
+        id="alerts-min-sample",
+    ),
+    pytest.param(
+        GOOD_HEAD
+        + 'start_urls = ["https://b.example/"]\n\n[profiles.alerts]\n'
+        + 'min_articles = 3\nwebhook = "hooks.example.com/x"\n',
+        11,
+        "profiles[1].alerts.webhook",
+        'no scheme; expected an http(s) URL such as "https://hooks.example.com/newsarchive"',
+        id="alerts-webhook-url",
+    ),
+    pytest.param(
+        GOOD_HEAD
+        + 'start_urls = ["https://b.example/"]\n\n[profiles.alerts]\n'
+        + 'webhook = "https://hooks.example.com/x"\n',
+        10,
+        "profiles[1].alerts.webhook",
+        "a webhook without a threshold is never called",
+        id="alerts-webhook-alone",
+    ),
+    pytest.param(
+        GOOD_HEAD + 'start_urls = ["https://b.example/"]\nalerts = 0.5\n',
+        8,
+        "profiles[1].alerts",
+        "expected a table ([profiles.alerts] or alerts = {min_author_share = 0.5}), got 0.5",
+        id="alerts-not-a-table",
+    ),
+    pytest.param(
         GOOD_HEAD + 'start_urls = ["https://b.example/"]\ndownload_delay = 2\n',
         8,
         "profiles[1].download_delay",
@@ -469,10 +541,10 @@ def test_shenzhen_example_loads() -> None:
 
 
 def test_examples_readme_documents_every_key() -> None:
-    from crawler.profiles import POLITENESS_KEYS, PROFILE_KEYS
+    from crawler.profiles import ALERT_KEYS, POLITENESS_KEYS, PROFILE_KEYS
 
     readme = (EXAMPLES / "README.md").read_text(encoding="utf-8")
-    for key in (*PROFILE_KEYS, *POLITENESS_KEYS):
+    for key in (*PROFILE_KEYS, *POLITENESS_KEYS, *ALERT_KEYS):
         assert f"| `{key}` |" in readme, key
 
 

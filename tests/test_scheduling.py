@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from crawler.alerts import ALERT_EXIT_STATUS
 from crawler.profiles import Profile, ProfileError
 from crawler.scheduling import (
     Child,
@@ -294,6 +295,39 @@ def test_a_failing_run_does_not_stop_the_loop(
     assert any("crawl of profile hourly failed: killed by SIGKILL" in m for m in messages)
     assert any("could not start the crawl of profile broken" in m for m in messages)
     assert all("\n" not in m for m in messages)
+
+
+def test_a_degraded_run_is_logged_as_such(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """Crawls run with --fail-on-alert; one that broke its alert thresholds says so."""
+    caplog.set_level(logging.INFO, logger="crawler.scheduling")
+    clock = FakeClock(START)
+    launch = Recorder(clock, lambda _p: FakeChild(clock, timedelta(minutes=1), ALERT_EXIT_STATUS))
+    scheduler = make_scheduler([profile("hourly", "0 * * * *")], launch, clock, tmp_path)
+    run_until(scheduler, clock, at(10, 2))
+    (launched,) = scheduler.launches
+    assert launched.exit_code == ALERT_EXIT_STATUS
+    (record,) = [r for r in caplog.records if "ended degraded" in r.getMessage()]
+    assert record.levelno == logging.WARNING
+    assert record.getMessage().startswith(
+        "crawl of profile hourly ended degraded: it broke its alert thresholds after 60 s"
+    )
+
+
+def test_the_schedule_command_passes_fail_on_alert(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    import crawler.scheduling
+    from newsarchive.cli import main
+
+    seen: dict[str, object] = {}
+    monkeypatch.setattr(
+        crawler.scheduling, "run_schedule", lambda path, **kw: seen.update(path=path, **kw)
+    )
+    result = CliRunner().invoke(main, ["schedule", "p.toml", "--db", "sqlite:///x.db"])
+    assert result.exit_code == 0, result.output
+    assert seen["extra_args"] == ["--fail-on-alert", "--db", "sqlite:///x.db"]
 
 
 def test_at_most_max_parallel_crawls_run_and_the_others_wait(tmp_path: Path) -> None:

@@ -31,11 +31,13 @@ from scrapy.http import Response, TextResponse
 from scrapy.linkextractors import LinkExtractor
 from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.defer import deferred_from_coro
+from twisted.internet.defer import Deferred
 from twisted.python.failure import Failure
 
 from archive.db import ArchiveError, resolve_db_url
 from archive.record import content_hash, site_of
 from archive.store import Archive
+from crawler.alerts import end_run
 from crawler.discovery import DiscoveryError, parse_feed, parse_sitemap, sitemaps_from_robots
 from crawler.extraction import PageResult, extract_page
 from crawler.items import ArticleItem, FetchedPage
@@ -199,27 +201,27 @@ class NewsSpider(Spider):
             return
         self.crawler.stats.set_value("newsarchive/run_id", self.state.run_id)
 
-    def _on_closed(self, spider: Spider, reason: str) -> None:
+    def _on_closed(self, spider: Spider, reason: str) -> Deferred[None] | None:
         if self._lock is not None:
             self._lock.release()
         if self.state is None:
-            return
-        from crawler.pipelines import run_counters
-
+            return None
         stats = dict(self.crawler.stats.get_stats()) if self.crawler.stats else {}
         status = "finished" if reason in ("finished", "closespider_pagecount") else reason
         if not stats.get("newsarchive/start_urls_fetched"):
             status = "failed"
-        try:
-            self.state.finish(status, run_counters(stats), stats)
-        except (ArchiveError, OSError) as exc:  # the archive is full or gone: say so, once
-            logger.error("could not record the end of the crawl: %s", exc)
+        # Records the run (degraded when it broke the profile's alert thresholds), then sends
+        # the alert; Scrapy waits for the Deferred.
+        alerts = self.profile.alerts if self.profile is not None else None
+        return end_run(self.state, self.crawler, status, alerts)
 
     def _on_response(self, response: Response, request: Request, spider: Spider) -> None:
         stats = self.crawler.stats
         if stats is None or request.meta.get("dont_obey_robotstxt"):  # robots.txt: not a page
             return
         stats.inc_value("newsarchive/pages_fetched")
+        if self.state is not None and request.meta.get("na_kind") != "robots":
+            self.state.health.page(response.url, response.status)
         stats.max_value("newsarchive/max_scheduler_backlog", self._backlog())
         stats.inc_value("newsarchive/bytes_downloaded", len(response.body))
         original = request.meta.get("redirect_urls", [request.url])[0]
@@ -286,6 +288,8 @@ class NewsSpider(Spider):
             if target.url in self._requested or not (decision.fetch or force):
                 if decision.known_article and not decision.fetch:
                     self.crawler.stats.inc_value("newsarchive/known_not_due")
+                    if self.state is not None and target.url not in self._requested:
+                        self.state.health.known(target.url)  # not read in this run either
                 continue
             if len(requests) >= room and target.kind != "robots":
                 pending.append((target.url, target.kind, target.depth))
@@ -480,6 +484,8 @@ class NewsSpider(Spider):
             self._done(response, kind)
             if kind == "article":
                 stats.inc_value("newsarchive/articles/unchanged")
+                if self.state is not None:
+                    self.state.health.known(response.url)
             else:
                 stats.inc_value("newsarchive/not_modified")
             return
