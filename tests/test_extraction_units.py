@@ -13,16 +13,14 @@ from hypothesis import strategies as st
 from archive.record import Byline
 from crawler.extraction import decode_html, extract_page
 from crawler.extraction.bylines import (
-    parse_closing_names,
+    BylineFinds,
     parse_credit,
     parse_dated_by,
     parse_english_credit,
     parse_labelled_handle,
-    parse_names_line,
-    parse_paragraph,
     parse_posted_by,
-    parse_suffix_credit,
 )
+from crawler.extraction.credits import closing_credits, lead_credits
 from crawler.extraction.dates import extract_date, parse_date, parse_relative
 from crawler.extraction.metadata import read_meta
 from crawler.extraction.source import extract_source, source_from_lead
@@ -64,6 +62,11 @@ def test_decode_latin1_label_is_cp1252() -> None:
     assert decode_html("café “quoted”".encode("cp1252"), http_charset="iso-8859-1") == (
         "café “quoted”"
     )
+
+
+def names_line(text: str) -> BylineFinds:
+    """A line of names alone, as read under a headline."""
+    return parse_credit(text, bare="line")
 
 
 def bylines(text: str) -> list[tuple[str, str]]:
@@ -124,7 +127,7 @@ def test_outlet_prefix_is_kept_apart() -> None:
     ],
 )
 def test_parse_paragraph_leads(text: str, expected: list[tuple[str, str]]) -> None:
-    assert [(b.name, b.role) for b in parse_paragraph(text).bylines] == expected
+    assert [(b.name, b.role) for b in lead_credits([text]).bylines] == expected
 
 
 @pytest.mark.parametrize(
@@ -252,8 +255,6 @@ def test_credit_forms_with_role_after_or_suffixed(
     text: str, expected: list[tuple[str, str]]
 ) -> None:
     finds = parse_credit(text)
-    if not finds.bylines:
-        finds = parse_suffix_credit(text)
     assert [(b.name, b.role) for b in finds.bylines] == expected
 
 
@@ -261,20 +262,18 @@ def test_posted_by_names_line_and_closing_names() -> None:
     assert [
         b.name for b in parse_posted_by("[ 打印 ] 由海姑娘张贴 @ 2005-03-21 01:20").bylines
     ] == ["海姑娘"]
-    assert [b.name for b in parse_names_line("赵延东、陈风笑").bylines] == ["赵延东", "陈风笑"]
-    assert parse_names_line("跳到导航").bylines == []
-    assert parse_names_line("昨天").bylines == []
+    assert [b.name for b in names_line("赵延东、陈风笑").bylines] == ["赵延东", "陈风笑"]
+    assert names_line("跳到导航").bylines == []
+    assert names_line("昨天").bylines == []
     closing = "大家认认真真剪出了“廉洁”两字，过一个平安、祥和的新春佳节。（常书香 马丹阳）"
-    assert [b.name for b in parse_closing_names(closing).bylines] == ["常书香", "马丹阳"]
+    assert [b.name for b in closing_credits([closing]).bylines] == ["常书香", "马丹阳"]
     # One bracketed name is as often the editor's signature: not taken.
-    assert (
-        parse_closing_names("南美站活动将先后在巴西、乌拉圭、阿根廷举行。（张巨峰）").bylines == []
-    )
+    assert closing_credits(["南美站活动将先后在巴西、乌拉圭、阿根廷举行。（张巨峰）"]).bylines == []
 
 
 def test_one_person_keeps_the_more_specific_writing_role() -> None:
     finds = parse_credit("作者：王五")
-    finds.extend(parse_paragraph("本报讯(记者 王五)今年以来" + "内容。" * 80))
+    finds.extend(lead_credits(["本报讯(记者 王五)今年以来" + "内容。" * 80]))
     assert [(b.name, b.role) for b in finds.bylines] == [("王五", "reporter")]
 
 
@@ -317,10 +316,10 @@ def test_dated_by(line: str, expected: list[str]) -> None:
 
 
 def test_names_line_with_a_rarer_surname_among_coauthors() -> None:
-    assert [b.name for b in parse_names_line("赵延东、风笑天").bylines] == ["赵延东", "风笑天"]
+    assert [b.name for b in names_line("赵延东、风笑天").bylines] == ["赵延东", "风笑天"]
     # Alone, or among names without known surnames, it is still not taken.
-    assert parse_names_line("风笑天").bylines == []
-    assert parse_names_line("茉莉、风笑天").bylines == []
+    assert names_line("风笑天").bylines == []
+    assert names_line("茉莉、风笑天").bylines == []
 
 
 @pytest.mark.parametrize(

@@ -36,6 +36,22 @@ _META_BAR_RE: Final = re.compile(
 
 #: Comment areas: their user names are never bylines.
 _COMMENT_RE: Final = re.compile(r"comment|reply|pinglun|discuss", re.I)
+#: Meta tags naming the author (``<meta itemprop="author">`` is read under ``author`` too).
+AUTHOR_META_NAMES: Final = (
+    "author",
+    "article:author",
+    "byl",
+    "sailthru.author",
+    "parsely-author",
+    "dc.creator",
+    "dcterms.creator",
+)
+#: Elements whose class or id says they hold the author's name (``author``, ``zuozhe``).
+_AUTHOR_CLASS_RE: Final = re.compile(r"author|zuozhe|writer", re.I)
+#: Containers of other articles' or users' names: related lists, rankings, sidebars.
+_LIST_AREA_RE: Final = re.compile(r"related|recommend|rank|hot|sidebar|aside|footer", re.I)
+#: An author element holds a name, not a biography.
+_AUTHOR_ELEMENT_CHARS: Final = 40
 
 
 @dataclass(slots=True)
@@ -48,6 +64,11 @@ class PageMeta:
     headings: list[str] = field(default_factory=list)
     meta_bars: list[str] = field(default_factory=list)
     html_lang: str | None = None
+    #: Values of structured author fields: JSON-LD ``author``, author meta tags,
+    #: ``itemprop=author`` and ``rel=author`` elements, in that order.
+    author_fields: list[str] = field(default_factory=list)
+    #: Texts of elements classed as the author's (``<span class="author">``).
+    author_elements: list[str] = field(default_factory=list)
 
     def get(self, *names: str) -> list[str]:
         values: list[str] = []
@@ -92,6 +113,58 @@ def _in_comments(el: HtmlElement) -> bool:
             return True
         node = node.getparent()
     return False
+
+
+def _in_list_area(el: HtmlElement) -> bool:
+    """Inside a related-articles list, a ranking, a sidebar or a footer."""
+    node: HtmlElement | None = el
+    while node is not None and node.tag not in {"body", "html"}:
+        if node.tag in {"aside", "nav", "footer"}:
+            return True
+        if _LIST_AREA_RE.search(f"{node.get('class', '')} {node.get('id', '')}"):
+            return True
+        node = node.getparent()
+    return False
+
+
+def _spaced_text(el: HtmlElement) -> str:
+    """An element's text with its children's texts kept apart (``张三<a>关注</a>``)."""
+    return squash(" ".join(el.itertext()))
+
+
+def _jsonld_authors(items: list[dict[str, Any]]) -> Iterator[str]:
+    for item in items:
+        authors = item.get("author")
+        for author in authors if isinstance(authors, list) else [authors]:
+            if isinstance(author, str):
+                yield author
+            elif isinstance(author, dict):
+                kind = str(author.get("@type", "Person"))
+                if "Person" in kind.title() and isinstance(author.get("name"), str):
+                    yield author["name"]
+
+
+def _read_authors(root: HtmlElement, meta: PageMeta) -> None:
+    meta.author_fields.extend(_jsonld_authors(meta.jsonld))
+    meta.author_fields.extend(meta.get(*AUTHOR_META_NAMES))
+    for el in root.xpath("//*[@itemprop='author' or @rel='author' or contains(@rel,'author')]"):
+        if not isinstance(el, HtmlElement) or el.tag == "meta" or _in_comments(el):
+            continue
+        if el.get("itemprop") != "author" and "author" not in (el.get("rel") or "").split():
+            continue
+        names = el.xpath(".//*[@itemprop='name']")
+        value = el.get("content") or _spaced_text(names[0] if names else el)
+        if value and len(value) <= _AUTHOR_ELEMENT_CHARS:
+            meta.author_fields.append(value)
+    for el in root.iter("span", "div", "p", "a", "em", "strong", "address", "font", "td"):
+        marker = f"{el.get('class', '')} {el.get('id', '')}"
+        if not marker.strip() or not _AUTHOR_CLASS_RE.search(marker):
+            continue
+        if _in_comments(el) or _in_list_area(el):
+            continue
+        text = _spaced_text(el)
+        if 2 <= len(text) <= _AUTHOR_ELEMENT_CHARS and text not in meta.author_elements:
+            meta.author_elements.append(text)
 
 
 def comment_lines(root: HtmlElement, lines_of: Callable[[HtmlElement], list[str]]) -> set[str]:
@@ -151,6 +224,7 @@ def read_meta(root: HtmlElement) -> PageMeta:
             text = squash(el.text_content())
             if 2 <= len(text) <= 200 and text not in meta.meta_bars:
                 meta.meta_bars.append(text)
+    _read_authors(root, meta)
     return meta
 
 
