@@ -137,6 +137,10 @@ _VALUE_LABELS: Final = (
     "视觉",
     "配音",
     "出品",
+    "排版",
+    "版式",
+    "主播",
+    "拍摄",
 )
 #: Words that end a run of names and take no value (counters, buttons).
 _STOP_WORDS: Final = (
@@ -164,6 +168,9 @@ _SEGMENT_RE: Final = re.compile(
     rf"(?P<role>{_alternation(ROLE_WORDS)})|(?P<value>{_alternation(_VALUE_LABELS)})"
     rf"|(?P<stop>{_alternation(_STOP_WORDS)})"
 )
+#: Han characters of a credit's words: all but 丨 (U+4E28), which credits use as a bar
+#: (``撰文丨张三``).
+_HAN_TEXT: Final = HAN.replace("\u4e00-\u9fff", "\u4e00-\u4e27\u4e29-\u9fff")
 #: The tokens of a credit text.
 _TOKEN_RE: Final = re.compile(
     r"(?P<work>《[^》]{1,30}》)"
@@ -174,7 +181,7 @@ _TOKEN_RE: Final = re.compile(
     r"|(?P<comma>\s*[、，,;；]\s*)"
     r"|(?P<space>\s+)"
     rf"|(?P<handle>[\w{HAN}]+(?:[&@#~+][\w{HAN}]+)+)"
-    rf"|(?P<han>[{HAN}]+(?:[·•・][{HAN}]+)*)"
+    rf"|(?P<han>[{_HAN_TEXT}]+(?:[·•・．.][{_HAN_TEXT}]+)*)"
     r"|(?P<latin>[A-Z][A-Za-z'’\-]*\.?(?: [A-Z][A-Za-z'’\-]*\.?){1,3}|[A-Za-z][\w.\-]*)"
     r"|(?P<other>.)"
 )
@@ -225,6 +232,13 @@ class BylineFinds:
             self.add(byline.name, byline.role)
         self.outlets.extend(o for o in other.outlets if o not in self.outlets)
         self.bare.extend(n for n in other.bare if n not in self.bare)
+
+    def recast(self, name: str, role: Role) -> None:
+        """``name``'s writing roles become ``role`` (a photo credit closing the credit)."""
+        kept = [b for b in self.bylines if not (b.name == name and b.role in WRITING_ROLES)]
+        if len(kept) < len(self.bylines):
+            self.bylines = kept
+            self.add(name, role)
 
     @property
     def has_writers(self) -> bool:
@@ -316,6 +330,9 @@ def _segment(run: str) -> list[_Piece]:
         return [_Piece("role", char, SHORT_ROLES[char], glued=True) for char in run]
     if _LEAD_RUN_RE.fullmatch(run) and _SEGMENT_RE.search(run) is None:
         return [_Piece("lead", run)]
+    if run.endswith("发") and _outlet_prefix(run[:-1])[0] is not None:
+        # ``（新华社发 张三摄）``: released by an outlet, then the photographer.
+        return [_Piece("lead", run)]
     pieces: list[_Piece] = []
     position = 0
     for match in _MARK_RE.finditer(run):
@@ -386,6 +403,9 @@ class _Parser:
         self.sep = ""
         #: The last piece opened a bracket (a bare name right after it is bracketed).
         self.opened = False
+        #: Names credited since the last boundary: ``记者 A 通讯员 B 摄`` credits both
+        #: for the photo.
+        self.credited: list[str] = []
 
     def run(self) -> BylineFinds:
         for index, piece in enumerate(self.pieces):
@@ -430,7 +450,11 @@ class _Parser:
         names: list[str] = []
         for word in words:
             if word[:1].isascii():
-                if evidence >= Evidence.GLUED and _EN_PERSON_RE.match(word):
+                if (
+                    evidence >= Evidence.GLUED
+                    and _EN_PERSON_RE.match(word)
+                    and not _EN_NOT_NAMES.search(word)
+                ):
                     names.append(word)
                     continue
                 break
@@ -453,6 +477,7 @@ class _Parser:
         for name in names:
             for role in roles:
                 self.finds.add(name, role)
+                self.credited.append(name)
 
     def _close(self, suffix: Role | None = None) -> _Group | None:
         """End the current run of names; returns it when it is a label still waiting for
@@ -473,8 +498,15 @@ class _Parser:
             elif suffix in {"photographer", "translator"}:
                 # ``中新社记者 贾天勇 摄``: a reporter credited for the photo.
                 roles = [suffix]
+        earlier = list(self.credited)
         words = self._merged(group)
         self._credit(self._names(words, evidence), words, roles, group.outlet)
+        if suffix is not None:
+            if suffix == "photographer":
+                for name in earlier:
+                    self.finds.recast(name, "photographer")
+            # A role word after names ends the credit it closes (``张三/文 李四/图``).
+            self.credited.clear()
         return None
 
     def _bare_names(self) -> None:
@@ -482,16 +514,16 @@ class _Parser:
         whole = only_names and len(self.bare_groups) == 1 and not self.finds.bylines
         for group in self.bare_groups:
             words = self._merged(group)
-            if self.bare == "field" and (whole or group.bracketed):
+            if self.bare == "field":
                 self._credit(self._names(words, Evidence.LABELLED), words, ["author"], None)
                 continue
-            if self.bare == "bracketed":
-                # ``2024-05-20 [ 黄晓宇 ] 来源：…``: a bracket of names in an info bar (a line
-                # with a date or another field's label), not in a headline or a sentence.
-                accept = group.bracketed and self._info_bar
-            else:
-                accept = self.bare == "line"
-            if not accept or not (whole or group.bracketed):
+            # ``2024-05-20 [ 黄晓宇 ] 来源：…``: a bracket of names in an info bar (a line
+            # with a date or another field's label), not in a headline or a sentence.
+            accept = group.bracketed and self._info_bar
+            if self.bare == "line":
+                # Or a text of names only (``赵延东、风笑天``, ``（袁芳）``), nothing else.
+                accept = accept or whole
+            if not accept:
                 self.finds.leftover += sum(len(w) for w in words)
                 continue
             names = self._names(words, Evidence.BARE)
@@ -583,6 +615,7 @@ class _Parser:
 
     def _on_lead(self, index: int, piece: _Piece) -> None:
         self._close()
+        self.credited.clear()
 
     def _on_work(self, index: int, piece: _Piece) -> None:
         # ``《棱镜》作者 周纯``: a column or a publication named before its credit.
@@ -590,10 +623,12 @@ class _Parser:
 
     def _on_value(self, index: int, piece: _Piece) -> None:
         self._close()
+        self.credited.clear()
         self.group = _Group([], Evidence.BARE, value=True)
 
     def _on_stop(self, index: int, piece: _Piece) -> None:
         self._close()
+        self.credited.clear()
 
     def _on_space(self, index: int, piece: _Piece) -> None:
         self._separator(" ")
@@ -613,20 +648,27 @@ class _Parser:
 
     def _on_open(self, index: int, piece: _Piece) -> None:
         self._close()
+        self.credited.clear()
         self.depth += 1
 
     def _on_close(self, index: int, piece: _Piece) -> None:
         group = self.group
+        self.depth = max(self.depth - 1, 0)
         if group is not None and group.bracketed and not group.roles and not group.value:
             if group.words:
                 self.bare_groups.append(group)
             self.group = None
-        else:
-            self._close()
-        self.depth = max(self.depth - 1, 0)
+            return
+        inside = [p.kind for p in self.pieces[:index] if p.kind != "space"][-2:]
+        if group is not None and group.roles and not group.words and inside == ["open", "role"]:
+            # ``【作者】张三``: a label in brackets labels what follows them.
+            return
+        self._close()
+        self.credited.clear()
 
     def _on_other(self, index: int, piece: _Piece) -> None:
         self._close()
+        self.credited.clear()
         if piece.text in _SENTENCE_PUNCT:
             self.finds.leftover += 1
 
@@ -652,7 +694,7 @@ _EN_NOT_NAMES: Final = re.compile(
     r"\b(?:staff|reporter|editor|correspondent|news|agency|press|team|desk|updated|published|"
     r"associated|reuters|bloomberg|writer|contributor|admin|guest|the|media|online|com|daily|"
     r"business|sports?|times|post|journal|tribune|herald|network|magazine|politics|bureau|"
-    r"wire|service|reports?|international|world|radio|tv)\b",
+    r"wire|service|reports?|international|world|radio|tv|images?|photos?|getty|afp|ap)\b",
     re.I,
 )
 _EN_REST_CUT_RE: Final = re.compile(r"\s+(?:\||-|–|—|for|in|at|on)\s+|\s{2,}|\d")
@@ -697,7 +739,9 @@ _HAN_ONLY_RE: Final = re.compile(f"[{HAN}·]+")
 def valid_handle(name: str) -> bool:
     """A user handle (``放飞&心情``, ``kingname``): not a placeholder, outlet, URL or date."""
     low = name.lower()
-    if low in PLACEHOLDERS or low in UI_LABELS or name in NOT_NAMES or name in OUTLETS:
+    if low in PLACEHOLDERS or name in NOT_NAMES or name in OUTLETS:
+        return False
+    if any(label in low for label in UI_LABELS):
         return False
     if _DOMAIN_RE.search(name) or "://" in name or not re.search(r"[A-Za-z]", name + "a"):
         return False

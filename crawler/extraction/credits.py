@@ -41,11 +41,12 @@ _NAMES_LINE_DEPTH: Final = 4
 _HEAD_LINES: Final = 14
 #: Body lines at the end whose closing bracket may credit the writers.
 _CLOSING_PARAGRAPHS: Final = 2
-#: ``新京报讯（记者 陆一夫）``, ``据新华社拉萨电（记者 次仁旺堆）``: the credit in a lead.
-_LEAD_PAREN_RE: Final = re.compile(r"^.{0,30}?[讯电]\s*[（(]([^）)]{2,60})[）)]")
+#: ``新京报讯（记者 陆一夫）``, ``据新华社拉萨电（记者 次仁旺堆）``, ``央广网北京5月20日消息
+#: （记者 张三）``: the credit in a lead.
+_LEAD_PAREN_RE: Final = re.compile(r"^.{0,30}?(?:[讯电]|消息)\s*[（(]([^）)]{2,60})[）)]")
 #: ``本报讯 记者 张三 通讯员 李四 报道：`` or ``…电 记者张三``: a lead's credit without brackets.
 _LEAD_BARE_RE: Final = re.compile(
-    r"^.{0,30}?[讯电]\s*[:：]?\s*((?:记者|通讯员|本报记者)[^，。：:（(]{2,40})"
+    r"^.{0,30}?(?:[讯电]|消息)\s*[:：]?\s*((?:记者|通讯员|本报记者)[^。：:（(]{2,40})"
 )
 #: ``（职工通讯员 李琴雯 刘会）为深入推进…``: a paragraph opening with a credit in brackets.
 _OPENING_PAREN_RE: Final = re.compile(r"^\s*[（(【\[]([^）)】\]]{2,60})[）)】\]]")
@@ -55,6 +56,8 @@ _CLOSING_PAREN_RE: Final = re.compile(r"[（(【\[]([^（）()【】\[\]]{2,60})
 _CAPTION_TAIL_RE: Final = re.compile(
     r"(?:^|[。！？；;])\s*([^。！？；;]{2,40}?(?:摄影?|供图))\s*[）)]?\s*$"
 )
+#: ``By`` inside a metadata bar, after a date or a section name.
+_BAR_BY_RE: Final = re.compile(r"\bBy\s+[A-Z]")
 #: A metadata cell opening with a writing credit label (``作者：``, ``执笔人：``, ``文/``).
 _LABELLED_AUTHOR_RE: Final = re.compile(
     r"^\s*(?:作者|记者|本报记者|执笔人?|撰稿人?|撰文|采写|文)\s*[:：/]"
@@ -191,26 +194,32 @@ def _head_credits(page: PageText) -> BylineFinds:
         finds.extend(parse_credit(text, bare="bracketed"))
     head = [*page.head_lines[:_HEAD_LINES], *page.body_lines[:2]]
     for index, line in enumerate(head):
-        if not _short(line):
+        if not _short(line) or line in page.comment_lines:
             continue
         finds.extend(parse_credit(line, bare="line" if index < _NAMES_LINE_DEPTH else "bracketed"))
     return finds
 
 
 def _tail_credits(page: PageText) -> BylineFinds:
-    """Standalone credit lines right after the body (``责任编辑：…``)."""
+    """Standalone credit lines right after the body (``责任编辑：…``), up to the first line
+    that is none (a related list or a comment area starts there)."""
     finds = BylineFinds()
     for line in page.tail_lines:
-        if _short(line):
-            credit = parse_credit(line)
-            if credit.credit_only:
-                finds.extend(credit)
+        if not _short(line) or line in page.comment_lines:
+            break
+        credit = parse_credit(line)
+        if not credit.credit_only:
+            break
+        finds.extend(credit)
     return finds
 
 
 def _english_credits(page: PageText) -> BylineFinds:
+    """``By A and B`` opening a line under the headline or the body, or anywhere in a
+    metadata bar (``May 20, 2024 By Jane Doe``)."""
     finds = BylineFinds()
-    for line in [*page.meta_bars, *page.head_lines[:6], *page.body_lines[:1]]:
+    bars = [line[match.start() :] for line in page.meta_bars if (match := _BAR_BY_RE.search(line))]
+    for line in [*bars, *page.head_lines[:6], *page.body_lines[:1]]:
         if len(line) <= 120:
             for name in parse_english_credit(line):
                 finds.add(name, "author")
@@ -283,10 +292,16 @@ def find_credits(page: PageText) -> Credits:
 
     others = {b.name for b in finds.bylines if b.role not in WRITING_ROLES}
     printed = finds.has_writers
-    header = [*page.head_lines[:_HEAD_LINES], *page.body_lines[:1]]
+    header = [
+        line.replace(" ", "") for line in [*page.head_lines[:_HEAD_LINES], *page.body_lines[:1]]
+    ]
     values = [
         *page.author_fields,
-        *(text for text in page.author_elements if any(text in line for line in header)),
+        *(
+            text
+            for text in page.author_elements
+            if any(text.replace(" ", "") in line for line in header)
+        ),
     ]
     for name in structured_authors(values, page.site_names, chinese=page.chinese):
         if name in others and name not in finds.writers:

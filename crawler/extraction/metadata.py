@@ -220,7 +220,12 @@ def read_meta(root: HtmlElement) -> PageMeta:
         "div", "span", "p", "td", "section", "header", "address", "li", "em", "font"
     ):
         marker = f"{el.get('class', '')} {el.get('id', '')}"
-        if marker.strip() and _META_BAR_RE.search(marker) and not _in_comments(el):
+        if (
+            marker.strip()
+            and _META_BAR_RE.search(marker)
+            and not _in_comments(el)
+            and not _in_list_area(el)
+        ):
             text = squash(el.text_content())
             if 2 <= len(text) <= 200 and text not in meta.meta_bars:
                 meta.meta_bars.append(text)

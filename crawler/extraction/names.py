@@ -79,7 +79,8 @@ TRANSLITERATION: Final[frozenset[str]] = frozenset(
     "玛麦买曼毛梅美门蒙孟米敏明莫姆木穆纳娜乃南尼年宁努诺帕潘培佩彭普奇其齐启恰钦琴青琼曲确"
     "然让热仁日荣如萨赛桑色森沙善尚舍申什索苏素塔太泰坦唐陶特提天铁通图吐托瓦娃万旺维卫温文"
     "乌吾西希锡喜夏先贤香祥雅亚央扬尧耶叶伊依益英尤友于玉裕元远约云赞泽扎札张哲珍真郑知智中"
-    "周珠朱卓孜宗祖佐"
+    "周珠朱卓孜宗祖佐堆逊那顺鲁默里丁卡乎排菲再肉奴则尕觉群培强土饶宝音朝额敦坦敖包满根楞钦锡浩"
+    "勒登措穷托别斯穆娃妮"
 )
 #: Characters that do not occur in a name unless it starts with a known surname: a labelled
 #: string holding one of them is a clause (``记者 了解到``), not a name.
@@ -314,8 +315,8 @@ ORG_SUFFIXES_SHORT: Final[tuple[str, ...]] = (
 #: Name shapes: 2-4 Han; 5-8 Han (transliterations only); a dotted minority name.
 _HAN_NAME_RE: Final = re.compile(rf"[{HAN}]{{2,4}}")
 _LONG_NAME_RE: Final = re.compile(rf"[{HAN}]{{5,8}}")
-_DOTTED_NAME_RE: Final = re.compile(rf"[{HAN}]{{1,8}}(?:[·•・][{HAN}]{{1,8}}){{1,2}}")
-_DOT_RE: Final = re.compile("[·•・]")
+_DOTTED_NAME_RE: Final = re.compile(rf"[{HAN}]{{1,8}}(?:[·•・．.][{HAN}]{{1,8}}){{1,2}}")
+_DOT_RE: Final = re.compile("[·•・．.]")
 
 
 def has_surname(name: str) -> bool:
