@@ -37,8 +37,22 @@ FETCHED_AT = datetime(2024, 6, 3, 12, 0, tzinfo=UTC)
 #: ``surname`` kinds are read everywhere, ``rare`` and the transliterations only where a
 #: role word or a label introduces them, ``dotted`` everywhere, ``english`` in English forms.
 NAMES: dict[str, list[str]] = {
-    "han2": ["王军", "何婧", "袁芳", "陈喆", "林峰", "曹颖"],
-    "han3": ["王海峰", "张文强", "李明远", "黄晓宇", "姚明辉", "谢雨桐", "韩冬青"],
+    "han2": ["王军", "何婧", "袁芳", "陈喆", "林峰", "曹颖", "蒋蕾", "梁爽"],
+    "han3": [
+        "王海峰",
+        "张文强",
+        "李明远",
+        "黄晓宇",
+        "姚明辉",
+        "谢雨桐",
+        "韩冬青",
+        "许嘉怡",
+        "冯子健",
+        "郭振宇",
+        "程雅琴",
+        "邵建华",
+        "叶子涵",
+    ],
     "compound": ["欧阳娜娜", "司马青云", "上官婉清", "诸葛明远"],
     "role_end": ["邓嘉文", "刘宏图", "陈思译", "吴志编", "孙立文", "李文"],
     "word_given": ["周启航", "林海燕", "王建国", "赵晓东", "孙文静", "文静"],
@@ -52,11 +66,24 @@ NAMES: dict[str, list[str]] = {
         "艾尔肯·吐尼亚孜",
         "热依拉．买买提",
     ],
-    "english": ["Jane Doe", "John Roe", "Mary O'Neill", "Ahmed Khan", "Anne-Marie Dupont"],
+    "english": [
+        "Jane Doe",
+        "John Roe",
+        "Mary O'Neill",
+        "Ahmed Khan",
+        "Anne-Marie Dupont",
+        "Li Wei",
+        "Carlos Mendes",
+        "Sarah van der Berg",
+        "Tom McAllister",
+        "Priya Natarajan",
+    ],
 }
 #: Two-character names padded with an ideographic space (王　军), as typeset to align with
 #: three-character names.
 NAMES["padded"] = [n[0] + "\u3000" + n[1] for n in NAMES["han2"]] + ["李\u3000娜", "张\u3000弛"]
+#: Padded names stand among others in a credit (``记者 王　军 张文强``).
+PADDED_KINDS = ("padded", "han3", "word_given", "role_end", "compound", "dotted")
 HAN_KINDS = ("han2", "han3", "compound", "role_end", "word_given", "rare", "tibetan", "long")
 #: Which kinds each level of evidence reads (see names.is_person_name).
 LABELLED_KINDS = (*HAN_KINDS, "dotted")
@@ -134,12 +161,14 @@ class Page:
     after_body: str = ""  # raw HTML after the article (comments, related lists)
     english: bool = False
     layout: str = "div"
+    under_html: str | None = None  # raw HTML for the line under the headline
 
     def html(self) -> str:
         site = "Riverside Gazette" if self.english else "某某区新闻网"
         lang = "en" if self.english else "zh-CN"
         title = escape(self.title)
         bar = f"{escape(self.bar)}{self.bar_extra}"
+        line = self.under_html if self.under_html is not None else escape(self.under or "")
         paras = "".join(f"<p>{escape(p)}</p>" for p in self.paragraphs)
         nav = (
             "<a href='/'>Home</a> <a href='/news/'>News</a> <a href='/sport/'>Sport</a>"
@@ -155,20 +184,20 @@ class Page:
             else "版权所有：某某区新闻中心 粤ICP备00000000号"
         )
         if self.layout == "table":
-            under = f"<tr><td class='sub'>{escape(self.under)}</td></tr>" if self.under else ""
+            under = f"<tr><td class='sub'>{line}</td></tr>" if line else ""
             article = (
                 f"<table width='960'><tr><td><table><tr><td class='title'>{title}</td></tr>"
                 f"<tr><td class='source'>{bar}</td></tr>{under}"
                 f"<tr><td class='content'>{paras}</td></tr></table></td></tr></table>"
             )
         elif self.layout == "html5":
-            under = f"<p class='byline'>{escape(self.under)}</p>" if self.under else ""
+            under = f"<p class='byline'>{line}</p>" if line else ""
             article = (
                 f"<article><header><h1>{title}</h1><div class='article-meta'>{bar}</div>"
                 f"{under}</header><section class='article-body'>{paras}</section></article>"
             )
         else:
-            under = f"<div class='sub'>{escape(self.under)}</div>" if self.under else ""
+            under = f"<div class='sub'>{line}</div>" if line else ""
             article = (
                 f"<div class='article'><h1>{title}</h1><div class='info'>{bar}</div>{under}"
                 f"<div class='content'>{paras}</div></div>"
@@ -538,14 +567,14 @@ FORMS: list[Form] = [
         ("bar", "under", "lead", "close_line"),
     ),
     Form(
-        "F23",
+        "F21",
         "记者 王　军 (a two-character name padded to three)",
         (_v("记者 {a}", "reporter"), _v("作者：{a}", "author")),
         ("bar", "under", "close_line"),
-        kinds=("padded",),
+        kinds=PADDED_KINDS,
     ),
     Form(
-        "F24",
+        "F22",
         "（新华社发 张三摄）",
         (
             _v("（新华社发 {a}摄）", "photographer"),
@@ -556,6 +585,11 @@ FORMS: list[Form] = [
         kinds=GLUED_KINDS,
     ),
 ]
+
+#: The structured author fields and English ``By`` lines, generated apart from ``FORMS``.
+STRUCTURED_FORM = "F23"
+ENGLISH_FORM = "F24"
+ENGLISH_POSITIONS = ("under", "bar", "top")
 
 #: Structured author fields (docs/bylines.md, "Structured metadata"): each puts the names
 #: in one place of the page's markup, with no credit printed in the text.
@@ -639,6 +673,9 @@ SITE_VALUES = [
     "某某区融媒体中心",
 ]
 PLACES = ["南美站", "上海站", "第二季", "王府井", "黄金周", "杭州湾", "罗湖口岸", "续"]
+#: Words that start with a surname character and stand alone under a headline on some sites
+#: (districts, sections, tags).
+SURNAME_WORDS = ["罗湖", "龙岗", "南山", "黄埔", "金湾", "高新区", "时政", "要闻", "民生", "文化"]
 
 
 @dataclass(frozen=True)
@@ -670,6 +707,15 @@ def _with_under(text: str) -> Callable[[random.Random, str], Page]:
     def build(rng: random.Random, name: str) -> Page:
         page = new_page(rng)
         page.under = text.format(name=name)
+        return page
+
+    return build
+
+
+def _with_under_html(html: str) -> Callable[[random.Random, str], Page]:
+    def build(rng: random.Random, name: str) -> Page:
+        page = new_page(rng)
+        page.under_html = html.format(name=escape(name))
         return page
 
     return build
@@ -818,6 +864,66 @@ NEGATIVES: list[Negative] = [
         _with_under("图片来源：网络 来源：{name}"),
         SITE_VALUES,
     ),
+    Negative(
+        "N18",
+        "——访区教育局局长{name} (a subtitle under the headline)",
+        _with_under("——访区教育局局长{name}"),
+        PEOPLE,
+    ),
+    Negative(
+        "N19",
+        "{name}：我们会继续努力。 (an interview answer)",
+        _with_paragraph("{name}：我们会继续努力，把好事办好。", "middle"),
+        PEOPLE,
+    ),
+    Negative(
+        "N20",
+        "记者手记 / （记者手记） (a heading)",
+        _with_paragraph("（记者手记）", "middle"),
+        PEOPLE,
+    ),
+    Negative(
+        "N21",
+        "图为{name}在现场指导工作。 (a caption naming its subject)",
+        _with_paragraph("图为{name}在现场指导工作。", "middle"),
+        PEOPLE,
+    ),
+    Negative(
+        "N22",
+        "受访者供图 / 资料图 (a photo credit naming nobody)",
+        _with_paragraph("活动现场。受访者供图", "middle"),
+        PEOPLE,
+    ),
+    Negative(
+        "N23",
+        "分享到：微信 微博 / 打印 关闭 (a UI row under the headline)",
+        _with_under("分享到：微信 微博 QQ空间 打印 关闭"),
+        PEOPLE,
+    ),
+    Negative(
+        "N24",
+        "据新华社报道 / 据{name}介绍 (attributions in prose)",
+        _with_paragraph("据新华社报道，据{name}介绍，该项目已进入收尾阶段。", "last"),
+        PEOPLE,
+    ),
+    Negative(
+        "N25",
+        "a district, section or tag alone under the headline, as a link (罗湖)",
+        _with_under_html("<a href='/tag/1.html'>{name}</a>"),
+        SURNAME_WORDS,
+    ),
+    Negative(
+        "N27",
+        "a district, section or tag alone under the headline, plain text (罗湖)",
+        _with_under("{name}"),
+        SURNAME_WORDS,
+    ),
+    Negative(
+        "N26",
+        "（本报深圳5月20日电） (a dateline closing a paragraph)",
+        _with_paragraph("活动将持续到月底。（本报深圳5月20日电）", "last"),
+        PEOPLE,
+    ),
 ]
 
 
@@ -883,9 +989,9 @@ def generate() -> Iterator[Case]:
             page = new_page(rng)
             put(page, names, sep)
             expected = {(n, "author") for n in names}
-            yield Case("F21", variant, page.html(), expected, note=sep.join(names))
+            yield Case(STRUCTURED_FORM, variant, page.html(), expected, note=sep.join(names))
     english = pool(ENGLISH_KINDS)
-    for position in ("under", "bar", "top"):
+    for position in ENGLISH_POSITIONS:
         for index in range(40):
             count = 1 + index % 3
             names = _draw(rng, english[index % len(english)], english, count)
@@ -896,7 +1002,9 @@ def generate() -> Iterator[Case]:
                 credit = "By " + sep.join(names[:-1]) + " and " + names[-1]
             page = Page(title=rng.choice(EN_TITLES), paragraphs=en_prose(rng), english=True)
             POSITIONS[position](page, credit)
-            yield Case("F22", position, page.html(), {(n, "author") for n in names}, note=credit)
+            yield Case(
+                ENGLISH_FORM, position, page.html(), {(n, "author") for n in names}, note=credit
+            )
     for negative in NEGATIVES:
         for value in negative.values:
             page = negative.build(rng, value)

@@ -233,6 +233,15 @@ class BylineFinds:
         self.outlets.extend(o for o in other.outlets if o not in self.outlets)
         self.bare.extend(n for n in other.bare if n not in self.bare)
 
+    def drop_bare(self, names: frozenset[str]) -> BylineFinds:
+        """Without the names read bare that are among ``names`` (a page's link texts: a tag
+        or a section under the headline is a link, a bare byline rarely is)."""
+        dropped = {n for n in self.bare if n in names}
+        if dropped:
+            self.bylines = [b for b in self.bylines if b.name not in dropped]
+            self.bare = [n for n in self.bare if n not in dropped]
+        return self
+
     def recast(self, name: str, role: Role) -> None:
         """``name``'s writing roles become ``role`` (a photo credit closing the credit)."""
         kept = [b for b in self.bylines if not (b.name == name and b.role in WRITING_ROLES)]
@@ -671,6 +680,19 @@ class _Parser:
         self.credited.clear()
         if piece.text in _SENTENCE_PUNCT:
             self.finds.leftover += 1
+
+
+#: What any credit with a role word holds: a cheap test before a line is parsed.
+_CREDIT_HINT_RE: Final = re.compile(
+    rf"{_alternation(ROLE_WORDS)}|[文图摄译]\s*[/／:：|｜丨]|(?:^|[\s/／（(])[文图摄译](?:$|[\s）)])"
+    r"|摄\s*[）)]?\s*$|报道|发自|[（(【\[]"
+)
+
+
+def might_credit(text: str) -> bool:
+    """Whether ``text`` holds anything a credit with a role word or a bracket is made of
+    (most body lines do not: they need not be parsed)."""
+    return _CREDIT_HINT_RE.search(text) is not None
 
 
 def parse_credit(text: str, *, bare: BareNames = "never") -> BylineFinds:

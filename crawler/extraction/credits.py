@@ -18,7 +18,9 @@ from typing import Final
 
 from archive.record import WRITING_ROLES, Byline
 from crawler.extraction.bylines import (
+    BareNames,
     BylineFinds,
+    might_credit,
     parse_credit,
     parse_dated_by,
     parse_english_credit,
@@ -91,6 +93,8 @@ class PageText:
     comment_lines: frozenset[str]
     site_names: list[str]
     chinese: bool
+    #: Texts of the page's links: a bare word that is a link is a tag or a section.
+    link_texts: frozenset[str] = frozenset()
 
 
 @dataclass(slots=True)
@@ -107,7 +111,9 @@ def _short(line: str) -> bool:
     return len(line) <= _CREDIT_LINE_CHARS
 
 
-def _split_body(body_lines: list[str], finds: BylineFinds) -> list[str]:
+def _split_body(
+    body_lines: list[str], finds: BylineFinds, links: frozenset[str] = frozenset()
+) -> list[str]:
     """The body without its standalone credit lines (at the top, or in its second half); the
     body ends at a closing writers' credit in its second half (what follows is related
     content), and a bracket of names alone as its last line is the writers' credit."""
@@ -118,8 +124,8 @@ def _split_body(body_lines: list[str], finds: BylineFinds) -> list[str]:
     for index, line in enumerate(body_lines):
         seen += len(line)
         at_top = index < 2 or (index < _TOP_LINES and seen <= _TOP_SHARE * total)
-        if _short(line) and (at_top or seen > total / 2):
-            credit = parse_credit(line, bare="line" if index < 2 else "bracketed")
+        if _short(line) and (at_top or seen > total / 2) and (index < 2 or might_credit(line)):
+            credit = parse_credit(line, bare="line" if index < 2 else "bracketed").drop_bare(links)
             if credit.credit_only:
                 finds.extend(credit)
                 if index >= 2 and credit.has_writers and cut_at is None:
@@ -191,12 +197,13 @@ def _head_credits(page: PageText) -> BylineFinds:
     ``[ 黄晓宇 ]`` in an info bar, a line of names alone right under the headline."""
     finds = BylineFinds()
     for text in page.meta_bars:
-        finds.extend(parse_credit(text, bare="bracketed"))
+        finds.extend(parse_credit(text, bare="bracketed").drop_bare(page.link_texts))
     head = [*page.head_lines[:_HEAD_LINES], *page.body_lines[:2]]
     for index, line in enumerate(head):
         if not _short(line) or line in page.comment_lines:
             continue
-        finds.extend(parse_credit(line, bare="line" if index < _NAMES_LINE_DEPTH else "bracketed"))
+        mode: BareNames = "line" if index < _NAMES_LINE_DEPTH else "bracketed"
+        finds.extend(parse_credit(line, bare=mode).drop_bare(page.link_texts))
     return finds
 
 
@@ -205,7 +212,7 @@ def _tail_credits(page: PageText) -> BylineFinds:
     that is none (a related list or a comment area starts there)."""
     finds = BylineFinds()
     for line in page.tail_lines:
-        if not _short(line) or line in page.comment_lines:
+        if not _short(line) or line in page.comment_lines or not might_credit(line):
             break
         credit = parse_credit(line)
         if not credit.credit_only:
@@ -232,7 +239,7 @@ def _under_headline(page: PageText) -> tuple[BylineFinds, str | None]:
     for seq in (page.lines[max(page.title_index, 0) :], page.body_lines):
         for prev, line in pairwise(seq[:13]):
             if normalize(prev) == want and len(line) <= 12:
-                found = parse_credit(line, bare="line")
+                found = parse_credit(line, bare="line").drop_bare(page.link_texts)
                 if found.has_writers and found.credit_only:
                     return found, line
                 break
@@ -280,7 +287,7 @@ def find_credits(page: PageText) -> Credits:
     """
     finds = BylineFinds()
     body_finds = BylineFinds()
-    body = _split_body(page.body_lines, body_finds)
+    body = _split_body(page.body_lines, body_finds, page.link_texts)
     finds.extend(_head_credits(page))
     finds.extend(lead_credits(page.body_lines))
     finds.extend(body_finds)

@@ -50,6 +50,14 @@ AUTHOR_META_NAMES: Final = (
 _AUTHOR_CLASS_RE: Final = re.compile(r"author|zuozhe|writer", re.I)
 #: Containers of other articles' or users' names: related lists, rankings, sidebars.
 _LIST_AREA_RE: Final = re.compile(r"related|recommend|rank|hot|sidebar|aside|footer", re.I)
+#: Elements with a class or an id (metadata bars and author elements are told by them).
+_MARKED_XPATH: Final = "//*[@class or @id]"
+_BAR_TAGS: Final = frozenset(
+    {"div", "span", "p", "td", "section", "header", "address", "li", "em", "font"}
+)
+_AUTHOR_TAGS: Final = frozenset(
+    {"span", "div", "p", "a", "em", "strong", "address", "font", "td", "li"}
+)
 #: An author element holds a name, not a biography.
 _AUTHOR_ELEMENT_CHARS: Final = 40
 
@@ -156,15 +164,6 @@ def _read_authors(root: HtmlElement, meta: PageMeta) -> None:
         value = el.get("content") or _spaced_text(names[0] if names else el)
         if value and len(value) <= _AUTHOR_ELEMENT_CHARS:
             meta.author_fields.append(value)
-    for el in root.iter("span", "div", "p", "a", "em", "strong", "address", "font", "td"):
-        marker = f"{el.get('class', '')} {el.get('id', '')}"
-        if not marker.strip() or not _AUTHOR_CLASS_RE.search(marker):
-            continue
-        if _in_comments(el) or _in_list_area(el):
-            continue
-        text = _spaced_text(el)
-        if 2 <= len(text) <= _AUTHOR_ELEMENT_CHARS and text not in meta.author_elements:
-            meta.author_elements.append(text)
 
 
 def comment_lines(root: HtmlElement, lines_of: Callable[[HtmlElement], list[str]]) -> set[str]:
@@ -216,19 +215,20 @@ def read_meta(root: HtmlElement) -> PageMeta:
         if 4 <= len(text) <= 150 and text not in seen:
             seen.add(text)
             meta.headings.append(text)
-    for el in root.iter(
-        "div", "span", "p", "td", "section", "header", "address", "li", "em", "font"
-    ):
+    for el in root.xpath(_MARKED_XPATH):
+        if not isinstance(el, HtmlElement):
+            continue
         marker = f"{el.get('class', '')} {el.get('id', '')}"
-        if (
-            marker.strip()
-            and _META_BAR_RE.search(marker)
-            and not _in_comments(el)
-            and not _in_list_area(el)
-        ):
+        if not _META_BAR_RE.search(marker) or _in_comments(el) or _in_list_area(el):
+            continue
+        if el.tag in _BAR_TAGS:
             text = squash(el.text_content())
             if 2 <= len(text) <= 200 and text not in meta.meta_bars:
                 meta.meta_bars.append(text)
+        if el.tag in _AUTHOR_TAGS and _AUTHOR_CLASS_RE.search(marker):
+            text = _spaced_text(el)
+            if 2 <= len(text) <= _AUTHOR_ELEMENT_CHARS and text not in meta.author_elements:
+                meta.author_elements.append(text)
     _read_authors(root, meta)
     return meta
 

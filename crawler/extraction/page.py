@@ -295,6 +295,7 @@ def _extract_page(
             comment_lines=frozenset(in_comments),
             site_names=site_names,
             chinese=chinese,
+            link_texts=link_texts,
         )
     )
     kept_lines = credits.body_lines
