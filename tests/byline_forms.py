@@ -261,6 +261,10 @@ def _lead_news(page: Page, credit: str) -> None:
     page.paragraphs[0] = f"央广网北京5月20日消息（{credit}）{page.paragraphs[0]}"
 
 
+def _opening(page: Page, credit: str) -> None:
+    page.paragraphs[0] = f"{credit}：{page.paragraphs[0]}"
+
+
 def _close_line(page: Page, credit: str) -> None:
     page.paragraphs.append(credit)
 
@@ -289,6 +293,7 @@ POSITIONS: dict[str, Placer] = {
     "dateline": _dateline,
     "lead_bare": _lead_bare,
     "lead_news": _lead_news,
+    "opening": _opening,
     "close_line": _close_line,
     "close_paren": _close_paren,
     "close_line_paren": _close_line_paren,
@@ -583,6 +588,36 @@ FORMS: list[Form] = [
         ),
         ("caption", "caption_line"),
         kinds=GLUED_KINDS,
+    ),
+    Form(
+        "F25",
+        "本报记者 王五 通讯员 赵六 报道： (a paragraph opening with its credit)",
+        (
+            _v("本报记者 {a} 报道", "reporter"),
+            _v("记者 {a} 通讯员 {b} 报道", "reporter", b=("correspondent",)),
+            _v("通讯员 {a} 报道", "correspondent"),
+        ),
+        ("opening",),
+    ),
+    Form(
+        "F26",
+        "作者：张三，某某大学教授 (a labelled line with an affiliation)",
+        (
+            _v("作者：{a}，某某大学教授", "author"),
+            _v("作者：{a}（某某研究院研究员）", "author"),
+            _v("撰文：{a} 某某报社特约撰稿人", "author"),
+        ),
+        ("top", "close_line"),
+    ),
+    Form(
+        "F27",
+        "某某网江苏频道 记者 张三 (an outlet written apart from its role word)",
+        (
+            _v("某某网江苏频道 记者 {a}", "reporter"),
+            _v("某某日报 记者 {a} 通讯员 {b}", "reporter", b=("correspondent",)),
+            _v("潮新闻客户端 记者 {a}", "reporter"),
+        ),
+        ("bar", "under", "top"),
     ),
 ]
 
@@ -922,6 +957,18 @@ NEGATIVES: list[Negative] = [
         "N26",
         "（本报深圳5月20日电） (a dateline closing a paragraph)",
         _with_paragraph("活动将持续到月底。（本报深圳5月20日电）", "last"),
+        PEOPLE,
+    ),
+    Negative(
+        "N28",
+        "记者：您怎么看这个问题？ (an interview's questions)",
+        _with_paragraph("记者：{name}，您怎么看这个问题？", "first"),
+        PEOPLE,
+    ),
+    Negative(
+        "N29",
+        "记者{name}表示，… (a reporter quoted, last paragraph)",
+        _with_paragraph("记者{name}表示，项目进展顺利", "last"),
         PEOPLE,
     ),
 ]

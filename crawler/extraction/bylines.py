@@ -211,6 +211,10 @@ class BylineFinds:
     leftover: int = 0
     #: Names read without a role word (a names-only text, a bracket of names).
     bare: list[str] = field(default_factory=list)
+    #: Names read after a label with a separator (``作者：``, ``记者 ``, ``文/``).
+    labelled: list[str] = field(default_factory=list)
+    #: The text opens with a label (``作者：张三，某某大学教授``), not with other words.
+    opens_with_label: bool = False
 
     def add(self, name: str, role: Role) -> None:
         for index, byline in enumerate(self.bylines):
@@ -232,6 +236,15 @@ class BylineFinds:
             self.add(byline.name, byline.role)
         self.outlets.extend(o for o in other.outlets if o not in self.outlets)
         self.bare.extend(n for n in other.bare if n not in self.bare)
+        self.labelled.extend(n for n in other.labelled if n not in self.labelled)
+
+    def only_labelled(self) -> BylineFinds:
+        """The credits read after a label with a separator, the others dropped."""
+        kept = BylineFinds(outlets=list(self.outlets), labelled=list(self.labelled))
+        for byline in self.bylines:
+            if byline.name in self.labelled:
+                kept.add(byline.name, byline.role)
+        return kept
 
     def drop_bare(self, names: frozenset[str]) -> BylineFinds:
         """Without the names read bare that are among ``names`` (a page's link texts: a tag
@@ -417,6 +430,8 @@ class _Parser:
         self.credited: list[str] = []
 
     def run(self) -> BylineFinds:
+        first = next((p for p in self.pieces if p.kind not in {"space", "open", "other"}), None)
+        self.finds.opens_with_label = first is not None and first.kind == "role"
         for index, piece in enumerate(self.pieces):
             handler = getattr(self, f"_on_{piece.kind}")
             handler(index, piece)
@@ -478,9 +493,16 @@ class _Parser:
         return names
 
     def _credit(
-        self, names: list[str], words: list[str], roles: list[Role], outlet: str | None
+        self,
+        names: list[str],
+        words: list[str],
+        roles: list[Role],
+        outlet: str | None,
+        evidence: Evidence = Evidence.BARE,
     ) -> None:
         self.finds.leftover += sum(len(w) for w in words) - sum(len(n) for n in names)
+        if evidence == Evidence.LABELLED:
+            self.finds.labelled.extend(n for n in names if n not in self.finds.labelled)
         if names and outlet and outlet not in self.finds.outlets:
             self.finds.outlets.append(outlet)
         for name in names:
@@ -509,7 +531,7 @@ class _Parser:
                 roles = [suffix]
         earlier = list(self.credited)
         words = self._merged(group)
-        self._credit(self._names(words, evidence), words, roles, group.outlet)
+        self._credit(self._names(words, evidence), words, roles, group.outlet, evidence)
         if suffix is not None:
             if suffix == "photographer":
                 for name in earlier:
@@ -592,9 +614,20 @@ class _Parser:
                 self._close()
                 self.finds.leftover += 1
                 return
+        outlet = piece.outlet
+        if (
+            outlet is None
+            and group is not None
+            and not group.roles
+            and not group.value
+            and len(group.words) == 1
+        ):
+            named, is_prefix = _outlet_prefix(group.words[0])
+            if named is not None and is_prefix:
+                # ``新华网黑龙江频道 记者 伊琳``: an outlet written apart from its role word.
+                outlet, self.group = named, None
         previous = self._close()
         roles: list[Role] = [role]
-        outlet = piece.outlet
         if previous is not None:
             if piece.text in SHORT_ROLES and previous.label in SHORT_ROLES:
                 roles = [*previous.roles, role] if role not in previous.roles else roles

@@ -60,6 +60,12 @@ _CAPTION_TAIL_RE: Final = re.compile(
 )
 #: ``By`` inside a metadata bar, after a date or a section name.
 _BAR_BY_RE: Final = re.compile(r"\bBy\s+[A-Z]")
+#: A sentence's punctuation: a line holding one is text, not a credit line.
+_SENTENCE_RE: Final = re.compile(r"[。！？!?；;]")
+#: ``本报记者 张三 通讯员 李四 报道：`` opening a paragraph, with no lead word before it.
+_REPORT_OPENING_RE: Final = re.compile(
+    r"^\s*((?:本报|本网)?(?:记者|通讯员)[^。：:！？]{2,40}?报道)"
+)
 #: A metadata cell opening with a writing credit label (``作者：``, ``执笔人：``, ``文/``).
 _LABELLED_AUTHOR_RE: Final = re.compile(
     r"^\s*(?:作者|记者|本报记者|执笔人?|撰稿人?|撰文|采写|文)\s*[:：/]"
@@ -111,6 +117,17 @@ def _short(line: str) -> bool:
     return len(line) <= _CREDIT_LINE_CHARS
 
 
+def _labelled_line(line: str, credit: BylineFinds, *, bar: bool = False) -> BylineFinds | None:
+    """``作者：张三，某某大学教授``: a line that opens with a label and is no sentence gives the
+    names its labels introduce, whatever follows them (an affiliation, a note). A line that
+    may be a metadata bar (``bar``: the top of the body) needs no label first."""
+    if credit.credit_only:
+        return credit
+    if credit.labelled and not _SENTENCE_RE.search(line) and (bar or credit.opens_with_label):
+        return credit.only_labelled()
+    return None
+
+
 def _split_body(
     body_lines: list[str], finds: BylineFinds, links: frozenset[str] = frozenset()
 ) -> list[str]:
@@ -125,8 +142,9 @@ def _split_body(
         seen += len(line)
         at_top = index < 2 or (index < _TOP_LINES and seen <= _TOP_SHARE * total)
         if _short(line) and (at_top or seen > total / 2) and (index < 2 or might_credit(line)):
-            credit = parse_credit(line, bare="line" if index < 2 else "bracketed").drop_bare(links)
-            if credit.credit_only:
+            parsed = parse_credit(line, bare="line" if index < 2 else "bracketed")
+            credit = _labelled_line(line, parsed.drop_bare(links), bar=index < 2)
+            if credit is not None and credit.bylines:
                 finds.extend(credit)
                 if index >= 2 and credit.has_writers and cut_at is None:
                     cut_at = len(kept)
@@ -147,12 +165,12 @@ def lead_credits(body_lines: list[str]) -> BylineFinds:
     """``本报讯（记者 王五）``, ``…电（记者 次仁旺堆）``, ``（通讯员 李四）为…``, ``本报讯 记者 张三
     报道``: the credit at the start of the first paragraphs."""
     finds = BylineFinds()
-    for line in body_lines[:2]:
+    for line in body_lines[:3]:
         lead = _LEAD_PAREN_RE.match(line) or _OPENING_PAREN_RE.match(line)
         if lead is not None:
             finds.extend(parse_credit(lead.group(1), bare="line"))
         else:
-            bare_lead = _LEAD_BARE_RE.match(line)
+            bare_lead = _LEAD_BARE_RE.match(line) or _REPORT_OPENING_RE.match(line)
             if bare_lead is not None:
                 finds.extend(parse_credit(bare_lead.group(1)))
         if finds.bylines:
@@ -193,17 +211,22 @@ def _caption_credits(body_lines: Iterable[str]) -> BylineFinds:
 
 
 def _head_credits(page: PageText) -> BylineFinds:
-    """The metadata bar and the lines between headline and text: labelled credits anywhere,
-    ``[ 黄晓宇 ]`` in an info bar, a line of names alone right under the headline."""
+    """The metadata bar and the lines between headline and text: labelled credits in any line
+    that is no sentence, ``[ 黄晓宇 ]`` in an info bar, a line of names alone right under the
+    headline."""
     finds = BylineFinds()
     for text in page.meta_bars:
         finds.extend(parse_credit(text, bare="bracketed").drop_bare(page.link_texts))
-    head = [*page.head_lines[:_HEAD_LINES], *page.body_lines[:2]]
-    for index, line in enumerate(head):
+    # The body's first lines are read by _split_body, under the body's stricter rules.
+    for index, line in enumerate(page.head_lines[:_HEAD_LINES]):
         if not _short(line) or line in page.comment_lines:
             continue
         mode: BareNames = "line" if index < _NAMES_LINE_DEPTH else "bracketed"
-        finds.extend(parse_credit(line, bare=mode).drop_bare(page.link_texts))
+        credit = parse_credit(line, bare=mode).drop_bare(page.link_texts)
+        # A bar holds no sentence: a line with one (``记者：您怎么看？``) counts only when
+        # it is a credit and nothing else.
+        if credit.credit_only or not _SENTENCE_RE.search(line):
+            finds.extend(credit)
     return finds
 
 
@@ -214,8 +237,8 @@ def _tail_credits(page: PageText) -> BylineFinds:
     for line in page.tail_lines:
         if not _short(line) or line in page.comment_lines or not might_credit(line):
             break
-        credit = parse_credit(line)
-        if not credit.credit_only:
+        credit = _labelled_line(line, parse_credit(line))
+        if credit is None or not credit.bylines:
             break
         finds.extend(credit)
     return finds
@@ -254,7 +277,7 @@ def _anywhere_labelled(page: PageText) -> BylineFinds:
         if line in page.comment_lines:
             continue
         if len(line) <= 60 and _LABELLED_AUTHOR_RE.match(line):
-            found = parse_credit(line)
+            found = _labelled_line(line, parse_credit(line)) or BylineFinds()
             if not found.has_writers:
                 found = parse_labelled_handle(line)
             if not found.has_writers and not _LABEL_ONLY_RE.match(line):
@@ -289,7 +312,9 @@ def find_credits(page: PageText) -> Credits:
     body_finds = BylineFinds()
     body = _split_body(page.body_lines, body_finds, page.link_texts)
     finds.extend(_head_credits(page))
-    finds.extend(lead_credits(page.body_lines))
+    # A lead paragraph left in the header (trafilatura began the body after it) counts too.
+    long_head = [line for line in page.head_lines[:_HEAD_LINES] if not _short(line)]
+    finds.extend(lead_credits([*long_head[:1], *page.body_lines[:2]]))
     finds.extend(body_finds)
     finds.extend(closing_credits(body))
     finds.extend(_tail_credits(page))

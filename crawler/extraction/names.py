@@ -85,7 +85,27 @@ TRANSLITERATION: Final[frozenset[str]] = frozenset(
 #: Characters that do not occur in a name unless it starts with a known surname: a labelled
 #: string holding one of them is a clause (``记者 了解到``), not a name.
 _FUNCTION_CHARS: Final[frozenset[str]] = frozenset(
-    "的了是在们这那就都也还说到着过从对把被将等个为之其而并已所以"
+    "的了是在们这那就都也还说到着过从对把被将等个为之其而并已所以我你您他她它怎么什吗呢吧啊哪谁"
+)
+#: Verbs that follow a name in a sentence (``张三介绍``, ``记者 张三 表示``): a string ending
+#: in one is a clause, not a name.
+_CLAUSE_ENDINGS: Final[tuple[str, ...]] = (
+    "表示",
+    "介绍",
+    "认为",
+    "指出",
+    "透露",
+    "告诉",
+    "获悉",
+    "了解",
+    "发现",
+    "看到",
+    "注意到",
+    "采访",
+    "走访",
+    "来到",
+    "说",
+    "称",
 )
 
 #: Strings that follow a role word in running text or metadata bars but name nobody.
@@ -333,6 +353,8 @@ def _named_nobody(name: str) -> bool:
     if name in NOT_NAMES or low in PLACEHOLDERS or low in UI_LABELS:
         return True
     if _PLACEHOLDER_PART_RE.search(name) or name in OUTLETS:
+        return True
+    if name.endswith(_CLAUSE_ENDINGS):
         return True
     if name.endswith(ORG_SUFFIXES):
         return True
