@@ -19,10 +19,12 @@ from crawler.extraction.bylines import (
     parse_english_credit,
     parse_labelled_handle,
     parse_posted_by,
+    structured_authors,
 )
 from crawler.extraction.credits import closing_credits, lead_credits
 from crawler.extraction.dates import extract_date, parse_date, parse_relative
 from crawler.extraction.metadata import read_meta
+from crawler.extraction.names import Evidence, is_person_name
 from crawler.extraction.source import extract_source, source_from_lead
 from crawler.extraction.titles import drop_confirmed_tag, extract_title, strip_site_suffix
 
@@ -464,3 +466,84 @@ def test_decode_gb_page_behind_a_latin1_http_header() -> None:
 @pytest.mark.parametrize("name", ["网友投稿", "本站小编", "佚名"])
 def test_placeholder_credits_name_nobody(name: str) -> None:
     assert parse_credit(f"作者：{name}").bylines == []
+
+
+@pytest.mark.parametrize(
+    ("name", "evidence", "expected"),
+    [
+        # A label admits any well-formed name; the surname table only raises confidence.
+        ("仉立群", Evidence.LABELLED, True),
+        ("仉立群", Evidence.GLUED, False),
+        ("仉立群", Evidence.BARE, False),
+        ("周启航", Evidence.BARE, True),
+        ("邓嘉文", Evidence.BARE, True),
+        ("次仁旺堆", Evidence.GLUED, True),
+        ("次仁旺堆", Evidence.BARE, False),
+        ("乌云其木格", Evidence.LABELLED, True),
+        ("乌云其木格", Evidence.BARE, False),
+        ("买买提·艾力", Evidence.BARE, True),
+        ("欧阳娜娜", Evidence.BARE, True),
+        ("阿里巴巴", Evidence.BARE, False),
+        ("南美站", Evidence.BARE, False),
+        ("了解到", Evidence.LABELLED, False),
+        ("王五介绍", Evidence.GLUED, False),
+        ("关注", Evidence.LABELLED, False),
+        ("新华社", Evidence.LABELLED, False),
+        ("本报评论员", Evidence.LABELLED, False),
+        ("从区教育局获悉", Evidence.LABELLED, False),
+    ],
+)
+def test_names_by_evidence(name: str, evidence: Evidence, expected: bool) -> None:
+    assert is_person_name(name, evidence) is expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("作者：邓嘉文", [("邓嘉文", "author")]),
+        ("作者：记者 王海峰", [("王海峰", "reporter")]),
+        ("作者：李明远、何婧", [("李明远", "author"), ("何婧", "author")]),
+        ("光明网记者 王建国 张文强", [("王建国", "reporter"), ("张文强", "reporter")]),
+        ("作者：周启航", [("周启航", "author")]),
+        ("记者 次仁旺堆", [("次仁旺堆", "reporter")]),
+        ("记者 乌云其木格 那顺·巴雅尔", [("乌云其木格", "reporter"), ("那顺·巴雅尔", "reporter")]),
+        ("（姚明辉 上海报道）", [("姚明辉", "reporter")]),
+        ("【作者】孙文静", [("孙文静", "author")]),
+        ("文/图 张三", [("张三", "author"), ("张三", "photographer")]),
+        ("记者 张一鸣 通讯员 李晓雯 摄", [("张一鸣", "photographer"), ("李晓雯", "photographer")]),
+        ("撰文丨张三 编辑丨李四", [("张三", "author"), ("李四", "editor")]),
+        ("（新华社发 张三摄）", [("张三", "photographer")]),
+        ("记者 王　军", [("王军", "reporter")]),
+        ("作者：张三 关注", [("张三", "author")]),
+        ("记者 张三 表示", [("张三", "reporter")]),
+    ],
+)
+def test_credit_forms_of_the_issue(text: str, expected: list[tuple[str, str]]) -> None:
+    assert sorted(bylines(text)) == sorted(expected)
+
+
+def test_bare_names_only_where_allowed() -> None:
+    info_bar = "2024-05-20 10:21 [ 黄晓宇 ] 来源：新京报"
+    assert bylines(info_bar) == []
+    assert [b.name for b in parse_credit(info_bar, bare="bracketed").bylines] == ["黄晓宇"]
+    # A bracket in a headline-like line is no info bar.
+    assert parse_credit("山西品牌丝路行（王府井）正式启动", bare="line").bylines == []
+    assert [b.name for b in names_line("（袁芳）").bylines] == ["袁芳"]
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        (["周启航"], ["周启航"]),
+        (["记者 张三，李四"], ["张三", "李四"]),
+        (["张三 关注"], ["张三"]),
+        (["By Jane Doe and John Roe"], ["Jane Doe", "John Roe"]),
+        (["关注", "订阅", "分享", "name", "author", "admin"], []),
+        (["某某新闻网", "新华网", "南方都市报", "https://example.cn/u/1", "{{author}}"], []),
+        (["某某新闻网科技"], []),
+        (["Jill Disis, CNN Business"], ["Jill Disis"]),
+    ],
+)
+def test_structured_authors_are_validated(values: list[str], expected: list[str]) -> None:
+    sites = ["某某新闻网", "news.example.com", "edition.cnn.com"]
+    assert structured_authors(values, sites, chinese=True) == expected

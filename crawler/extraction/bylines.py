@@ -550,7 +550,7 @@ class _Parser:
                 continue
             # ``2024-05-20 [ 黄晓宇 ] 来源：…``: a bracket of names in an info bar (a line
             # with a date or another field's label), not in a headline or a sentence.
-            accept = group.bracketed and self._info_bar
+            accept = self.bare != "never" and group.bracketed and self._info_bar
             if self.bare == "line":
                 # Or a text of names only (``赵延东、风笑天``, ``（袁芳）``), nothing else.
                 accept = accept or whole
