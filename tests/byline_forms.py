@@ -606,6 +606,8 @@ FORMS: list[Form] = [
             _v("作者：{a}，某某大学教授", "author"),
             _v("作者：{a}（某某研究院研究员）", "author"),
             _v("撰文：{a} 某某报社特约撰稿人", "author"),
+            _v("文章来源：某某网 作者：{a}", "author"),
+            _v("（记者 {a}）（完）", "reporter"),
         ),
         ("top", "close_line"),
     ),
@@ -623,6 +625,9 @@ FORMS: list[Form] = [
 
 #: The structured author fields and English ``By`` lines, generated apart from ``FORMS``.
 STRUCTURED_FORM = "F23"
+#: An author field is evidence of an author, not of a person (channels fill it): it reads
+#: what a glued role word reads.
+STRUCTURED_KINDS = GLUED_KINDS
 ENGLISH_FORM = "F24"
 ENGLISH_POSITIONS = ("under", "bar", "top")
 
@@ -971,6 +976,12 @@ NEGATIVES: list[Negative] = [
         _with_paragraph("记者{name}表示，项目进展顺利", "last"),
         PEOPLE,
     ),
+    Negative(
+        "N30",
+        "2024-05-20 [国内] 来源：… (a section in brackets in the info bar)",
+        _with_bar(" [{name}] 来源：新华社"),
+        ["国内", "国际", "时政", "高清", "财经", "文化", "金融", "安全", "教育", "独家"],
+    ),
 ]
 
 
@@ -1027,7 +1038,7 @@ def generate() -> Iterator[Case]:
                     variant.source,
                     note=f"{page.layout}: {credit}",
                 )
-    structured_names = pool(LABELLED_KINDS)
+    structured_names = pool(STRUCTURED_KINDS)
     for variant, put in STRUCTURED.items():
         for index, first in enumerate(structured_names):
             count = 1 + index % 3

@@ -27,6 +27,7 @@ from byline_forms import (
     SEPARATORS,
     STRUCTURED,
     STRUCTURED_FORM,
+    STRUCTURED_KINDS,
     Report,
     generate,
     run,
@@ -115,5 +116,6 @@ def test_the_document_lists_every_generated_form_with_its_positions() -> None:
         assert cells[-1] == _EVIDENCE[form.kinds], form.form_id
     structured = {p.strip() for p in rows[STRUCTURED_FORM][-2].split(",")}
     assert structured == set(STRUCTURED)
+    assert rows[STRUCTURED_FORM][-1] == _EVIDENCE[STRUCTURED_KINDS]
     english = {p.strip() for p in rows[ENGLISH_FORM][-2].split(",")}
     assert english == set(ENGLISH_POSITIONS)

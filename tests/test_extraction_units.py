@@ -547,3 +547,65 @@ def test_bare_names_only_where_allowed() -> None:
 def test_structured_authors_are_validated(values: list[str], expected: list[str]) -> None:
     sites = ["某某新闻网", "news.example.com", "edition.cnn.com"]
     assert structured_authors(values, sites, chinese=True) == expected
+
+
+def test_a_channel_in_an_author_field_is_nobody() -> None:
+    assert structured_authors(["腾讯科技", "今日头条"], [], chinese=True) == []
+    assert structured_authors(["次仁旺堆", "买买提·艾力"], [], chinese=True) == [
+        "次仁旺堆",
+        "买买提·艾力",
+    ]
+
+
+def _credit_page(head: str = "", bar: str = "", lead: str = "", tail: str = "") -> str:
+    paragraphs = [
+        f"{lead}今年以来，区里把民生项目放在突出位置，各部门按照时间节点推进各项工作。",
+        "据介绍，项目总投资约三亿元，预计明年年底前建成投入使用，届时将惠及周边居民。",
+        "不少居民表示，新设施建成后，日常出行和办事都方便了许多，希望早日投入使用。",
+        "此外，街道还组织志愿者上门走访，收集意见建议一百余条，并逐条研究落实。",
+        "新建的口袋公园占地约三千平方米，设有步道、座椅和儿童游乐区，周末人气很旺。",
+        "截至目前，已有一千二百多户家庭通过线上平台提交了申请，审核工作正在进行。",
+        f"相关负责人说，下一步将继续完善配套服务，让群众有更多获得感。{tail}",
+    ]
+    return (
+        f"<html><head><meta charset='utf-8'><title>城东新建社区服务中心_某某网</title>{head}"
+        "</head><body><h1>城东新建社区服务中心</h1>"
+        f"<div class='info'>2024-05-20 10:21 {bar}</div><div class='content'>"
+        + "".join(f"<p>{p}</p>" for p in paragraphs)
+        + "</div></body></html>"
+    )
+
+
+@pytest.mark.parametrize(
+    ("page", "expected"),
+    [
+        # One person in the bar and in the lead: the more specific role.
+        (
+            _credit_page(bar="作者：张文强", lead="本报讯（记者 张文强 李明远）"),
+            [("张文强", "reporter"), ("李明远", "reporter")],
+        ),
+        # A meta author that the page credits as editor is the editor.
+        (
+            _credit_page(head="<meta name='author' content='王小明'>", bar="责任编辑：王小明"),
+            [("王小明", "editor")],
+        ),
+        # A meta author the page never prints, beside the page's own writers: dropped.
+        (
+            _credit_page(head="<meta name='author' content='赵晓东'>", lead="本报讯（记者 何婧）"),
+            [("何婧", "reporter")],
+        ),
+        # A meta author the page prints, beside its credits: kept.
+        (
+            _credit_page(head="<meta name='author' content='赵晓东'>", bar="赵晓东 编辑：王小明"),
+            [("赵晓东", "author"), ("王小明", "editor")],
+        ),
+        # No credit on the page: the meta author is the author.
+        (_credit_page(head="<meta name='author' content='次仁旺堆'>"), [("次仁旺堆", "author")]),
+    ],
+)
+def test_page_credits_and_structured_authors_merge(
+    page: str, expected: list[tuple[str, str]]
+) -> None:
+    record = extract_page(page, "https://news.example.cn/a/2.html", fetched_at=FETCHED).article
+    assert record is not None
+    assert sorted((b.name, b.role) for b in record.bylines) == sorted(expected)

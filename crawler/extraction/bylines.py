@@ -213,8 +213,6 @@ class BylineFinds:
     bare: list[str] = field(default_factory=list)
     #: Names read after a label with a separator (``作者：``, ``记者 ``, ``文/``).
     labelled: list[str] = field(default_factory=list)
-    #: The text opens with a label (``作者：张三，某某大学教授``), not with other words.
-    opens_with_label: bool = False
 
     def add(self, name: str, role: Role) -> None:
         for index, byline in enumerate(self.bylines):
@@ -430,8 +428,6 @@ class _Parser:
         self.credited: list[str] = []
 
     def run(self) -> BylineFinds:
-        first = next((p for p in self.pieces if p.kind not in {"space", "open", "other"}), None)
-        self.finds.opens_with_label = first is not None and first.kind == "role"
         for index, piece in enumerate(self.pieces):
             handler = getattr(self, f"_on_{piece.kind}")
             handler(index, piece)
@@ -546,7 +542,10 @@ class _Parser:
         for group in self.bare_groups:
             words = self._merged(group)
             if self.bare == "field":
-                self._credit(self._names(words, Evidence.LABELLED), words, ["author"], None)
+                # An author field says its value is the author, not that it is a person:
+                # channels fill it too (腾讯科技), so a name there needs a surname or a
+                # transliteration, as one glued to a role word does.
+                self._credit(self._names(words, Evidence.GLUED), words, ["author"], None)
                 continue
             # ``2024-05-20 [ 黄晓宇 ] 来源：…``: a bracket of names in an info bar (a line
             # with a date or another field's label), not in a headline or a sentence.
@@ -733,7 +732,8 @@ def parse_credit(text: str, *, bare: BareNames = "never") -> BylineFinds:
 
     ``bare`` says where names without a role word are taken: ``never``; ``bracketed``
     (``[ 黄晓宇 ]`` in an info bar); ``line`` (a text of names only, or a bracket of names:
-    with a known surname); ``field`` (a structured author field: any well-formed name).
+    with a known surname); ``field`` (a structured author field: a name with a surname or in
+    the transliteration alphabet, or a dotted name).
     """
     return _Parser(_tokens(squash(text)), bare).run()
 

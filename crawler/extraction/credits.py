@@ -117,13 +117,13 @@ def _short(line: str) -> bool:
     return len(line) <= _CREDIT_LINE_CHARS
 
 
-def _labelled_line(line: str, credit: BylineFinds, *, bar: bool = False) -> BylineFinds | None:
-    """``作者：张三，某某大学教授``: a line that opens with a label and is no sentence gives the
-    names its labels introduce, whatever follows them (an affiliation, a note). A line that
-    may be a metadata bar (``bar``: the top of the body) needs no label first."""
+def _labelled_line(line: str, credit: BylineFinds) -> BylineFinds | None:
+    """A line that is a credit and nothing else gives all its credits; a line that is no
+    sentence gives the names its labels introduce, whatever else it holds (``作者：张三，
+    某某大学教授``, ``文章来源：某某网 作者：张三``)."""
     if credit.credit_only:
         return credit
-    if credit.labelled and not _SENTENCE_RE.search(line) and (bar or credit.opens_with_label):
+    if credit.labelled and not _SENTENCE_RE.search(line):
         return credit.only_labelled()
     return None
 
@@ -143,7 +143,7 @@ def _split_body(
         at_top = index < 2 or (index < _TOP_LINES and seen <= _TOP_SHARE * total)
         if _short(line) and (at_top or seen > total / 2) and (index < 2 or might_credit(line)):
             parsed = parse_credit(line, bare="line" if index < 2 else "bracketed")
-            credit = _labelled_line(line, parsed.drop_bare(links), bar=index < 2)
+            credit = _labelled_line(line, parsed.drop_bare(links))
             if credit is not None and credit.bylines:
                 finds.extend(credit)
                 if index >= 2 and credit.has_writers and cut_at is None:

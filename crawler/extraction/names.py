@@ -215,6 +215,68 @@ NOT_NAMES: Final[frozenset[str]] = frozenset(
         "完",
     }
 )
+#: Sections, categories and tags printed in brackets or alone near a headline (``[国内]``,
+#: ``【高清】``): words, never names, though many start with a surname character.
+SECTION_WORDS: Final[frozenset[str]] = frozenset(
+    {
+        "国内",
+        "国际",
+        "时政",
+        "社会",
+        "财经",
+        "经济",
+        "体育",
+        "娱乐",
+        "科技",
+        "教育",
+        "文化",
+        "军事",
+        "房产",
+        "汽车",
+        "健康",
+        "旅游",
+        "高清",
+        "高考",
+        "独家",
+        "要闻",
+        "民生",
+        "本地",
+        "时评",
+        "评论",
+        "观点",
+        "快讯",
+        "简讯",
+        "头条",
+        "聚焦",
+        "关注",
+        "视点",
+        "公告",
+        "通知",
+        "图集",
+        "组图",
+        "直播",
+        "专访",
+        "访谈",
+        "深度",
+        "调查",
+        "政策",
+        "解读",
+        "法治",
+        "生活",
+        "美食",
+        "数码",
+        "游戏",
+        "时尚",
+        "母婴",
+        "安全",
+        "金融",
+        "证券",
+        "基金",
+        "国企",
+        "党建",
+        "廉政",
+    }
+)
 #: Placeholders that mean "no author".
 PLACEHOLDERS: Final[frozenset[str]] = frozenset(
     {
@@ -350,7 +412,7 @@ def _transliterated(name: str) -> bool:
 def _named_nobody(name: str) -> bool:
     """A word, placeholder, UI label, outlet or organisation, whatever the evidence."""
     low = name.lower()
-    if name in NOT_NAMES or low in PLACEHOLDERS or low in UI_LABELS:
+    if name in NOT_NAMES or low in PLACEHOLDERS or low in UI_LABELS or name in SECTION_WORDS:
         return True
     if _PLACEHOLDER_PART_RE.search(name) or name in OUTLETS:
         return True
