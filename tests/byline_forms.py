@@ -94,6 +94,14 @@ ENGLISH_KINDS = ("english",)
 #: Separators between names: space, 、, ，, / (English: comma, and).
 SEPARATORS = (" ", "、", "，", "/", "\u3000")
 EN_SEPARATORS = (", ", " and ")
+#: What follows an English credit: nothing, the outlet, a time, a role.
+EN_TAILS = (
+    "",
+    ", Riverside Gazette",
+    " | Updated May 20, 2024",
+    " for Riverside Gazette",
+    ", Staff Writer",
+)
 
 
 def pool(kinds: tuple[str, ...]) -> list[str]:
@@ -788,6 +796,18 @@ def _with_after(html: str) -> Callable[[random.Random, str], Page]:
     return build
 
 
+def _en_popular(rng: random.Random, name: str) -> Page:
+    page = Page(title=rng.choice(EN_TITLES), paragraphs=en_prose(rng), english=True)
+    page.after_body = (
+        "<div class='post-list post-list--most-popular'><h3>Most Popular</h3>"
+        f"<article><a href='/a/1'>Council budget vote delayed</a><span class='byline'>By "
+        f"<a rel='author' class='author'>{escape(name)}</a></span></article>"
+        f"<article><a href='/a/2'>Storm closes coastal road</a><span itemprop='author'>"
+        f"{escape(name)}</span></article></div>"
+    )
+    return page
+
+
 def _en_sentence(rng: random.Random, name: str) -> Page:
     page = Page(title=rng.choice(EN_TITLES), paragraphs=en_prose(rng), english=True)
     page.paragraphs.insert(0, f"By the time {name} arrived, the meeting had already started.")
@@ -982,6 +1002,12 @@ NEGATIVES: list[Negative] = [
         _with_bar(" [{name}] 来源：新华社"),
         ["国内", "国际", "时政", "高清", "财经", "文化", "金融", "安全", "教育", "独家"],
     ),
+    Negative(
+        "N31",
+        "an English 'Most Popular' list with bylines and rel=author links",
+        _en_popular,
+        NAMES["english"],
+    ),
 ]
 
 
@@ -1058,6 +1084,7 @@ def generate() -> Iterator[Case]:
             else:
                 sep = EN_SEPARATORS[(index // 3) % 2]
                 credit = "By " + sep.join(names[:-1]) + " and " + names[-1]
+            credit += EN_TAILS[(index // 6) % len(EN_TAILS)]
             page = Page(title=rng.choice(EN_TITLES), paragraphs=en_prose(rng), english=True)
             POSITIONS[position](page, credit)
             yield Case(

@@ -749,10 +749,12 @@ _EN_NOT_NAMES: Final = re.compile(
     r"\b(?:staff|reporter|editor|correspondent|news|agency|press|team|desk|updated|published|"
     r"associated|reuters|bloomberg|writer|contributor|admin|guest|the|media|online|com|daily|"
     r"business|sports?|times|post|journal|tribune|herald|network|magazine|politics|bureau|"
-    r"wire|service|reports?|international|world|radio|tv|images?|photos?|getty|afp|ap)\b",
+    r"wire|service|reports?|international|world|radio|tv|images?|photos?|getty|afp|ap|gazette|"
+    r"chronicle|courier|examiner|inquirer|telegraph|observer|dispatch|bulletin|register|review|"
+    r"sentinel|monitor|standard|independent|guardian|weekly|magazine|digest|newsroom)\b",
     re.I,
 )
-_EN_REST_CUT_RE: Final = re.compile(r"\s+(?:\||-|–|—|for|in|at|on)\s+|\s{2,}|\d")
+_EN_REST_CUT_RE: Final = re.compile(r"\s+(?:\||-|–|—|for|in|at|on)\s+|\s{2,}|\d", re.I)
 
 
 def parse_english_credit(text: str) -> list[str]:
@@ -849,6 +851,12 @@ def _site_words(site_names: Iterable[str]) -> set[str]:
     for name in site_names:
         words.update(w for w in _SITE_WORD_RE.findall(name.lower()) if w not in _GENERIC_HOST_WORDS)
     return words
+
+
+def site_word_in(name: str, site_names: Iterable[str]) -> bool:
+    """Whether a Latin-script name holds a word of the site's name or host (``CNN Business``
+    on edition.cnn.com): an outlet, not a person."""
+    return bool(set(_SITE_WORD_RE.findall(name.lower())) & _site_words(site_names))
 
 
 def structured_authors(

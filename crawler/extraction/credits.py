@@ -26,6 +26,7 @@ from crawler.extraction.bylines import (
     parse_english_credit,
     parse_labelled_handle,
     parse_posted_by,
+    site_word_in,
     structured_authors,
 )
 from crawler.extraction.dates import FOOTER_RE
@@ -146,9 +147,12 @@ def _split_body(
             credit = _labelled_line(line, parsed.drop_bare(links))
             if credit is not None and credit.bylines:
                 finds.extend(credit)
-                if index >= 2 and credit.has_writers and cut_at is None:
-                    cut_at = len(kept)
-                continue
+                if parsed.credit_only:
+                    # A credit and nothing else leaves the body; a line with other words in
+                    # it (a caption with its photographer) stays.
+                    if index >= 2 and credit.has_writers and cut_at is None:
+                        cut_at = len(kept)
+                    continue
         kept.append(line)
     if cut_at is not None and sum(len(x) for x in kept[cut_at:]) < 0.4 * total:
         kept = kept[:cut_at]
@@ -207,6 +211,7 @@ def _caption_credits(body_lines: Iterable[str]) -> BylineFinds:
         for byline in credit.bylines:
             if byline.role == "photographer":
                 finds.add(byline.name, byline.role)
+        finds.outlets.extend(o for o in credit.outlets if o not in finds.outlets)
     return finds
 
 
@@ -252,7 +257,8 @@ def _english_credits(page: PageText) -> BylineFinds:
     for line in [*bars, *page.head_lines[:6], *page.body_lines[:1]]:
         if len(line) <= 120:
             for name in parse_english_credit(line):
-                finds.add(name, "author")
+                if not site_word_in(name, page.site_names):
+                    finds.add(name, "author")
     return finds
 
 

@@ -49,7 +49,11 @@ AUTHOR_META_NAMES: Final = (
 #: Elements whose class or id says they hold the author's name (``author``, ``zuozhe``).
 _AUTHOR_CLASS_RE: Final = re.compile(r"author|zuozhe|writer", re.I)
 #: Containers of other articles' or users' names: related lists, rankings, sidebars.
-_LIST_AREA_RE: Final = re.compile(r"related|recommend|rank|hot|sidebar|aside|footer", re.I)
+_LIST_AREA_RE: Final = re.compile(
+    r"related|recommend|rank|hot|sidebar|aside|footer|popular|trending|most-?read|more-stories"
+    r"|(?:post|news|article|story)s?[-_]?list",
+    re.I,
+)
 #: Elements with a class or an id (metadata bars and author elements are told by them).
 _MARKED_XPATH: Final = "//*[@class or @id]"
 _BAR_TAGS: Final = frozenset(
@@ -156,7 +160,9 @@ def _read_authors(root: HtmlElement, meta: PageMeta) -> None:
     meta.author_fields.extend(_jsonld_authors(meta.jsonld))
     meta.author_fields.extend(meta.get(*AUTHOR_META_NAMES))
     for el in root.xpath("//*[@itemprop='author' or @rel='author' or contains(@rel,'author')]"):
-        if not isinstance(el, HtmlElement) or el.tag == "meta" or _in_comments(el):
+        if not isinstance(el, HtmlElement) or el.tag == "meta":
+            continue
+        if _in_comments(el) or _in_list_area(el):
             continue
         if el.get("itemprop") != "author" and "author" not in (el.get("rel") or "").split():
             continue
