@@ -751,46 +751,14 @@ def _with_paragraph(text: str, where: str) -> Callable[[random.Random, str], Pag
     return build
 
 
-def _with_under(text: str) -> Callable[[random.Random, str], Page]:
+def _with(part: str, template: str, *, markup: bool = True) -> Callable[[random.Random, str], Page]:
+    """A page whose ``part`` (``under``, ``under_html``, ``head_extra``, ``bar_extra``,
+    ``after_body``) gets the template filled with the value (escaped for markup)."""
+
     def build(rng: random.Random, name: str) -> Page:
         page = new_page(rng)
-        page.under = text.format(name=name)
-        return page
-
-    return build
-
-
-def _with_under_html(html: str) -> Callable[[random.Random, str], Page]:
-    def build(rng: random.Random, name: str) -> Page:
-        page = new_page(rng)
-        page.under_html = html.format(name=escape(name))
-        return page
-
-    return build
-
-
-def _with_head(html: str) -> Callable[[random.Random, str], Page]:
-    def build(rng: random.Random, name: str) -> Page:
-        page = new_page(rng)
-        page.head_extra += html.format(name=escape(name))
-        return page
-
-    return build
-
-
-def _with_bar(html: str) -> Callable[[random.Random, str], Page]:
-    def build(rng: random.Random, name: str) -> Page:
-        page = new_page(rng)
-        page.bar_extra += html.format(name=escape(name))
-        return page
-
-    return build
-
-
-def _with_after(html: str) -> Callable[[random.Random, str], Page]:
-    def build(rng: random.Random, name: str) -> Page:
-        page = new_page(rng)
-        page.after_body += html.format(name=escape(name))
+        value = template.format(name=escape(name) if markup else name)
+        setattr(page, part, (getattr(page, part) or "") + value)
         return page
 
     return build
@@ -862,38 +830,40 @@ NEGATIVES: list[Negative] = [
     Negative(
         "N08",
         "作者：佚名 (placeholders and UI labels after a label)",
-        _with_under("作者：{name}"),
+        _with("under", markup=False, template="作者：{name}"),
         [*PLACEHOLDER_VALUES, *UI_VALUES],
     ),
     Negative(
         "N09",
         "<meta name=author content=关注|name|site|outlet|URL>",
-        _with_head("<meta name='author' content='{name}'>"),
+        _with("head_extra", "<meta name='author' content='{name}'>"),
         [*UI_VALUES, *SITE_VALUES, *PLACEHOLDER_VALUES],
     ),
     Negative(
         "N10",
         "<span class=author>关注</span> (a UI label in an author element)",
-        _with_bar(" <span class='author'>{name}</span>"),
+        _with("bar_extra", " <span class='author'>{name}</span>"),
         [*UI_VALUES, *SITE_VALUES],
     ),
     Negative(
         "N11",
         "comment users (评论区的用户名和作者：)",
-        _with_after(
+        _with(
+            "after_body",
             "<div class='comment-list'><div class='item'><span class='user'>{name}</span>："
-            "写得很好，支持！</div><div class='item'>作者：{name}</div></div>"
+            "写得很好，支持！</div><div class='item'>作者：{name}</div></div>",
         ),
         PEOPLE,
     ),
     Negative(
         "N12",
         "a related list with authors (相关新闻)",
-        _with_after(
+        _with(
+            "after_body",
             "<div class='related'><h3>相关新闻</h3><ul><li><a href='/a/1.html'>区里召开专题"
             "会议部署防汛工作</a> <span class='author'>{name}</span></li><li><a href="
             "'/a/2.html'>街道开展夏季消防安全检查</a> <span class='author'>记者 {name}</span>"
-            "</li></ul></div>"
+            "</li></ul></div>",
         ),
         PEOPLE,
     ),
@@ -906,7 +876,7 @@ NEGATIVES: list[Negative] = [
     Negative(
         "N14",
         "山西品牌丝路行（南美站）正式启动 (a bracket in a line under the headline)",
-        _with_under("山西品牌丝路行（{name}）正式启动"),
+        _with("under", markup=False, template="山西品牌丝路行（{name}）正式启动"),
         PLACES,
     ),
     Negative(
@@ -921,13 +891,13 @@ NEGATIVES: list[Negative] = [
     Negative(
         "N17",
         "图片来源：网络 来源：{name}",
-        _with_under("图片来源：网络 来源：{name}"),
+        _with("under", markup=False, template="图片来源：网络 来源：{name}"),
         SITE_VALUES,
     ),
     Negative(
         "N18",
         "——访区教育局局长{name} (a subtitle under the headline)",
-        _with_under("——访区教育局局长{name}"),
+        _with("under", markup=False, template="——访区教育局局长{name}"),
         PEOPLE,
     ),
     Negative(
@@ -957,7 +927,7 @@ NEGATIVES: list[Negative] = [
     Negative(
         "N23",
         "分享到：微信 微博 / 打印 关闭 (a UI row under the headline)",
-        _with_under("分享到：微信 微博 QQ空间 打印 关闭"),
+        _with("under", markup=False, template="分享到：微信 微博 QQ空间 打印 关闭"),
         PEOPLE,
     ),
     Negative(
@@ -969,13 +939,13 @@ NEGATIVES: list[Negative] = [
     Negative(
         "N25",
         "a district, section or tag alone under the headline, as a link (罗湖)",
-        _with_under_html("<a href='/tag/1.html'>{name}</a>"),
+        _with("under_html", "<a href='/tag/1.html'>{name}</a>"),
         SURNAME_WORDS,
     ),
     Negative(
         "N27",
         "a district, section or tag alone under the headline, plain text (罗湖)",
-        _with_under("{name}"),
+        _with("under", markup=False, template="{name}"),
         SURNAME_WORDS,
     ),
     Negative(
@@ -999,7 +969,7 @@ NEGATIVES: list[Negative] = [
     Negative(
         "N30",
         "2024-05-20 [国内] 来源：… (a section in brackets in the info bar)",
-        _with_bar(" [{name}] 来源：新华社"),
+        _with("bar_extra", " [{name}] 来源：新华社"),
         ["国内", "国际", "时政", "高清", "财经", "文化", "金融", "安全", "教育", "独家"],
     ),
     Negative(

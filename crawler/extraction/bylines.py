@@ -199,6 +199,8 @@ _SENTENCE_PUNCT: Final = frozenset("。！？!?；;")
 _CARRIED: Final[frozenset[Role]] = frozenset({"photographer", "translator", "editor"})
 
 BareNames = Literal["never", "bracketed", "line", "field"]
+#: Writing roles more specific than ``author``: one person credited twice keeps them.
+_SPECIFIC_WRITING: Final = frozenset({"reporter", "correspondent", "translator"})
 
 
 @dataclass(slots=True)
@@ -272,9 +274,6 @@ class BylineFinds:
     def credit_only(self) -> bool:
         """The whole text was a credit: names, role words, labels and their values."""
         return bool(self.bylines) and self.leftover == 0
-
-
-_SPECIFIC_WRITING: Final = frozenset({"reporter", "correspondent", "translator"})
 
 
 # ---------------------------------------------------------------- tokens
@@ -791,6 +790,9 @@ _DATED_BY_RE: Final = re.compile(
 _DOMAIN_RE: Final = re.compile(r"^www\.|\.(?:com|cn|net|org)\b|\.$", re.I)
 _HAN_RUN_RE: Final = re.compile(f"[{HAN}]")
 _HAN_ONLY_RE: Final = re.compile(f"[{HAN}·]+")
+_LETTER_RE: Final = re.compile(f"[A-Za-z{HAN}]")
+#: Template placeholders (``{{author}}``, ``$author``) and values of punctuation only.
+_TEMPLATE_RE: Final = re.compile(r"[{}$%<>]|^\W+$")
 
 
 def valid_handle(name: str) -> bool:
@@ -800,9 +802,9 @@ def valid_handle(name: str) -> bool:
         return False
     if any(label in low for label in UI_LABELS):
         return False
-    if _DOMAIN_RE.search(name) or "://" in name or not re.search(r"[A-Za-z]", name + "a"):
+    if _DOMAIN_RE.search(name) or "://" in name or _TEMPLATE_RE.search(name):
         return False
-    if not re.search(rf"[A-Za-z{HAN}]", name) or re.search(r"[{}$%<>]", name):
+    if not _LETTER_RE.search(name):
         return False
     # A Han-only value is a person's name or nothing (``本报评论员`` is no handle).
     return not _HAN_ONLY_RE.fullmatch(name) or is_person_name(name, Evidence.LABELLED)
@@ -839,7 +841,6 @@ def parse_dated_by(text: str) -> BylineFinds:
 _HANDLE_RE: Final = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{2,29}$")
 _META_SPLIT_RE: Final = re.compile(r"\s*(?:[,，、;；|]|\band\b|&)\s*")
 _META_BY_RE: Final = re.compile(r"^\s*(?:(?:written|analysis|story)\s+)?by\s+", re.I)
-_TEMPLATE_RE: Final = re.compile(r"[{}$%<>]|^\W+$")
 _SITE_WORD_RE: Final = re.compile(r"[a-z0-9]+")
 _GENERIC_HOST_WORDS: Final = frozenset(
     {"www", "m", "news", "com", "cn", "net", "org", "co", "uk", "edition", "en", "gov", "edu"}
@@ -876,7 +877,7 @@ def structured_authors(
             continue
         candidates: list[str] = []
         if _HAN_RUN_RE.search(value):
-            candidates = iter_names_of(parse_credit(value, bare="field"))
+            candidates = parse_credit(value, bare="field").writers
             if not candidates and chinese:
                 candidates = [p for p in _META_SPLIT_RE.split(value) if _HANDLE_RE.match(p)]
         else:
@@ -901,8 +902,3 @@ def structured_authors(
             if name not in names:
                 names.append(name)
     return names
-
-
-def iter_names_of(finds: BylineFinds) -> list[str]:
-    """Names credited with a writing role, or with no role beyond being named."""
-    return [b.name for b in finds.bylines if b.role in WRITING_ROLES]
