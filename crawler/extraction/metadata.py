@@ -54,14 +54,13 @@ _LIST_AREA_RE: Final = re.compile(
     r"|(?:post|news|article|story)s?[-_]?list",
     re.I,
 )
-#: Elements with a class or an id (metadata bars and author elements are told by them).
-_MARKED_XPATH: Final = "//*[@class or @id]"
 _BAR_TAGS: Final = frozenset(
     {"div", "span", "p", "td", "section", "header", "address", "li", "em", "font"}
 )
-_AUTHOR_TAGS: Final = frozenset(
-    {"span", "div", "p", "a", "em", "strong", "address", "font", "td", "li"}
-)
+_AUTHOR_TAGS: Final = frozenset({"span", "div", "p", "em", "address", "font", "td", "li"})
+#: The elements looked at for metadata bars and author elements (iterating a few tags in
+#: Python is twice as fast as an XPath over every element's attributes).
+_MARKED_TAGS: Final = tuple(_BAR_TAGS | _AUTHOR_TAGS)
 #: An author element holds a name, not a biography.
 _AUTHOR_ELEMENT_CHARS: Final = 40
 
@@ -128,12 +127,14 @@ def _in_comments(el: HtmlElement) -> bool:
 
 
 def _in_list_area(el: HtmlElement) -> bool:
-    """Inside a related-articles list, a ranking, a sidebar or a footer."""
+    """Inside a related-articles list, a ranking, a sidebar, a footer or a comment area: the
+    names there are other articles' or users'."""
     node: HtmlElement | None = el
     while node is not None and node.tag not in {"body", "html"}:
         if node.tag in {"aside", "nav", "footer"}:
             return True
-        if _LIST_AREA_RE.search(f"{node.get('class', '')} {node.get('id', '')}"):
+        marker = f"{node.get('class', '')} {node.get('id', '')}"
+        if marker != " " and (_LIST_AREA_RE.search(marker) or _COMMENT_RE.search(marker)):
             return True
         node = node.getparent()
     return False
@@ -159,12 +160,15 @@ def _jsonld_authors(items: list[dict[str, Any]]) -> Iterator[str]:
 def _read_authors(root: HtmlElement, meta: PageMeta) -> None:
     meta.author_fields.extend(_jsonld_authors(meta.jsonld))
     meta.author_fields.extend(meta.get(*AUTHOR_META_NAMES))
-    for el in root.xpath("//*[@itemprop='author' or @rel='author' or contains(@rel,'author')]"):
-        if not isinstance(el, HtmlElement) or el.tag == "meta":
+    seen: set[HtmlElement] = set()
+    for attribute in root.xpath("//@itemprop|//@rel"):
+        el = attribute.getparent()
+        if not isinstance(el, HtmlElement) or el.tag == "meta" or el in seen:
             continue
-        if _in_comments(el) or _in_list_area(el):
-            continue
+        seen.add(el)
         if el.get("itemprop") != "author" and "author" not in (el.get("rel") or "").split():
+            continue
+        if _in_list_area(el):
             continue
         names = el.xpath(".//*[@itemprop='name']")
         value = el.get("content") or _spaced_text(names[0] if names else el)
@@ -221,11 +225,11 @@ def read_meta(root: HtmlElement) -> PageMeta:
         if 4 <= len(text) <= 150 and text not in seen:
             seen.add(text)
             meta.headings.append(text)
-    for el in root.xpath(_MARKED_XPATH):
-        if not isinstance(el, HtmlElement):
-            continue
+    for el in root.iter(*_MARKED_TAGS):
         marker = f"{el.get('class', '')} {el.get('id', '')}"
-        if not _META_BAR_RE.search(marker) or _in_comments(el) or _in_list_area(el):
+        if marker == " " or not _META_BAR_RE.search(marker):
+            continue
+        if _in_list_area(el):
             continue
         if el.tag in _BAR_TAGS:
             text = squash(el.text_content())
