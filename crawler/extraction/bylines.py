@@ -329,6 +329,11 @@ def _segment_part(part: str, *, run_start: bool, run_end: bool) -> list[_Piece]:
             pieces.append(_Piece(kind, text))
         position = match.end()
     rest = part[position:]
+    if run_end and (rest == "等" or (len(rest) >= 3 and rest.endswith("等"))):
+        # ``作者：张三等``: "and others" closes the names.
+        pieces.extend([_Piece("word", rest[:-1])] if len(rest) > 1 else [])
+        pieces.append(_Piece("stop", "等"))
+        return pieces
     if rest:
         if run_end and len(rest) >= 3 and rest.endswith("摄"):
             # ``李四摄``: the usual photo credit, the one role character cut from a run.
