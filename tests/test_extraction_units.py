@@ -13,18 +13,18 @@ from hypothesis import strategies as st
 from archive.record import Byline
 from crawler.extraction import decode_html, extract_page
 from crawler.extraction.bylines import (
-    parse_closing_names,
+    BylineFinds,
     parse_credit,
     parse_dated_by,
     parse_english_credit,
     parse_labelled_handle,
-    parse_names_line,
-    parse_paragraph,
     parse_posted_by,
-    parse_suffix_credit,
+    structured_authors,
 )
+from crawler.extraction.credits import closing_credits, lead_credits
 from crawler.extraction.dates import extract_date, parse_date, parse_relative
 from crawler.extraction.metadata import read_meta
+from crawler.extraction.names import Evidence, is_person_name
 from crawler.extraction.source import extract_source, source_from_lead
 from crawler.extraction.titles import drop_confirmed_tag, extract_title, strip_site_suffix
 
@@ -64,6 +64,11 @@ def test_decode_latin1_label_is_cp1252() -> None:
     assert decode_html("café “quoted”".encode("cp1252"), http_charset="iso-8859-1") == (
         "café “quoted”"
     )
+
+
+def names_line(text: str) -> BylineFinds:
+    """A line of names alone, as read under a headline."""
+    return parse_credit(text, bare="line")
 
 
 def bylines(text: str) -> list[tuple[str, str]]:
@@ -124,7 +129,7 @@ def test_outlet_prefix_is_kept_apart() -> None:
     ],
 )
 def test_parse_paragraph_leads(text: str, expected: list[tuple[str, str]]) -> None:
-    assert [(b.name, b.role) for b in parse_paragraph(text).bylines] == expected
+    assert [(b.name, b.role) for b in lead_credits([text]).bylines] == expected
 
 
 @pytest.mark.parametrize(
@@ -252,8 +257,6 @@ def test_credit_forms_with_role_after_or_suffixed(
     text: str, expected: list[tuple[str, str]]
 ) -> None:
     finds = parse_credit(text)
-    if not finds.bylines:
-        finds = parse_suffix_credit(text)
     assert [(b.name, b.role) for b in finds.bylines] == expected
 
 
@@ -261,20 +264,18 @@ def test_posted_by_names_line_and_closing_names() -> None:
     assert [
         b.name for b in parse_posted_by("[ 打印 ] 由海姑娘张贴 @ 2005-03-21 01:20").bylines
     ] == ["海姑娘"]
-    assert [b.name for b in parse_names_line("赵延东、陈风笑").bylines] == ["赵延东", "陈风笑"]
-    assert parse_names_line("跳到导航").bylines == []
-    assert parse_names_line("昨天").bylines == []
+    assert [b.name for b in names_line("赵延东、陈风笑").bylines] == ["赵延东", "陈风笑"]
+    assert names_line("跳到导航").bylines == []
+    assert names_line("昨天").bylines == []
     closing = "大家认认真真剪出了“廉洁”两字，过一个平安、祥和的新春佳节。（常书香 马丹阳）"
-    assert [b.name for b in parse_closing_names(closing).bylines] == ["常书香", "马丹阳"]
+    assert [b.name for b in closing_credits([closing]).bylines] == ["常书香", "马丹阳"]
     # One bracketed name is as often the editor's signature: not taken.
-    assert (
-        parse_closing_names("南美站活动将先后在巴西、乌拉圭、阿根廷举行。（张巨峰）").bylines == []
-    )
+    assert closing_credits(["南美站活动将先后在巴西、乌拉圭、阿根廷举行。（张巨峰）"]).bylines == []
 
 
 def test_one_person_keeps_the_more_specific_writing_role() -> None:
     finds = parse_credit("作者：王五")
-    finds.extend(parse_paragraph("本报讯(记者 王五)今年以来" + "内容。" * 80))
+    finds.extend(lead_credits(["本报讯(记者 王五)今年以来" + "内容。" * 80]))
     assert [(b.name, b.role) for b in finds.bylines] == [("王五", "reporter")]
 
 
@@ -317,10 +318,10 @@ def test_dated_by(line: str, expected: list[str]) -> None:
 
 
 def test_names_line_with_a_rarer_surname_among_coauthors() -> None:
-    assert [b.name for b in parse_names_line("赵延东、风笑天").bylines] == ["赵延东", "风笑天"]
+    assert [b.name for b in names_line("赵延东、风笑天").bylines] == ["赵延东", "风笑天"]
     # Alone, or among names without known surnames, it is still not taken.
-    assert parse_names_line("风笑天").bylines == []
-    assert parse_names_line("茉莉、风笑天").bylines == []
+    assert names_line("风笑天").bylines == []
+    assert names_line("茉莉、风笑天").bylines == []
 
 
 @pytest.mark.parametrize(
@@ -465,3 +466,146 @@ def test_decode_gb_page_behind_a_latin1_http_header() -> None:
 @pytest.mark.parametrize("name", ["网友投稿", "本站小编", "佚名"])
 def test_placeholder_credits_name_nobody(name: str) -> None:
     assert parse_credit(f"作者：{name}").bylines == []
+
+
+@pytest.mark.parametrize(
+    ("name", "evidence", "expected"),
+    [
+        # A label admits any well-formed name; the surname table only raises confidence.
+        ("仉立群", Evidence.LABELLED, True),
+        ("仉立群", Evidence.GLUED, False),
+        ("仉立群", Evidence.BARE, False),
+        ("周启航", Evidence.BARE, True),
+        ("邓嘉文", Evidence.BARE, True),
+        ("次仁旺堆", Evidence.GLUED, True),
+        ("次仁旺堆", Evidence.BARE, False),
+        ("乌云其木格", Evidence.LABELLED, True),
+        ("乌云其木格", Evidence.BARE, False),
+        ("买买提·艾力", Evidence.BARE, True),
+        ("欧阳娜娜", Evidence.BARE, True),
+        ("阿里巴巴", Evidence.BARE, False),
+        ("南美站", Evidence.BARE, False),
+        ("了解到", Evidence.LABELLED, False),
+        ("王五介绍", Evidence.GLUED, False),
+        ("关注", Evidence.LABELLED, False),
+        ("新华社", Evidence.LABELLED, False),
+        ("本报评论员", Evidence.LABELLED, False),
+        ("从区教育局获悉", Evidence.LABELLED, False),
+    ],
+)
+def test_names_by_evidence(name: str, evidence: Evidence, expected: bool) -> None:
+    assert is_person_name(name, evidence) is expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("作者：邓嘉文", [("邓嘉文", "author")]),
+        ("作者：记者 王海峰", [("王海峰", "reporter")]),
+        ("作者：李明远、何婧", [("李明远", "author"), ("何婧", "author")]),
+        ("光明网记者 王建国 张文强", [("王建国", "reporter"), ("张文强", "reporter")]),
+        ("作者：周启航", [("周启航", "author")]),
+        ("记者 次仁旺堆", [("次仁旺堆", "reporter")]),
+        ("记者 乌云其木格 那顺·巴雅尔", [("乌云其木格", "reporter"), ("那顺·巴雅尔", "reporter")]),
+        ("（姚明辉 上海报道）", [("姚明辉", "reporter")]),
+        ("【作者】孙文静", [("孙文静", "author")]),
+        ("文/图 张三", [("张三", "author"), ("张三", "photographer")]),
+        ("记者 张一鸣 通讯员 李晓雯 摄", [("张一鸣", "photographer"), ("李晓雯", "photographer")]),
+        ("撰文丨张三 编辑丨李四", [("张三", "author"), ("李四", "editor")]),
+        ("（新华社发 张三摄）", [("张三", "photographer")]),
+        ("记者 王　军", [("王军", "reporter")]),
+        ("作者：张三 关注", [("张三", "author")]),
+        ("记者 张三 表示", [("张三", "reporter")]),
+    ],
+)
+def test_credit_forms_of_the_issue(text: str, expected: list[tuple[str, str]]) -> None:
+    assert sorted(bylines(text)) == sorted(expected)
+
+
+def test_bare_names_only_where_allowed() -> None:
+    info_bar = "2024-05-20 10:21 [ 黄晓宇 ] 来源：新京报"
+    assert bylines(info_bar) == []
+    assert [b.name for b in parse_credit(info_bar, bare="bracketed").bylines] == ["黄晓宇"]
+    # A bracket in a headline-like line is no info bar.
+    assert parse_credit("山西品牌丝路行（王府井）正式启动", bare="line").bylines == []
+    assert [b.name for b in names_line("（袁芳）").bylines] == ["袁芳"]
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        (["周启航"], ["周启航"]),
+        (["记者 张三，李四"], ["张三", "李四"]),
+        (["张三 关注"], ["张三"]),
+        (["By Jane Doe and John Roe"], ["Jane Doe", "John Roe"]),
+        (["关注", "订阅", "分享", "name", "author", "admin"], []),
+        (["某某新闻网", "新华网", "南方都市报", "https://example.cn/u/1", "{{author}}"], []),
+        (["某某新闻网科技"], []),
+        (["Jill Disis, CNN Business"], ["Jill Disis"]),
+    ],
+)
+def test_structured_authors_are_validated(values: list[str], expected: list[str]) -> None:
+    sites = ["某某新闻网", "news.example.com", "edition.cnn.com"]
+    assert structured_authors(values, sites, chinese=True) == expected
+
+
+def test_a_channel_in_an_author_field_is_nobody() -> None:
+    assert structured_authors(["腾讯科技", "今日头条"], [], chinese=True) == []
+    assert structured_authors(["次仁旺堆", "买买提·艾力"], [], chinese=True) == [
+        "次仁旺堆",
+        "买买提·艾力",
+    ]
+
+
+def _credit_page(head: str = "", bar: str = "", lead: str = "", tail: str = "") -> str:
+    paragraphs = [
+        f"{lead}今年以来，区里把民生项目放在突出位置，各部门按照时间节点推进各项工作。",
+        "据介绍，项目总投资约三亿元，预计明年年底前建成投入使用，届时将惠及周边居民。",
+        "不少居民表示，新设施建成后，日常出行和办事都方便了许多，希望早日投入使用。",
+        "此外，街道还组织志愿者上门走访，收集意见建议一百余条，并逐条研究落实。",
+        "新建的口袋公园占地约三千平方米，设有步道、座椅和儿童游乐区，周末人气很旺。",
+        "截至目前，已有一千二百多户家庭通过线上平台提交了申请，审核工作正在进行。",
+        f"相关负责人说，下一步将继续完善配套服务，让群众有更多获得感。{tail}",
+    ]
+    return (
+        f"<html><head><meta charset='utf-8'><title>城东新建社区服务中心_某某网</title>{head}"
+        "</head><body><h1>城东新建社区服务中心</h1>"
+        f"<div class='info'>2024-05-20 10:21 {bar}</div><div class='content'>"
+        + "".join(f"<p>{p}</p>" for p in paragraphs)
+        + "</div></body></html>"
+    )
+
+
+@pytest.mark.parametrize(
+    ("page", "expected"),
+    [
+        # One person in the bar and in the lead: the more specific role.
+        (
+            _credit_page(bar="作者：张文强", lead="本报讯（记者 张文强 李明远）"),
+            [("张文强", "reporter"), ("李明远", "reporter")],
+        ),
+        # A meta author that the page credits as editor is the editor.
+        (
+            _credit_page(head="<meta name='author' content='王小明'>", bar="责任编辑：王小明"),
+            [("王小明", "editor")],
+        ),
+        # A meta author the page never prints, beside the page's own writers: dropped.
+        (
+            _credit_page(head="<meta name='author' content='赵晓东'>", lead="本报讯（记者 何婧）"),
+            [("何婧", "reporter")],
+        ),
+        # A meta author the page prints, beside its credits: kept.
+        (
+            _credit_page(head="<meta name='author' content='赵晓东'>", bar="赵晓东 编辑：王小明"),
+            [("赵晓东", "author"), ("王小明", "editor")],
+        ),
+        # No credit on the page: the meta author is the author.
+        (_credit_page(head="<meta name='author' content='次仁旺堆'>"), [("次仁旺堆", "author")]),
+    ],
+)
+def test_page_credits_and_structured_authors_merge(
+    page: str, expected: list[tuple[str, str]]
+) -> None:
+    record = extract_page(page, "https://news.example.cn/a/2.html", fetched_at=FETCHED).article
+    assert record is not None
+    assert sorted((b.name, b.role) for b in record.bylines) == sorted(expected)

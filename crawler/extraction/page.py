@@ -11,25 +11,12 @@ import logging
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from itertools import pairwise
 from typing import Any, Final
 
 from lxml import html as lxml_html
 from lxml.html import HtmlElement
 
-from archive.record import ROLES, ArticleRecord, Byline, site_of
-from crawler.extraction.bylines import (
-    BylineFinds,
-    extract_bylines,
-    parse_credit,
-    parse_dated_by,
-    parse_english_credit,
-    parse_labelled_handle,
-    parse_names_line,
-    parse_posted_by,
-    split_meta_authors,
-    valid_meta_author,
-)
+from archive.record import ROLES, ArticleRecord, site_of
 from crawler.extraction.classify import PageKind, classify_page, looks_binary, page_stats
 from crawler.extraction.clean import (
     breadcrumb_section,
@@ -39,7 +26,8 @@ from crawler.extraction.clean import (
     iter_text_lines,
     unwrap_layout_tables,
 )
-from crawler.extraction.dates import DATE_META_NAMES, FOOTER_RE, extract_date
+from crawler.extraction.credits import PageText, find_credits
+from crawler.extraction.dates import DATE_META_NAMES, extract_date
 from crawler.extraction.encoding import decode_html
 from crawler.extraction.metadata import (
     PageMeta,
@@ -55,7 +43,7 @@ from crawler.extraction.titles import drop_confirmed_tag, extract_title, normali
 
 LOGGER = logging.getLogger(__name__)
 
-EXTRACTOR_VERSION: Final = "0.2.2"
+EXTRACTOR_VERSION: Final = "0.3.0"
 _CONTROL_CHARS_RE: Final = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 #: How far down the body the headline may be repeated, and how much text may stand above it,
 #: for it and what precedes it to be taken as page furniture.
@@ -71,25 +59,6 @@ FAVOR_PRECISION_CHINESE: Final = False
 FAVOR_PRECISION_OTHER: Final = True
 #: An XML declaration with an encoding, which lxml refuses in an already decoded string.
 _XML_DECL_RE: Final = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
-#: What is left of a credit line once its names and role words are gone (to tell a
-#: standalone byline from a sentence that mentions a reporter).
-_CREDIT_RESIDUE_RE: Final = re.compile(
-    r"[\s\W_]|本报讯|记者|通讯员|作者|撰文|采写|执笔|摄影|编译|翻译|编辑|责任|实习生|首席|特约|见习|文|图|摄|报道|"
-    r"来源|讯|电|by|and",
-    re.I,
-)
-
-
-#: A credit label with nothing after it (the value sits in the next cell).
-_LABEL_ONLY_RE: Final = re.compile(r"^\s*\S{1,4}\s*[:：/]\s*$")
-#: The top of the body, where a credit line may follow a lead or a summary box: this many
-#: lines, within this share of the body's characters.
-_TOP_LINES: Final = 8
-_TOP_SHARE: Final = 0.3
-#: A metadata cell opening with a writing credit label (``作者：``, ``执笔人：``, ``文/``).
-_LABELLED_AUTHOR_RE: Final = re.compile(
-    r"^\s*(?:作者|记者|本报记者|执笔人?|撰稿人?|撰文|采写|文)\s*[:：/]"
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,54 +184,6 @@ def _split_glued(root: HtmlElement, text: str) -> str:
     return "\n".join(pieces) if len(pieces) > 1 and covered >= 0.95 * len(text) else text
 
 
-def _is_credit_line(line: str, finds: BylineFinds) -> bool:
-    """A standalone byline: nothing but role words, names and outlets."""
-    if not finds.bylines or len(line) > 80:
-        return False
-    residue = line
-    for byline in finds.bylines:
-        residue = residue.replace(byline.name, "")
-    for outlet in finds.outlets:
-        residue = residue.replace(outlet, "")
-    residue = _CREDIT_RESIDUE_RE.sub("", residue)
-    return len(residue) <= 2
-
-
-def _meta_bylines(meta: PageMeta, site_names: list[str], *, chinese: bool) -> list[Byline]:
-    """Person authors from JSON-LD, then meta tags (on Chinese pages a handle is accepted,
-    but nothing sharing the site's name: ``新浪科技`` on a 新浪 page is the channel)."""
-    candidates: list[str] = []
-    for author in meta.jsonld_values("author"):
-        items = author if isinstance(author, list) else [author]
-        for item in items:
-            if isinstance(item, dict):
-                kind = str(item.get("@type", "Person"))
-                if "Person" in kind and isinstance(item.get("name"), str):
-                    candidates.extend(split_meta_authors(item["name"]))
-            elif isinstance(item, str):
-                candidates.extend(split_meta_authors(item))
-        if candidates:
-            break
-    if not candidates:
-        for value in meta.get(
-            "author",
-            "article:author",
-            "byl",
-            "sailthru.author",
-            "parsely-author",
-            "dc.creator",
-            "dcterms.creator",
-        ):
-            candidates.extend(split_meta_authors(value))
-    prefixes = [n[:2] for n in site_names if chinese and is_chinese(n)]
-    return [
-        Byline(name=name, role="author")
-        for name in dict.fromkeys(candidates)
-        if valid_meta_author(name, site_names, allow_handle=chinese)
-        and not any(p in name for p in prefixes)
-    ]
-
-
 def _trafilatura(
     root: HtmlElement, url: str, max_date: str, *, precision: bool, metadata: bool
 ) -> Any:
@@ -360,87 +281,25 @@ def _extract_page(
                 break
         while len(body_lines) > 1 and _BARE_META_LINE_RE.match(body_lines[0]):
             body_lines = body_lines[1:]
-    # Standalone credit lines at the body's edges (a lead's credit, a credit under a summary
-    # box, a closing byline); the body ends at a closing credit in its second half (what
-    # follows is related content).
-    kept_lines: list[str] = []
-    closing: list[str] = []
-    total = sum(len(line) for line in body_lines) or 1
-    seen = 0
-    cut_at: int | None = None
-    for index, line in enumerate(body_lines):
-        seen += len(line)
-        credit = parse_credit(line) if len(line) <= 80 else None
-        at_top = index < 2 or (index < _TOP_LINES and seen <= _TOP_SHARE * total)
-        if credit is not None and _is_credit_line(line, credit) and (at_top or seen > total / 2):
-            closing.append(line)
-            if index >= 2 and credit.has_writers and cut_at is None:
-                cut_at = len(kept_lines)
-            continue
-        kept_lines.append(line)
-    if cut_at is not None and sum(len(x) for x in kept_lines[cut_at:]) < 0.4 * total:
-        kept_lines = kept_lines[:cut_at]
-    finds = extract_bylines(
-        [*head_lines, *body_lines[:2]],
-        [
-            *(x for i, x in enumerate(body_lines) if x in closing or i >= len(body_lines) - 6),
-            *tail_lines,
-        ],
-        meta.meta_bars,
+    credits = find_credits(
+        PageText(
+            lines=lines,
+            title_index=title_index,
+            title=title,
+            head_lines=head_lines,
+            body_lines=body_lines,
+            tail_lines=tail_lines,
+            meta_bars=meta.meta_bars,
+            author_fields=meta.author_fields,
+            author_elements=meta.author_elements,
+            comment_lines=frozenset(in_comments),
+            site_names=site_names,
+            chinese=chinese,
+            link_texts=link_texts,
+        )
     )
-    if not finds.has_writers and title:
-        # A name alone on the line right under the headline (in the page or in the body).
-        want = normalize(title)
-        for seq in (lines[max(title_index, 0) :], body_lines):
-            for prev, line in pairwise(seq[:13]):
-                if normalize(prev) == want and len(line) <= 12:
-                    found = parse_names_line(line)
-                    if found.has_writers:
-                        finds.extend(found)
-                        closing.append(line)
-                    break
-            if finds.has_writers:
-                break
-        kept_lines = [x for x in kept_lines if x not in closing]
-    if not finds.has_writers:
-        # ``作者：宋怡 杨志华`` somewhere on the page (a table-layout metadata cell), a blog's
-        # ``由某某张贴``, a forum's ``发布时间 2005/03/15 22:36 by handle``. Only the first
-        # labelled author counts: later ones sign replies or related posts.
-        for line in lines:
-            if line in in_comments:
-                continue
-            if len(line) <= 60 and _LABELLED_AUTHOR_RE.match(line):
-                found = parse_credit(line, explicit_only=True)
-                if not found.has_writers:
-                    found = parse_labelled_handle(line)
-                if not found.has_writers and not _LABEL_ONLY_RE.match(line):
-                    break
-            elif len(line) <= 120 and "由" in line:
-                found = parse_posted_by(line)
-            elif (
-                chinese and len(line) <= 120 and "by" in line.lower() and not FOOTER_RE.search(line)
-            ):
-                found = parse_dated_by(line)
-            else:
-                continue
-            if found.has_writers:
-                finds.extend(found)
-                break
-    bylines = list(finds.bylines)
-    if not finds.has_writers:
-        english: list[Byline] = []
-        if not chinese:
-            english = [
-                Byline(name=name, role="author")
-                for text_line in [*meta.meta_bars, *head_lines[:6], *body_lines[:1]]
-                if len(text_line) <= 120
-                for name in parse_english_credit(text_line)
-            ]
-        editors = {b.name for b in bylines if b.role == "editor"}
-        extra = english or [
-            b for b in _meta_bylines(meta, site_names, chinese=chinese) if b.name not in editors
-        ]
-        bylines.extend(b for b in extra if b not in bylines)
+    kept_lines = credits.body_lines
+    bylines = credits.bylines
 
     meta_dates = [
         *meta.get(*DATE_META_NAMES[:-1]),
@@ -476,7 +335,7 @@ def _extract_page(
         for line in [*meta.meta_bars, *head_lines, *tail_lines, *body_lines[-3:]]
         if SOURCE_LABEL_RE.search(line)
     ]
-    source = extract_source(labelled, body_lines[:1], finds.outlets, site)
+    source = extract_source(labelled, body_lines[:1], credits.outlets, site)
 
     text_out = "\n".join(kept_lines)
     kind, reason = classify_page(
