@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from collections.abc import AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -28,19 +29,21 @@ from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DontCloseSpider, IgnoreRequest
 from scrapy.http import Response, TextResponse
-from scrapy.linkextractors import LinkExtractor
 from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.defer import deferred_from_coro
+from twisted.internet.defer import Deferred
 from twisted.python.failure import Failure
 
 from archive.db import ArchiveError, resolve_db_url
 from archive.record import content_hash, site_of
 from archive.store import Archive
 from crawler.discovery import DiscoveryError, parse_feed, parse_sitemap, sitemaps_from_robots
-from crawler.extraction import PageResult, extract_page
+from crawler.extraction import PageResult
 from crawler.items import ArticleItem, FetchedPage
 from crawler.middlewares import PageLimitReached
+from crawler.pagework import PageExtractor, PageJob, PageOutcome
 from crawler.pagination import continuation_urls, first_page_url, is_next_listing_page
+from crawler.pool import ExtractionFailed, PoolBroken
 from crawler.profiles import Profile, load_profiles
 from crawler.scheduling import ProfileLock, default_lock_dir
 from crawler.state import CrawlState, LinkDecision
@@ -56,10 +59,6 @@ except PackageNotFoundError:  # running from a checkout that was not installed
 logger = logging.getLogger(__name__)
 
 _PROJECT_PRIORITY = 20  # Scrapy's priority of settings.py values; -s on the command line is 40
-
-# Pages whose links are not followed: nothing there, or an error page (whose links are only the
-# site's navigation, reached from elsewhere anyway). A "too_short" page may still be a listing.
-_DEAD_ENDS = frozenset({"empty", "not_html", "soft_404", "extraction_failed"})
 
 # Articles first: under a page limit, a crawl archives more when it fetches what it found.
 _PRIORITY = {"article": 10, "listing": 0, "feed": 20, "sitemap": 20, "other": -5}
@@ -129,7 +128,6 @@ class NewsSpider(Spider):
         self._start_set = {
             canonicalize_url(u) for u in [*self.start_urls, *self.feeds, *self.sitemaps]
         }
-        self._links = LinkExtractor(unique=True, canonicalize=False)
         self._requested: set[str] = set()
         # URLs queued in the frontier but not handed to Scrapy yet (the scheduler's backlog was
         # full); fed to it in batches when it runs dry (_on_idle).
@@ -137,6 +135,11 @@ class NewsSpider(Spider):
         self._queue_size = 0
         self.state: CrawlState | None = None
         self._lock: ProfileLock | None = None
+        #: Extraction, in the pool of worker processes or in-process (crawler.pagework).
+        self.extractor: PageExtractor | None = None
+        #: Pages handed to extraction and not back yet (waiting for a worker, or in one).
+        self._in_extraction = 0
+        self._cpu_at_open = 0.0
 
     # -- set-up ----------------------------------------------------------------------------
 
@@ -168,12 +171,17 @@ class NewsSpider(Spider):
         crawler.signals.connect(spider._on_closed, signal=signals.spider_closed)
         crawler.signals.connect(spider._on_idle, signal=signals.spider_idle)
         spider._queue_size = max(1, settings.getint("NEWSARCHIVE_QUEUE_SIZE", 5000))
+        spider.extractor = PageExtractor.from_settings(settings)
         return spider
 
     def _on_opened(self, spider: Spider) -> None:
         db_url = resolve_db_url(self.crawler.settings.get("NEWSARCHIVE_DB") or None)
         recheck = timedelta(days=self.profile.recheck_after_days) if self.profile else timedelta(0)
         assert self.crawler.stats is not None
+        self._cpu_at_open = time.process_time()
+        if self.extractor is not None:
+            self.extractor.open()
+            self.crawler.stats.set_value("newsarchive/extract/workers", self.extractor.workers)
         try:
             self.state = CrawlState(
                 Archive(db_url),
@@ -190,13 +198,19 @@ class NewsSpider(Spider):
             return
         self.crawler.stats.set_value("newsarchive/run_id", self.state.run_id)
 
-    def _on_closed(self, spider: Spider, reason: str) -> None:
+    def _on_closed(self, spider: Spider, reason: str) -> Deferred[None] | None:
         if self._lock is not None:
             self._lock.release()
+        # Extraction workers finish and exit (returned: Scrapy waits for it before it stops).
+        closing = deferred_from_coro(self.extractor.close()) if self.extractor else None
         if self.state is None:
-            return
+            return closing
         from crawler.pipelines import run_counters
 
+        if self.crawler.stats is not None:
+            # CPU of the crawl's own process (all its threads) while the spider was open.
+            cpu = time.process_time() - self._cpu_at_open
+            self.crawler.stats.set_value("newsarchive/cpu_seconds/crawl", round(cpu, 3))
         stats = dict(self.crawler.stats.get_stats()) if self.crawler.stats else {}
         status = "finished" if reason in ("finished", "closespider_pagecount") else reason
         if not stats.get("newsarchive/start_urls_fetched"):
@@ -205,6 +219,7 @@ class NewsSpider(Spider):
             self.state.finish(status, run_counters(stats), stats)
         except (ArchiveError, OSError) as exc:  # the archive is full or gone: say so, once
             logger.error("could not record the end of the crawl: %s", exc)
+        return closing
 
     def _on_response(self, response: Response, request: Request, spider: Spider) -> None:
         stats = self.crawler.stats
@@ -406,8 +421,17 @@ class NewsSpider(Spider):
 
     # -- callbacks -------------------------------------------------------------------------
 
-    def _extract(self, response: Response) -> tuple[PageResult, datetime] | None:
-        """Extract ``response``; None (and a counted skip) when it is not an HTML page."""
+    async def _process(
+        self, response: Response, *, want_links: bool = True
+    ) -> tuple[PageOutcome, datetime] | None:
+        """Extract ``response`` and read its links, off the reactor when the pool is on.
+
+        None (and a counted skip) when it is not an HTML page, or when its extraction did not
+        finish: its worker died or hung (``extract_failed``; the worker is replaced).
+        """
+        stats = self.crawler.stats
+        assert stats is not None
+        assert self.extractor is not None
         content_type = (response.headers.get(b"Content-Type") or b"").decode("latin-1")
         if not isinstance(response, TextResponse) or (
             content_type and "html" not in content_type.lower()
@@ -416,14 +440,39 @@ class NewsSpider(Spider):
             self._done(response, "other")
             return None
         fetched_at = datetime.now(UTC)
-        result = extract_page(
-            response.body,
-            response.url,
-            http_charset=_charset_of(content_type),
+        job = PageJob(
+            url=response.url,
+            body=response.body,
             content_type=content_type or None,
+            http_charset=_charset_of(content_type),
             fetched_at=fetched_at,
+            want_links=want_links,
         )
-        return result, fetched_at
+        self._in_extraction += 1
+        stats.max_value("newsarchive/extract/max_waiting", self._in_extraction)
+        try:
+            outcome = await self.extractor.run(job)
+        except PoolBroken as exc:
+            self._extraction_failed(response, str(exc))
+            if not stats.get_value("newsarchive/extract/pool_broken"):
+                stats.set_value("newsarchive/extract/pool_broken", str(exc))
+                assert self.crawler.engine is not None
+                deferred_from_coro(self.crawler.engine.close_spider_async(reason="pool_broken"))
+            return None
+        except ExtractionFailed as exc:
+            self._extraction_failed(response, str(exc))
+            return None
+        finally:
+            self._in_extraction -= 1
+        key = "newsarchive/cpu_seconds/extract"  # a float sum: Scrapy's inc_value is for ints
+        stats.set_value(key, stats.get_value(key, 0.0) + outcome.cpu_seconds)
+        return outcome, fetched_at
+
+    def _extraction_failed(self, response: Response, reason: str) -> None:
+        assert self.crawler.stats is not None
+        self.crawler.stats.inc_value("newsarchive/skipped/extract_failed")
+        logger.warning("skipped (extract_failed): %s: %s", response.url, reason)
+        self._done(response, "other", failed=True)
 
     def _done(self, response: Response, kind: str, *, failed: bool = False) -> None:
         if self.state is None:
@@ -440,7 +489,9 @@ class NewsSpider(Spider):
                 url, kind=kind, status=response.status, headers=clean, failed=failed
             )
 
-    def parse(self, response: Response, **_kwargs: Any) -> Iterator[Request | ArticleItem]:
+    async def parse(
+        self, response: Response, **_kwargs: Any
+    ) -> AsyncIterator[Request | ArticleItem]:
         stats = self.crawler.stats
         assert stats is not None
         kind = response.meta.get("na_kind", "other")
@@ -458,13 +509,12 @@ class NewsSpider(Spider):
                 logger.info("article removed (%d): %s", response.status, url)
             self._done(response, "article", failed=True)
             return
-        extracted = self._extract(response)
-        if extracted is None:
+        processed = await self._process(response)
+        if processed is None:
             return
-        result, fetched_at = extracted
-        assert isinstance(response, TextResponse)
-        dead_end = result.kind in _DEAD_ENDS or result.reason in _DEAD_ENDS
-        links = [] if dead_end else self._page_links(response)
+        outcome, fetched_at = processed
+        result = outcome.result
+        links = outcome.links  # none for dead ends (crawler.pagework.DEAD_ENDS)
         url = canonicalize_url(response.url)
         more_pages: list[str] = []
         if result.kind == "article":
@@ -475,9 +525,10 @@ class NewsSpider(Spider):
             else:
                 more_pages = continuation_urls(url, links)
         depth = int(response.meta.get("depth", 0))
-        yield from self._follow(
+        for request in self._follow(
             url, links, depth, exclude=set(more_pages), listing=result.kind == "listing"
-        )
+        ):
+            yield request
         if result.kind != "article" or result.article is None:
             self._done(response, "listing" if result.kind == "listing" else "other")
             self._skip(result.reason or result.kind, response.url)
@@ -492,7 +543,7 @@ class NewsSpider(Spider):
         # An article page stays pending in the frontier until the archive pipeline has stored
         # it (CrawlState.stored): a crawl killed in between fetches it again when resumed.
         aliases: list[str] = []
-        canonical = _canonical_link(response)
+        canonical = outcome.canonical_url
         if canonical and canonical != url and site_of(canonical) == site_of(url):
             aliases.append(url)
             url = canonical
@@ -520,13 +571,13 @@ class NewsSpider(Spider):
             priority=_PRIORITY["article"] + 1,
         )
 
-    def parse_part(
+    async def parse_part(
         self, response: Response, item: ArticleItem, pages: list[str]
-    ) -> Iterator[Request | ArticleItem]:
+    ) -> AsyncIterator[Request | ArticleItem]:
         """Page 2+ of a split article: its text is appended to the item of page 1."""
-        extracted = self._extract(response)
-        if extracted is not None and extracted[0].article is not None:
-            part = extracted[0].article
+        processed = await self._process(response, want_links=False)
+        if processed is not None and processed[0].result.article is not None:
+            part = processed[0].result.article
             record = item.record
             record.text = f"{record.text}\n{part.text}" if record.text else part.text
             record.content_hash = content_hash(record.title, record.text)
@@ -592,15 +643,6 @@ class NewsSpider(Spider):
         assert self.crawler.stats is not None
         self.crawler.stats.inc_value("newsarchive/articles_extracted")
 
-    def _page_links(self, response: TextResponse) -> list[str]:
-        """Canonical URLs of the page's links, in page order."""
-        try:
-            links = self._links.extract_links(response)
-        except (ValueError, TypeError) as exc:  # unparsable markup: nothing to follow
-            logger.debug("no links extracted from %s: %s", response.url, exc)
-            return []
-        return [canonicalize_url(link.url) for link in links if not link.nofollow]
-
     def _skip(self, reason: str, url: str) -> None:
         assert self.crawler.stats is not None
         self.crawler.stats.inc_value(f"newsarchive/skipped/{reason}")
@@ -658,20 +700,6 @@ def _same_site(url: str, other: str) -> bool:
 def _header(response: Response, name: bytes) -> str | None:
     value = response.headers.get(name)
     return value.decode("latin-1") if value else None
-
-
-def _canonical_link(response: TextResponse) -> str | None:
-    """The page's ``<link rel="canonical">``, absolute and canonicalized, if it has one."""
-    try:
-        href = response.xpath('//head/link[@rel="canonical"]/@href').get()
-    except ValueError:
-        return None
-    if not href or not href.strip():
-        return None
-    try:
-        return canonicalize_url(response.urljoin(href.strip()))
-    except ValueError:  # "http://[::1/": not a URL; the page keeps the URL it was fetched at
-        return None
 
 
 def _fetched_page(response: Response, fetched_at: datetime) -> FetchedPage:

@@ -1,0 +1,203 @@
+"""What the crawl does with one fetched HTML page off Scrapy's reactor: extract it, read its links.
+
+:func:`process_page` takes a :class:`PageJob` (plain data: the body, the URL, the content type)
+and returns a :class:`PageOutcome` (plain data: the :class:`~crawler.extraction.PageResult`, the
+page's canonical links, its ``<link rel="canonical">``). It runs in the extraction pool's worker
+processes (:mod:`crawler.pool`), or in the crawl's own process when the pool is off
+(``NEWSARCHIVE_EXTRACT_WORKERS=0``); both give the same outcome for the same job.
+
+Links are read with Scrapy's ``LinkExtractor`` on a response rebuilt from the bytes, so that
+what the crawl follows does not depend on where the page was processed; nothing here touches the
+engine, the network or the archive.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cache
+from typing import Final
+
+from scrapy.http import HtmlResponse
+from scrapy.linkextractors import LinkExtractor
+from scrapy.settings import BaseSettings
+from scrapy.utils.misc import load_object
+from scrapy.utils.reactor import is_asyncio_reactor_installed
+
+from crawler.extraction import PageResult
+from crawler.pool import ExtractionPool, PoolConfig, acquire_pool, parse_workers, release_pool
+from crawler.urls import canonicalize_url
+
+logger = logging.getLogger(__name__)
+
+#: The extraction function a worker calls, unless ``NEWSARCHIVE_EXTRACT_FUNCTION`` names another
+#: with the same signature (the tests name one that crashes or hangs on marked pages).
+DEFAULT_EXTRACT_FUNCTION: Final = "crawler.extraction.extract_page"
+
+#: Pages whose links are not followed: nothing there, or an error page (whose links are only the
+#: site's navigation, reached from elsewhere anyway). A "too_short" page may still be a listing.
+DEAD_ENDS: Final = frozenset({"empty", "not_html", "soft_404", "extraction_failed"})
+
+ExtractFunction = Callable[..., PageResult]
+
+
+@dataclass(frozen=True, slots=True)
+class PageJob:
+    """One fetched HTML page, as it crosses to a worker process."""
+
+    url: str
+    body: bytes
+    content_type: str | None
+    http_charset: str | None
+    fetched_at: datetime
+    #: Whether the page's links are wanted (page 2+ of a split article: no).
+    want_links: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class PageOutcome:
+    """What came of a :class:`PageJob`."""
+
+    result: PageResult
+    #: Canonical URLs of the page's followable links, in page order (empty for dead ends).
+    links: list[str] = field(default_factory=list)
+    #: The page's ``<link rel="canonical">``, absolute and canonicalized.
+    canonical_url: str | None = None
+    #: CPU seconds the job took where it ran (extraction, links), for the crawl's statistics.
+    cpu_seconds: float = 0.0
+
+
+@cache
+def extract_function(path: str = DEFAULT_EXTRACT_FUNCTION) -> ExtractFunction:
+    """The extraction function named by ``path`` (``module.name``), imported once."""
+    function = load_object(path)
+    if not callable(function):
+        raise TypeError(f"{path} is not a function")
+    return function  # type: ignore[no-any-return]
+
+
+@cache
+def _link_extractor() -> LinkExtractor:
+    return LinkExtractor(unique=True, canonicalize=False)
+
+
+def process_page(job: PageJob, function: str = DEFAULT_EXTRACT_FUNCTION) -> PageOutcome:
+    """Extract ``job``'s page and, unless it is a dead end, read its links."""
+    started = time.process_time()
+    result = extract_function(function)(
+        job.body,
+        job.url,
+        http_charset=job.http_charset,
+        content_type=job.content_type,
+        fetched_at=job.fetched_at,
+    )
+    links: list[str] = []
+    canonical: str | None = None
+    dead_end = result.kind in DEAD_ENDS or result.reason in DEAD_ENDS
+    if job.want_links and not dead_end:
+        response = HtmlResponse(
+            job.url,
+            body=job.body,
+            headers={"Content-Type": job.content_type} if job.content_type else None,
+        )
+        links = page_links(response)
+        if result.kind == "article":
+            canonical = canonical_link(response)
+    return PageOutcome(result, links, canonical, time.process_time() - started)
+
+
+def page_links(response: HtmlResponse) -> list[str]:
+    """Canonical URLs of the page's links, in page order, ``rel=nofollow`` left out."""
+    try:
+        links = _link_extractor().extract_links(response)
+    except (ValueError, TypeError) as exc:  # unparsable markup: nothing to follow
+        logger.debug("no links extracted from %s: %s", response.url, exc)
+        return []
+    urls = []
+    for link in links:
+        if link.nofollow:
+            continue
+        try:
+            urls.append(canonicalize_url(link.url))
+        except ValueError:  # "http://[::1/": not a URL
+            continue
+    return urls
+
+
+def canonical_link(response: HtmlResponse) -> str | None:
+    """The page's ``<link rel="canonical">``, absolute and canonicalized, if it has one."""
+    try:
+        href = response.xpath('//head/link[@rel="canonical"]/@href').get()
+    except ValueError:
+        return None
+    if not href or not href.strip():
+        return None
+    try:
+        return canonicalize_url(response.urljoin(href.strip()))
+    except ValueError:  # "http://[::1/": not a URL; the page keeps the URL it was fetched at
+        return None
+
+
+class PageExtractor:
+    """How the crawl gets a :class:`PageJob` done: in the extraction pool, or in this process.
+
+    ``NEWSARCHIVE_EXTRACT_WORKERS``: ``auto`` (the default) starts one worker process per core;
+    ``N`` starts N; ``0`` extracts in the crawl's own process, on the reactor thread, as before
+    the pool existed (for debugging and profiling: one process, no timeout, and a page that
+    crashes the extractor crashes the crawl). The pool needs Scrapy's asyncio reactor, which
+    the project's settings install; under another reactor the crawl extracts in-process.
+    """
+
+    def __init__(self, workers: int, function: str, timeout: float, profile_dir: str | None):
+        self.workers = workers
+        self.function = function
+        self.config: PoolConfig | None = (
+            PoolConfig(
+                workers=workers,
+                target=f"{__name__}.process_page",
+                args=(function,),
+                timeout=timeout,
+                profile_dir=profile_dir,
+            )
+            if workers > 0
+            else None
+        )
+        self._pool: asyncio.Future[ExtractionPool] | None = None
+
+    @classmethod
+    def from_settings(cls, settings: BaseSettings) -> PageExtractor:
+        function = settings.get("NEWSARCHIVE_EXTRACT_FUNCTION") or DEFAULT_EXTRACT_FUNCTION
+        extract_function(function)  # a wrong name fails here, in one line, not in every worker
+        return cls(
+            workers=parse_workers(settings.get("NEWSARCHIVE_EXTRACT_WORKERS")),
+            function=function,
+            timeout=settings.getfloat("NEWSARCHIVE_EXTRACT_TIMEOUT"),
+            profile_dir=settings.get("NEWSARCHIVE_PROFILE_DIR") or None,
+        )
+
+    def open(self) -> None:
+        """Start the pool in the background; pages wait for it in :meth:`run`."""
+        if self.config is None or self._pool is not None:
+            return
+        if not is_asyncio_reactor_installed():
+            logger.warning("not the asyncio reactor: extracting pages in the crawl's process")
+            self.config = None
+            return
+        self._pool = asyncio.ensure_future(acquire_pool(self.config))
+
+    async def run(self, job: PageJob) -> PageOutcome:
+        """The job's outcome; raises :class:`~crawler.pool.ExtractionFailed`."""
+        if self._pool is None:
+            return process_page(job, self.function)
+        pool = await asyncio.shield(self._pool)
+        outcome: PageOutcome = await pool.run(job)
+        return outcome
+
+    async def close(self) -> None:
+        if self._pool is not None and self.config is not None:
+            self._pool = None
+            await release_pool(self.config)
