@@ -266,6 +266,8 @@ class ExtractionPool:
         if self._closed:
             return
         exitcode = await asyncio.to_thread(_exitcode, worker.process)
+        if self._closed:
+            return
         reason = worker.kill_reason or describe_exit(exitcode)
         if worker.jobs:
             _fail(worker.jobs.popleft(), ExtractionFailed(f"its worker {reason}"))
@@ -411,10 +413,10 @@ def _worker_main(
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the crawl, which stops us
     function = load_object(target)
     profiler = cProfile.Profile() if profile_dir else None
-    _send_frame(sock, _READY)
-    if profiler is not None:
-        profiler.enable()
     try:
+        _send_frame(sock, _READY)
+        if profiler is not None:
+            profiler.enable()
         while (data := _receive_frame(sock)) is not None:
             try:
                 reply: tuple[bool, Any] = (True, function(pickle.loads(data), *args))
