@@ -6,29 +6,39 @@ page's canonical links, its ``<link rel="canonical">``). It runs in the extracti
 processes (:mod:`crawler.pool`), or in the crawl's own process when the pool is off
 (``NEWSARCHIVE_EXTRACT_WORKERS=0``); both give the same outcome for the same job.
 
-Links are read with Scrapy's ``LinkExtractor`` on a response rebuilt from the bytes, so that
-what the crawl follows does not depend on where the page was processed; nothing here touches the
-engine, the network or the archive.
+Links are read from a Scrapy response rebuilt from the bytes (its decoding, its ``<base>``), as
+Scrapy's ``LinkExtractor`` reads them (``<a>`` and ``<area>`` hrefs, ``rel=nofollow`` and links
+to files such as images left out), and canonicalized. Not with ``LinkExtractor`` itself: a
+portal page has 200-400 links, mostly the same navigation on every page, and ``LinkExtractor``
+cost about as much CPU as the extraction; here each distinct URL is canonicalized once per
+worker (an LRU cache). For an article, the pages of a split article are found here too
+(``crawler.pagination``). Nothing here touches the engine, the network or the archive.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import posixpath
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cache
+from functools import cache, lru_cache
 from typing import Final
+from urllib.parse import urljoin, urlsplit
 
 from scrapy.http import HtmlResponse
-from scrapy.linkextractors import LinkExtractor
+from scrapy.linkextractors import IGNORED_EXTENSIONS
 from scrapy.settings import BaseSettings
-from scrapy.utils.misc import load_object
+from scrapy.utils.misc import load_object, rel_has_nofollow
 from scrapy.utils.reactor import is_asyncio_reactor_installed
+from scrapy.utils.response import get_base_url
+from w3lib.html import strip_html5_whitespace
+from w3lib.url import safe_url_string
 
 from crawler.extraction import PageResult
+from crawler.pagination import continuation_urls, first_page_url
 from crawler.pool import ExtractionPool, PoolConfig, acquire_pool, parse_workers, release_pool
 from crawler.urls import canonicalize_url
 
@@ -41,6 +51,11 @@ DEFAULT_EXTRACT_FUNCTION: Final = "crawler.extraction.extract_page"
 #: Pages whose links are not followed: nothing there, or an error page (whose links are only the
 #: site's navigation, reached from elsewhere anyway). A "too_short" page may still be a listing.
 DEAD_ENDS: Final = frozenset({"empty", "not_html", "soft_404", "extraction_failed"})
+
+#: Links to files that are not pages, as Scrapy's LinkExtractor leaves them out.
+_FILE_EXTENSIONS: Final = frozenset(f".{e}" for e in IGNORED_EXTENSIONS)
+#: Distinct URLs whose canonical form a worker remembers.
+_CANONICAL_CACHE: Final = 100_000
 
 ExtractFunction = Callable[..., PageResult]
 
@@ -67,8 +82,13 @@ class PageOutcome:
     links: list[str] = field(default_factory=list)
     #: The page's ``<link rel="canonical">``, absolute and canonicalized.
     canonical_url: str | None = None
-    #: CPU seconds the job took where it ran (extraction, links), for the crawl's statistics.
-    cpu_seconds: float = 0.0
+    #: Page 2+ of a split article: its page 1, found among its links.
+    first_page_url: str | None = None
+    #: Page 1 of a split article: its pages 2, 3, ..., found among its links.
+    continuation_urls: list[str] = field(default_factory=list)
+    #: CPU seconds of the extraction and of the links, where the job ran (crawl statistics).
+    extract_cpu: float = 0.0
+    links_cpu: float = 0.0
 
 
 @cache
@@ -78,11 +98,6 @@ def extract_function(path: str = DEFAULT_EXTRACT_FUNCTION) -> ExtractFunction:
     if not callable(function):
         raise TypeError(f"{path} is not a function")
     return function  # type: ignore[no-any-return]
-
-
-@cache
-def _link_extractor() -> LinkExtractor:
-    return LinkExtractor(unique=True, canonicalize=False)
 
 
 def process_page(job: PageJob, function: str = DEFAULT_EXTRACT_FUNCTION) -> PageOutcome:
@@ -95,37 +110,75 @@ def process_page(job: PageJob, function: str = DEFAULT_EXTRACT_FUNCTION) -> Page
         content_type=job.content_type,
         fetched_at=job.fetched_at,
     )
-    links: list[str] = []
-    canonical: str | None = None
+    extracted = time.process_time()
     dead_end = result.kind in DEAD_ENDS or result.reason in DEAD_ENDS
-    if job.want_links and not dead_end:
-        response = HtmlResponse(
-            job.url,
-            body=job.body,
-            headers={"Content-Type": job.content_type} if job.content_type else None,
-        )
-        links = page_links(response)
-        if result.kind == "article":
-            canonical = canonical_link(response)
-    return PageOutcome(result, links, canonical, time.process_time() - started)
+    if not job.want_links or dead_end:
+        return PageOutcome(result, extract_cpu=extracted - started)
+    response = HtmlResponse(
+        job.url,
+        body=job.body,
+        headers={"Content-Type": job.content_type} if job.content_type else None,
+    )
+    links = page_links(response)
+    canonical = first_page = None
+    more_pages: list[str] = []
+    if result.kind == "article":
+        canonical = canonical_link(response)
+        url = canonicalize_url(job.url)
+        first_page = first_page_url(url, links)
+        more_pages = [] if first_page is not None else continuation_urls(url, links)
+    return PageOutcome(
+        result,
+        links,
+        canonical,
+        first_page,
+        more_pages,
+        extract_cpu=extracted - started,
+        links_cpu=time.process_time() - extracted,
+    )
 
 
 def page_links(response: HtmlResponse) -> list[str]:
-    """Canonical URLs of the page's links, in page order, ``rel=nofollow`` left out."""
+    """Canonical URLs of the page's ``<a>`` and ``<area>`` links, in page order, once each.
+
+    Left out, as Scrapy's LinkExtractor leaves them: ``rel=nofollow`` (when the first link to
+    a URL says so), schemes other than http(s), links to files (images, documents, media).
+    """
     try:
-        links = _link_extractor().extract_links(response)
+        root = response.selector.root
+        base = get_base_url(response)
+        encoding = response.encoding
     except (ValueError, TypeError) as exc:  # unparsable markup: nothing to follow
         logger.debug("no links extracted from %s: %s", response.url, exc)
         return []
-    urls = []
-    for link in links:
-        if link.nofollow:
+    nofollow: dict[str, bool] = {}
+    for element in root.iter("a", "area"):
+        href = element.get("href")
+        if href is None:
             continue
         try:
-            urls.append(canonicalize_url(link.url))
+            absolute = urljoin(base, strip_html5_whitespace(href))
         except ValueError:  # "http://[::1/": not a URL
             continue
-    return urls
+        url = _followable(absolute, encoding)
+        if url is not None and url not in nofollow:
+            nofollow[url] = rel_has_nofollow(element.get("rel"))
+    return [url for url, skip in nofollow.items() if not skip]
+
+
+@lru_cache(maxsize=_CANONICAL_CACHE)
+def _followable(url: str, encoding: str) -> str | None:
+    """The canonical form of an absolute link, or None when it leads to no page."""
+    try:
+        safe = safe_url_string(url, encoding=encoding)
+        parts = urlsplit(safe)
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https"):
+        return None
+    if posixpath.splitext(parts.path)[1].lower() in _FILE_EXTENSIONS:
+        return None
+    return canonicalize_url(safe)
 
 
 def canonical_link(response: HtmlResponse) -> str | None:

@@ -45,6 +45,7 @@ import pickle
 import signal
 import socket
 import struct
+import time
 from collections import deque
 from dataclasses import dataclass, field
 from multiprocessing.context import ForkServerContext
@@ -412,7 +413,7 @@ def _worker_main(
     """A worker: read a payload, run the target on it, send the outcome back, until EOF."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the crawl, which stops us
     function = load_object(target)
-    profiler = cProfile.Profile() if profile_dir else None
+    profiler = cProfile.Profile(time.process_time) if profile_dir else None
     try:
         _send_frame(sock, _READY)
         if profiler is not None:

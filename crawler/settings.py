@@ -132,6 +132,7 @@ DOWNLOADER_MIDDLEWARES = {
 }
 EXTENSIONS = {
     "crawler.extensions.ProgressReporter": 500,
+    "crawler.extensions.CrawlProfiler": 510,
 }
 
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"

@@ -42,7 +42,7 @@ from crawler.extraction import PageResult
 from crawler.items import ArticleItem, FetchedPage
 from crawler.middlewares import PageLimitReached
 from crawler.pagework import PageExtractor, PageJob, PageOutcome
-from crawler.pagination import continuation_urls, first_page_url, is_next_listing_page
+from crawler.pagination import is_next_listing_page
 from crawler.pool import ExtractionFailed, PoolBroken
 from crawler.profiles import Profile, load_profiles
 from crawler.scheduling import ProfileLock, default_lock_dir
@@ -65,6 +65,9 @@ _PRIORITY = {"article": 10, "listing": 0, "feed": 20, "sitemap": 20, "other": -5
 
 #: A known article that answers one of these on a recheck is marked removed.
 _GONE = (404, 410)
+
+#: Links whose scope and kind the spider remembers (navigation repeats on every page).
+_LINK_CACHE = 200_000
 
 
 def user_agent(contact_url: str | None) -> str:
@@ -129,6 +132,7 @@ class NewsSpider(Spider):
             canonicalize_url(u) for u in [*self.start_urls, *self.feeds, *self.sitemaps]
         }
         self._requested: set[str] = set()
+        self._link_cache: dict[str, tuple[bool, str]] = {}
         # URLs queued in the frontier but not handed to Scrapy yet (the scheduler's backlog was
         # full); fed to it in batches when it runs dry (_on_idle).
         self._waiting = False
@@ -384,6 +388,15 @@ class NewsSpider(Spider):
             return follow
         return classify_url(url) == "article" or any(scope.allows(url) for scope in self.scopes)
 
+    def _link_target(self, url: str) -> tuple[bool, str]:
+        """(in scope, kind) of a link, remembered: most links of a page are on every page."""
+        known = self._link_cache.get(url)
+        if known is None:
+            if len(self._link_cache) >= _LINK_CACHE:
+                self._link_cache.clear()
+            known = self._link_cache[url] = (self._in_scope(url), self._kind_of(url))
+        return known
+
     def _kind_of(self, url: str) -> str:
         if self.profile is not None and self.profile.is_article_url(url):
             return "article"
@@ -398,16 +411,19 @@ class NewsSpider(Spider):
         On an incremental crawl, a listing page that shows no new article does not lead to its
         next pages: what follows is older still, and already archived.
         """
-        in_scope = [
-            _Target(url, self._kind_of(url), depth + 1)
-            for url in dict.fromkeys(links)
-            if url not in exclude and self._in_scope(url)
-        ]
-        if not in_scope or self.state is None:
-            return []
-        decisions = self.state.decide(t.url for t in in_scope)
+        in_scope = []
+        for url in dict.fromkeys(links):
+            allowed, kind = self._link_target(url)
+            if allowed and url not in exclude:
+                in_scope.append(_Target(url, kind, depth + 1))
         targets = [t for t in in_scope if t.url not in self._requested]
-        if self.incremental and listing:
+        if not targets or self.state is None:
+            return []
+        # The frontier is asked about what this run has not requested yet; an incremental
+        # listing also needs to know which of its articles are new.
+        incremental_listing = self.incremental and listing
+        decisions = self.state.decide(t.url for t in (in_scope if incremental_listing else targets))
+        if incremental_listing:
             # New: not archived yet (whether or not this run has already asked for it).
             fresh = [
                 t for t in in_scope if t.kind == "article" and not decisions[t.url].known_article
@@ -464,8 +480,10 @@ class NewsSpider(Spider):
             return None
         finally:
             self._in_extraction -= 1
-        key = "newsarchive/cpu_seconds/extract"  # a float sum: Scrapy's inc_value is for ints
-        stats.set_value(key, stats.get_value(key, 0.0) + outcome.cpu_seconds)
+        # Float sums (Scrapy's inc_value is for ints): the benchmark reads them.
+        for key, seconds in (("extract", outcome.extract_cpu), ("links", outcome.links_cpu)):
+            name = f"newsarchive/cpu_seconds/{key}"
+            stats.set_value(name, stats.get_value(name, 0.0) + seconds)
         return outcome, fetched_at
 
     def _extraction_failed(self, response: Response, reason: str) -> None:
@@ -518,12 +536,12 @@ class NewsSpider(Spider):
         url = canonicalize_url(response.url)
         more_pages: list[str] = []
         if result.kind == "article":
-            first = first_page_url(url, links)
+            first = outcome.first_page_url
             if first is not None:  # page 2+ of an article: archived with its page 1
                 links = [first, *links]
                 result = PageResult(kind="listing", article=None, reason="continuation_page")
             else:
-                more_pages = continuation_urls(url, links)
+                more_pages = outcome.continuation_urls
         depth = int(response.meta.get("depth", 0))
         for request in self._follow(
             url, links, depth, exclude=set(more_pages), listing=result.kind == "listing"
