@@ -28,17 +28,26 @@ class BaselineSpider(scrapy.Spider):
         self.start_urls = start_urls.split(",")
         self.db = sqlite3.connect(db)
         self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("CREATE TABLE IF NOT EXISTS articles (url TEXT PRIMARY KEY, title TEXT, "
-                        "text TEXT, date TEXT, author TEXT)")  # fmt: skip
+        self.db.execute(
+            "CREATE TABLE IF NOT EXISTS articles (url TEXT PRIMARY KEY, title TEXT, "
+            "text TEXT, date TEXT, author TEXT)"
+        )
 
     def parse(self, response: Any, **_kwargs: Any) -> Iterator[Any]:
         if ARTICLE_URL.search(response.url):
-            doc = trafilatura.bare_extraction(response.body, url=response.url, with_metadata=True,
-                                              include_comments=False, deduplicate=False)  # fmt: skip
+            doc = trafilatura.bare_extraction(
+                response.body,
+                url=response.url,
+                with_metadata=True,
+                include_comments=False,
+                deduplicate=False,
+            )
             if doc is not None and doc.text:
                 with self.db:
-                    self.db.execute("INSERT OR REPLACE INTO articles VALUES (?, ?, ?, ?, ?)",
-                                    (response.url, doc.title, doc.text, doc.date, doc.author))  # fmt: skip
+                    self.db.execute(
+                        "INSERT OR REPLACE INTO articles VALUES (?, ?, ?, ?, ?)",
+                        (response.url, doc.title, doc.text, doc.date, doc.author),
+                    )
         for href in response.css("a::attr(href)").getall():
             if "/news/" in href:
                 yield response.follow(href, callback=self.parse)

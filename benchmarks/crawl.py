@@ -16,9 +16,10 @@ Python's threaded ``http.server``), and crawls it end to end, in interleaved rou
 Both crawl with the same politeness settings (robots.txt obeyed, AutoThrottle off, 16 requests
 at once). Each crawl is a subprocess timed whole, start-up included. It prints the medians of
 articles/s, the ratio newsarchive / baseline (of the medians, and the median of each round's
-ratio), CPU per page, and then, from one more crawl profiled with cProfile (the crawl's reactor
-thread and every worker, CPU time), where a page's CPU time goes by stage, scaled to the CPU
-that the unprofiled crawls measured.
+ratio), CPU per page, and where a page's CPU time goes by stage: the crawl's own CPU timers
+(frontier, WARC, archive write on the reactor thread; extraction and links in the workers),
+split further by the shares of a cProfile of one more crawl's reactor thread and by timers
+around the extraction's steps on a sample of the site's pages.
 
 The machine is shared and noisy: read the ratios, measured within each round. Nothing here is
 asserted.
@@ -118,18 +119,15 @@ def crawl_baseline(urls: list[str], work: Path) -> Run:
 # -- the profile, by stage ---------------------------------------------------------------------
 
 #: (path suffix, function name) of the functions whose cumulative time makes each stage.
-_WARC = [("crawler/state.py", "write_warc")]
-_INDEX = [("archive/search.py", "index_article")]
-_UPSERT = [("archive/store.py", "upsert_article")]
-_FRONTIER = [
+_TIMED = [  # measured by the crawl's own CPU timers (crawler.state.StageClock)
     ("crawler/state.py", "decide"),
     ("crawler/state.py", "enqueue"),
     ("crawler/state.py", "page_done"),
-    ("crawler/state.py", "resume_pages"),
-    ("crawler/state.py", "due_articles"),
-    ("archive/store.py", "run_pending_pages"),
-    ("archive/store.py", "mark_removed"),
+    ("crawler/state.py", "write_warc"),
+    ("archive/store.py", "upsert_article"),
 ]
+_INDEX = [("archive/search.py", "index_article")]
+_UPSERT = [("archive/store.py", "upsert_article")]
 _HANDOFF = [("crawler/pool.py", "_received"), ("crawler/pool.py", "_send")]
 #: Our code's entry points on the reactor thread: what is not under them is Scrapy's.
 _OURS = [
@@ -146,10 +144,9 @@ _OURS = [
     ("crawler/pool.py", "_received"),
     ("crawler/extensions.py", "report"),
 ]
-_DECODE_PARSE = [("crawler/extraction/encoding.py", "decode_html"), ("extraction/page.py", "_parse")]
-_TRAFILATURA = [("crawler/extraction/page.py", "_trafilatura")]
-_EXTRACT = [("crawler/extraction/page.py", "extract_page")]
-_PROCESS = [("crawler/pagework.py", "process_page")]
+#: The extraction's steps, timed in this process on a sample of the site's pages (their
+#: names in ``crawler.extraction.page``; when one is renamed, the split is not shown).
+_EXTRACTION_STEPS = {"decode_html": "decode", "_parse": "parse", "_trafilatura": "trafilatura"}
 
 
 def _cumulative(stats: pstats.Stats, functions: Iterable[tuple[str, str]]) -> float:
@@ -165,49 +162,100 @@ def _total(stats: pstats.Stats) -> float:
     return float(sum(row[2] for row in stats.stats.values()))  # type: ignore[attr-defined]
 
 
-def stage_profile(folder: Path, run: Run) -> list[tuple[str, str, float]]:
-    """(process, stage, ms per page), the profile's shares scaled to the unprofiled CPU."""
-    crawl_files = sorted(folder.glob("crawl-*.prof"))
-    worker_files = sorted(folder.glob("worker-*.prof"))
+def _share(part: float, whole: float) -> float:
+    return min(max(part / whole, 0.0), 1.0) if whole > 0 else 0.0
+
+
+def extraction_shares(pages: list[tuple[str, bytes]]) -> dict[str, float] | None:
+    """Shares of decode, parse and trafilatura in ``extract_page``'s CPU time on ``pages``.
+
+    Timed here, with CPU timers wrapped around the extraction's own steps for the length of
+    this measurement (no profiler: it would slow Python code more than lxml's C code).
+    """
+    import crawler.extraction.page as page_module
+    from crawler.extraction import extract_page
+
+    originals = {name: getattr(page_module, name, None) for name in _EXTRACTION_STEPS}
+    if any(step is None for step in originals.values()):
+        return None
+    spent = dict.fromkeys(_EXTRACTION_STEPS.values(), 0.0)
+
+    def timed(name: str, step: Any) -> Any:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            started = time.process_time()
+            try:
+                return step(*args, **kwargs)
+            finally:
+                spent[_EXTRACTION_STEPS[name]] += time.process_time() - started
+
+        return wrapper
+
+    for url, body in pages[:5]:  # imports and caches
+        extract_page(body, url)
+    for name, step in originals.items():
+        setattr(page_module, name, timed(name, step))
+    try:
+        started = time.process_time()
+        for url, body in pages:
+            extract_page(body, url)
+        total = time.process_time() - started
+    finally:
+        for name, step in originals.items():
+            setattr(page_module, name, step)
+    return {key: seconds / total for key, seconds in spent.items()}
+
+
+def stage_profile(
+    folder: Path, run: Run, shares: dict[str, float] | None
+) -> list[tuple[str, str, float]]:
+    """(process, stage, ms per page) for ``run`` (an unprofiled crawl).
+
+    The crawl measures its own stages with CPU timers (frontier, WARC, archive write, and in
+    the workers extraction and links). The cProfile of another crawl's reactor thread
+    (``folder``) splits the archive write into the write and the search index, and the rest of
+    the thread into Scrapy's download handling, the hand-off to the workers and our callbacks
+    (cProfile slows Python code more than C code, so its shares, not its times, are used, and
+    only within one stage). ``shares`` splits the extraction (:func:`extraction_shares`).
+    """
     pages = max(run.pages, 1)
-    rows: list[tuple[str, str, float]] = []
-    if crawl_files:
-        main = pstats.Stats(*map(str, crawl_files))
-        total = _total(main)
-        scale = 1000 * float(run.stats.get("newsarchive/cpu_seconds/crawl", 0)) / total / pages
-        warc = _cumulative(main, _WARC)
-        index = _cumulative(main, _INDEX)
-        upsert = _cumulative(main, _UPSERT) - index
-        frontier = _cumulative(main, _FRONTIER)
-        handoff = _cumulative(main, _HANDOFF)
-        ours = _cumulative(main, _OURS)
-        glue = ours - warc - index - upsert - frontier - handoff
-        for stage, seconds in (
-            ("download handling (Scrapy: engine, HTTP, middlewares)", total - ours),
-            ("frontier (pages table: decide, enqueue, done)", frontier),
-            ("WARC", warc),
-            ("archive write (article, revision, aliases)", upsert),
-            ("search index", index),
-            ("hand-off to workers (pickle, sockets)", handoff),
-            ("our callbacks and items (scope, pagination, stats)", glue),
-        ):
-            rows.append(("crawl", stage, seconds * scale))
-    if worker_files:
-        work = pstats.Stats(*map(str, worker_files))
-        process = _cumulative(work, _PROCESS)
-        extract_cpu = float(run.stats.get("newsarchive/cpu_seconds/extract", 0))
-        scale = 1000 * extract_cpu / process / pages if process else 0.0
-        decode = _cumulative(work, _DECODE_PARSE)
-        trafilatura = _cumulative(work, _TRAFILATURA)
-        extract = _cumulative(work, _EXTRACT)
-        for stage, seconds in (
-            ("decode and parse", decode),
-            ("trafilatura", trafilatura),
-            ("our rules (classify, title, bylines, dates, cleaning)", extract - decode - trafilatura),
-            ("links and canonical link (Scrapy's LinkExtractor)", process - extract),
-            ("hand-off (pickle, sockets)", _total(work) - process),
-        ):
-            rows.append(("workers", stage, seconds * scale))
+
+    def ms(key: str) -> float:
+        return 1000 * float(run.stats.get(f"newsarchive/cpu_seconds/{key}", 0)) / pages
+
+    crawl_files = sorted(folder.glob("crawl-*.prof"))
+    main = pstats.Stats(*map(str, crawl_files)) if crawl_files else None
+    index_share = _share(_cumulative(main, _INDEX), _cumulative(main, _UPSERT)) if main else 0
+    rest = ms("crawl") - ms("frontier") - ms("warc") - ms("archive_write")
+    if main is not None:
+        untimed = _total(main) - _cumulative(main, _TIMED)
+        ours = _share(_cumulative(main, _OURS) - _cumulative(main, _TIMED), untimed)
+        handoff = _share(_cumulative(main, _HANDOFF), untimed)
+    else:
+        ours = handoff = 0.0
+    rows = [
+        ("crawl", "download handling (Scrapy: engine, HTTP, middlewares)", rest * (1 - ours)),
+        ("crawl", "frontier (pages table: decide, enqueue, done)", ms("frontier")),
+        ("crawl", "WARC", ms("warc")),
+        (
+            "crawl",
+            "archive write (article, revision, aliases)",
+            ms("archive_write") * (1 - index_share),
+        ),
+        ("crawl", "search index", ms("archive_write") * index_share),
+        ("crawl", "hand-off to workers (pickle, sockets)", rest * handoff),
+        ("crawl", "our callbacks and items (scope, stats, items)", rest * (ours - handoff)),
+    ]
+    if shares is None:
+        rows.append(("workers", "extraction (its steps not measured)", ms("extract")))
+    else:
+        decode = shares["decode"] + shares["parse"]
+        rows += [
+            ("workers", "decode and parse", ms("extract") * decode),
+            ("workers", "trafilatura", ms("extract") * shares["trafilatura"]),
+            ("workers", "our rules (classify, title, bylines, dates, cleaning)",
+             ms("extract") * (1 - decode - shares["trafilatura"])),
+        ]  # fmt: skip
+    rows.append(("workers", "links, canonical link, split-article pages", ms("links")))
     return rows
 
 
@@ -252,7 +300,7 @@ def main() -> None:
                         f"round {number + 1} {name:>11}: {run.articles} articles in "
                         f"{run.seconds:6.1f} s = {run.rate:6.1f} articles/s, "
                         f"CPU {run.cpu_seconds:6.1f} s (+ workers "
-                        f"{float(run.stats.get('newsarchive/cpu_seconds/extract', 0)):.1f} s)"
+                        f"{_worker_cpu(run):.1f} s)"
                         if name != "baseline"
                         else f"round {number + 1} {name:>11}: {run.articles} articles in "
                         f"{run.seconds:6.1f} s = {run.rate:6.1f} articles/s, "
@@ -267,16 +315,20 @@ def main() -> None:
                 profiled = crawl_newsarchive(
                     urls, work, args.workers, {"NEWSARCHIVE_PROFILE_DIR": str(folder)}
                 )
-                # Scaled to the CPU of the unprofiled crawls (profiling slows Python code).
-                unprofiled = runs["newsarchive"][-1]
-                profiled.stats = {**profiled.stats, **_cpu_stats(unprofiled)}
-                profiled.pages = unprofiled.pages
-                print_stages(stage_profile(folder, profiled), runs)
+                del profiled
+                sample = sorted(p for p in site.root.rglob("*.html") if "index" not in p.name)
+                pages = [
+                    (server.base_url + "/" + p.relative_to(site.root).as_posix(), p.read_bytes())
+                    for p in sample[:: max(1, len(sample) // 150)]
+                ]
+                shares = extraction_shares(pages)
+                print_stages(stage_profile(folder, runs["newsarchive"][-1], shares))
 
 
-def _cpu_stats(run: Run) -> dict[str, Any]:
-    keys = ("newsarchive/cpu_seconds/crawl", "newsarchive/cpu_seconds/extract")
-    return {k: run.stats.get(k, 0) for k in keys}
+def _worker_cpu(run: Run) -> float:
+    return sum(
+        float(run.stats.get(f"newsarchive/cpu_seconds/{key}", 0)) for key in ("extract", "links")
+    )
 
 
 def report(runs: dict[str, list[Run]], rounds: int) -> None:
@@ -285,7 +337,8 @@ def report(runs: dict[str, list[Run]], rounds: int) -> None:
     for name, rate in medians.items():
         print(f"  {name:>11}: {rate:6.1f}")
     per_round = [
-        ours.rate / base.rate for ours, base in zip(runs["newsarchive"], runs["baseline"], strict=True)
+        ours.rate / base.rate
+        for ours, base in zip(runs["newsarchive"], runs["baseline"], strict=True)
     ]
     print(
         f"newsarchive / baseline: {medians['newsarchive'] / medians['baseline']:.2f}x "
@@ -300,7 +353,7 @@ def report(runs: dict[str, list[Run]], rounds: int) -> None:
     ours = runs["newsarchive"][-1]
     pages = max(ours.pages, 1)
     base = runs["baseline"][-1]
-    extract_cpu = float(ours.stats.get("newsarchive/cpu_seconds/extract", 0))
+    extract_cpu = _worker_cpu(ours)
     print(
         f"CPU per page (whole processes, {pages} pages): newsarchive "
         f"{1000 * (ours.cpu_seconds + extract_cpu) / pages:.1f} ms "
@@ -309,9 +362,12 @@ def report(runs: dict[str, list[Run]], rounds: int) -> None:
     )
 
 
-def print_stages(rows: list[tuple[str, str, float]], runs: dict[str, list[Run]]) -> None:
-    print("\nwhere a page's CPU time goes (ms per page; one profiled crawl, scaled to the CPU")
-    print("of the unprofiled crawl above; 'crawl' is the reactor thread, 'workers' the pool):")
+def print_stages(rows: list[tuple[str, str, float]]) -> None:
+    print(
+        "\nwhere a page's CPU time goes, ms per page (the last unprofiled crawl's CPU timers,"
+        "\nsplit further by the shares of a profiled crawl; 'crawl' is the reactor thread,"
+        "\n'workers' the extraction pool):"
+    )
     for process, stage, ms in rows:
         print(f"  {process:>7}  {stage:<56} {ms:6.2f}")
     crawl = {stage: ms for process, stage, ms in rows if process == "crawl"}
@@ -325,7 +381,6 @@ def print_stages(rows: list[tuple[str, str, float]], runs: dict[str, list[Run]])
         f"(of which archive write and search index {write:.2f} ms, one transaction per "
         f"article); in the workers, links {links:.2f} ms"
     )
-    del runs
 
 
 if __name__ == "__main__":

@@ -77,9 +77,8 @@ class ProgressReporter:
 class CrawlProfiler:
     """Profiles the crawl's reactor thread (CPU time) while the spider is open.
 
-    On with ``NEWSARCHIVE_PROFILE_DIR``: the statistics go to ``crawl-PID.prof`` there, beside
-    the extraction workers' ``worker-PID.prof`` (:mod:`crawler.pool`); ``benchmarks/crawl.py``
-    adds them up by stage.
+    On with ``NEWSARCHIVE_PROFILE_DIR``: the statistics go to ``crawl-PID.prof`` there;
+    ``benchmarks/crawl.py`` reads them to split the thread's time by stage.
     """
 
     def __init__(self, folder: Path) -> None:

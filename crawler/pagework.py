@@ -205,7 +205,7 @@ class PageExtractor:
     the project's settings install; under another reactor the crawl extracts in-process.
     """
 
-    def __init__(self, workers: int, function: str, timeout: float, profile_dir: str | None):
+    def __init__(self, workers: int, function: str, timeout: float):
         self.workers = workers
         self.function = function
         self.config: PoolConfig | None = (
@@ -214,7 +214,6 @@ class PageExtractor:
                 target=f"{__name__}.process_page",
                 args=(function,),
                 timeout=timeout,
-                profile_dir=profile_dir,
             )
             if workers > 0
             else None
@@ -229,7 +228,6 @@ class PageExtractor:
             workers=parse_workers(settings.get("NEWSARCHIVE_EXTRACT_WORKERS")),
             function=function,
             timeout=settings.getfloat("NEWSARCHIVE_EXTRACT_TIMEOUT"),
-            profile_dir=settings.get("NEWSARCHIVE_PROFILE_DIR") or None,
         )
 
     def open(self) -> None:

@@ -37,7 +37,6 @@ closes: when the pool closes, or when the crawl's process dies, even by ``kill -
 from __future__ import annotations
 
 import asyncio
-import cProfile
 import logging
 import multiprocessing
 import os
@@ -45,12 +44,10 @@ import pickle
 import signal
 import socket
 import struct
-import time
 from collections import deque
 from dataclasses import dataclass, field
 from multiprocessing.context import ForkServerContext
 from multiprocessing.process import BaseProcess
-from pathlib import Path
 from typing import Any, Final
 
 from scrapy.utils.misc import load_object
@@ -65,9 +62,10 @@ DEFAULT_DEPTH: Final = 2
 _MAX_FAILED_STARTS: Final = 3
 #: Seconds a closing worker gets to finish its page and exit before it is killed.
 _CLOSE_GRACE: Final = 5.0
-#: What the fork server imports once, so that each worker forked from it starts ready. Not
-#: ``__main__``: ``python -m newsarchive`` runs the command line when its module is imported.
-_PRELOAD: Final = ["crawler.pagework"]
+#: What the fork server imports once, so that each worker forked from it starts ready (the
+#: extraction imports trafilatura on its first page, which would cost each new worker a
+#: second). Not ``__main__``: ``python -m newsarchive`` runs the command line when imported.
+_PRELOAD: Final = ["crawler.pagework", "trafilatura"]
 _READY: Final = b"ready"
 
 
@@ -114,8 +112,6 @@ class PoolConfig:
     #: Seconds one payload may run before its worker is killed (0: no limit).
     timeout: float = 0.0
     depth: int = DEFAULT_DEPTH
-    #: Where each worker writes its cProfile statistics when it ends (None: no profiling).
-    profile_dir: str | None = None
 
 
 @dataclass(eq=False, slots=True)
@@ -206,7 +202,7 @@ class ExtractionPool:
         parent, child = socket.socketpair()
         process = self._context.Process(
             target=_worker_main,
-            args=(child, self.config.target, self.config.args, self.config.profile_dir),
+            args=(child, self.config.target, self.config.args),
             name="newsarchive-extract",
             daemon=True,  # multiprocessing terminates it if the crawl exits without closing us
         )
@@ -407,17 +403,12 @@ async def _started(config: PoolConfig) -> ExtractionPool:
 # -- the worker process --------------------------------------------------------------------
 
 
-def _worker_main(
-    sock: socket.socket, target: str, args: tuple[Any, ...], profile_dir: str | None
-) -> None:
+def _worker_main(sock: socket.socket, target: str, args: tuple[Any, ...]) -> None:
     """A worker: read a payload, run the target on it, send the outcome back, until EOF."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the crawl, which stops us
     function = load_object(target)
-    profiler = cProfile.Profile(time.process_time) if profile_dir else None
     try:
         _send_frame(sock, _READY)
-        if profiler is not None:
-            profiler.enable()
         while (data := _receive_frame(sock)) is not None:
             try:
                 reply: tuple[bool, Any] = (True, function(pickle.loads(data), *args))
@@ -431,9 +422,6 @@ def _worker_main(
     except OSError:
         pass  # the crawl's end of the socket is gone
     finally:
-        if profiler is not None and profile_dir:
-            profiler.disable()
-            profiler.dump_stats(Path(profile_dir) / f"worker-{os.getpid()}.prof")
         sock.close()
 
 

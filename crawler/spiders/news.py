@@ -215,6 +215,8 @@ class NewsSpider(Spider):
             # CPU of the crawl's own process (all its threads) while the spider was open.
             cpu = time.process_time() - self._cpu_at_open
             self.crawler.stats.set_value("newsarchive/cpu_seconds/crawl", round(cpu, 3))
+            for stage, seconds in self.state.clock.seconds.items():
+                self.crawler.stats.set_value(f"newsarchive/cpu_seconds/{stage}", round(seconds, 3))
         stats = dict(self.crawler.stats.get_stats()) if self.crawler.stats else {}
         status = "finished" if reason in ("finished", "closespider_pagecount") else reason
         if not stats.get("newsarchive/start_urls_fetched"):
