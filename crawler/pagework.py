@@ -151,19 +151,32 @@ def page_links(response: HtmlResponse) -> list[str]:
     except (ValueError, TypeError) as exc:  # unparsable markup: nothing to follow
         logger.debug("no links extracted from %s: %s", response.url, exc)
         return []
+    origin = urljoin(base, "/")
     nofollow: dict[str, bool] = {}
     for element in root.iter("a", "area"):
         href = element.get("href")
         if href is None:
             continue
-        try:
-            absolute = urljoin(base, strip_html5_whitespace(href))
-        except ValueError:  # "http://[::1/": not a URL
-            continue
-        url = _followable(absolute, encoding)
+        href = strip_html5_whitespace(href)
+        if href.startswith("/") and not href.startswith("//"):
+            # The same on every page of the site (navigation): remembered by (origin, href).
+            url = _followable_path(origin, href, encoding)
+        else:
+            try:
+                url = _followable(urljoin(base, href), encoding)
+            except ValueError:  # "http://[::1/": not a URL
+                continue
         if url is not None and url not in nofollow:
             nofollow[url] = rel_has_nofollow(element.get("rel"))
     return [url for url, skip in nofollow.items() if not skip]
+
+
+@lru_cache(maxsize=_CANONICAL_CACHE)
+def _followable_path(origin: str, path: str, encoding: str) -> str | None:
+    try:
+        return _followable(urljoin(origin, path), encoding)
+    except ValueError:
+        return None
 
 
 @lru_cache(maxsize=_CANONICAL_CACHE)

@@ -15,8 +15,8 @@ How it works, and why:
 - **One socket per worker, no threads.** Each worker has its own socket pair; the parent reads
   results with asyncio streams on the reactor's own loop, so it always knows which page each
   worker holds (pages go to a worker in order, at most ``depth`` at a time: one running, the
-  next already waiting in its socket so that the worker never idles while the reactor is
-  busy). ``concurrent.futures.ProcessPoolExecutor`` breaks for good when one worker dies and
+  next ones already waiting in its socket so that the worker does not idle while the reactor
+  is busy). ``concurrent.futures.ProcessPoolExecutor`` breaks for good when one worker dies and
   cannot stop a hung task; pebble (which can) lost every queued task with
   ``BrokenProcessPool("All workers expired")`` when crashing tasks met a busy main thread,
   because it learns which task a worker holds from an acknowledgement its threads may not have
@@ -56,8 +56,9 @@ logger = logging.getLogger(__name__)
 
 #: Frames on a worker's socket: an 8-byte length, then a pickle.
 _HEADER: Final = struct.Struct("!Q")
-#: Pages handed to one worker at once: one running, one waiting in its socket.
-DEFAULT_DEPTH: Final = 2
+#: Pages handed to one worker at once: one running, the others waiting in its socket, so that
+#: the worker has the next page at hand however long the reactor takes to hand it another.
+DEFAULT_DEPTH: Final = 3
 #: Workers that die before being ready, this many times in a row: the pool cannot work.
 _MAX_FAILED_STARTS: Final = 3
 #: Seconds a closing worker gets to finish its page and exit before it is killed.
