@@ -296,15 +296,14 @@ def main() -> None:
                         workers = "0" if name == "in-process" else args.workers
                         run = crawl_newsarchive(urls, work, workers)
                     runs[name].append(run)
+                    cpu = f"CPU {run.cpu_seconds:6.1f} s"
+                    if name == "newsarchive":
+                        cpu += f" + workers {_worker_cpu(run):.1f} s"
+                    elif name == "in-process":
+                        cpu += f" (extraction and links {_worker_cpu(run):.1f} s of it)"
                     print(
                         f"round {number + 1} {name:>11}: {run.articles} articles in "
-                        f"{run.seconds:6.1f} s = {run.rate:6.1f} articles/s, "
-                        f"CPU {run.cpu_seconds:6.1f} s (+ workers "
-                        f"{_worker_cpu(run):.1f} s)"
-                        if name != "baseline"
-                        else f"round {number + 1} {name:>11}: {run.articles} articles in "
-                        f"{run.seconds:6.1f} s = {run.rate:6.1f} articles/s, "
-                        f"CPU {run.cpu_seconds:6.1f} s",
+                        f"{run.seconds:6.1f} s = {run.rate:6.1f} articles/s, {cpu}",
                         flush=True,
                     )
             report(runs, args.rounds)
