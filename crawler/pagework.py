@@ -235,8 +235,14 @@ class PageExtractor:
 
     @classmethod
     def from_settings(cls, settings: BaseSettings) -> PageExtractor:
+        """From the crawl's settings; a bad value raises ValueError with a one-line message."""
         function = settings.get("NEWSARCHIVE_EXTRACT_FUNCTION") or DEFAULT_EXTRACT_FUNCTION
-        extract_function(function)  # a wrong name fails here, in one line, not in every worker
+        try:  # a wrong name fails here, in one line, not in every worker
+            extract_function(function)
+        except (ImportError, NameError, ValueError, TypeError) as exc:
+            raise ValueError(
+                f"NEWSARCHIVE_EXTRACT_FUNCTION: cannot use {function!r}: {exc}"
+            ) from None
         return cls(
             workers=parse_workers(settings.get("NEWSARCHIVE_EXTRACT_WORKERS")),
             function=function,

@@ -233,6 +233,24 @@ def test_workers_end_when_the_crawl_process_is_killed() -> None:
 # -- crawls through the Scrapy engine ---------------------------------------------------------
 
 
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ("NEWSARCHIVE_EXTRACT_WORKERS=many", "expected auto or a whole number"),
+        ("NEWSARCHIVE_EXTRACT_FUNCTION=no.such.function", "cannot use 'no.such.function'"),
+    ],
+)
+def test_bad_extraction_settings_fail_in_one_line(
+    tmp_path: Path, setting: str, message: str
+) -> None:
+    result = crawl("http://127.0.0.1:9/", f"sqlite:///{tmp_path / 'a.db'}", setting)
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: ")
+    assert message in lines[0]
+
+
 class MarkedSite(SyntheticSite):
     """A synthetic site whose chosen article pages carry a test marker."""
 
