@@ -1,4 +1,4 @@
-"""Crawl extensions: progress reporting.
+"""Crawl extensions: progress reporting, and a CPU profile of the crawl for the benchmark.
 
 On a terminal the progress line is redrawn in place; in a pipe or a log file a plain line is
 written every ``NEWSARCHIVE_PROGRESS_INTERVAL`` seconds.
@@ -6,8 +6,11 @@ written every ``NEWSARCHIVE_PROGRESS_INTERVAL`` seconds.
 
 from __future__ import annotations
 
+import cProfile
+import os
 import sys
 import time
+from pathlib import Path
 from typing import Any, TextIO
 
 from scrapy import signals
@@ -69,3 +72,34 @@ class ProgressReporter:
         if self.live:
             self.stream.write("\r\x1b[2K")
             self.stream.flush()
+
+
+class CrawlProfiler:
+    """Profiles the crawl's reactor thread (CPU time) while the spider is open.
+
+    On with ``NEWSARCHIVE_PROFILE_DIR``: the statistics go to ``crawl-PID.prof`` there;
+    ``benchmarks/crawl.py`` reads them to split the thread's time by stage.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        # CPU time, not wall time: the reactor's idle waits are not anybody's cost.
+        self.profiler = cProfile.Profile(time.process_time)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> CrawlProfiler:
+        folder = crawler.settings.get("NEWSARCHIVE_PROFILE_DIR")
+        if not folder:
+            raise NotConfigured
+        ext = cls(Path(folder))
+        crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
+        return ext
+
+    def spider_opened(self, spider: Any) -> None:
+        self.profiler.enable()
+
+    def spider_closed(self, spider: Any, reason: str) -> None:
+        self.profiler.disable()
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.profiler.dump_stats(self.folder / f"crawl-{os.getpid()}.prof")

@@ -103,15 +103,16 @@ class ArchivePipeline:
                 page.fetched_at,
                 page.request_headers,
             )
-            result = state.archive.upsert_article(
-                item.record,
-                PageFetch(
-                    url=page.url, status=page.status, fetched_at=page.fetched_at, warc=location
-                ),
-                run_id=state.run_id,
-                profile=state.profile,
-                aliases=item.aliases,
-            )
+            with state.clock.timing("archive_write"):
+                result = state.archive.upsert_article(
+                    item.record,
+                    PageFetch(
+                        url=page.url, status=page.status, fetched_at=page.fetched_at, warc=location
+                    ),
+                    run_id=state.run_id,
+                    profile=state.profile,
+                    aliases=item.aliases,
+                )
             validators = {
                 name.lower(): value
                 for name, value in page.headers

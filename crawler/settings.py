@@ -31,6 +31,25 @@ NEWSARCHIVE_PROGRESS_INTERVAL = 10.0
 #: Seconds each attempt to POST a profile's alert to its webhook may take (one retry at most).
 NEWSARCHIVE_ALERT_TIMEOUT = 5.0
 
+# --- extraction off the reactor (crawler/pool.py, crawler/pagework.py) --------------------------
+#: Worker processes that extract pages: "auto" starts one per core; N starts N; 0 extracts in the
+#: crawl's own process, on the reactor thread (one process: for debugging and profiling; no
+#: timeout, and a page that crashes the extractor crashes the crawl).
+NEWSARCHIVE_EXTRACT_WORKERS = os.environ.get("NEWSARCHIVE_EXTRACT_WORKERS", "auto")
+#: Seconds one page may take in a worker; then the worker is killed and replaced, and the page
+#: skipped as extract_failed (0: no limit).
+NEWSARCHIVE_EXTRACT_TIMEOUT = 60.0
+#: The extraction function the workers call (module.name, with extract_page's signature).
+NEWSARCHIVE_EXTRACT_FUNCTION = "crawler.extraction.extract_page"
+#: A folder where the crawl writes a cProfile of its reactor thread (CPU time) when it ends
+#: (benchmarks/crawl.py reads it); empty: no profiling.
+NEWSARCHIVE_PROFILE_DIR = ""
+#: The queue in front of the extraction pool: Scrapy counts a response as in progress until its
+#: callback (awaiting extraction) and its item (being stored) are done, and starts no download
+#: while those responses hold more than this many bytes (each counted as at least 1 KB). So
+#: downloads wait when extraction is behind, and memory stays flat. Scrapy's own default.
+SCRAPER_SLOT_MAX_ACTIVE_SIZE = 5_000_000
+
 # --- safety on the hostile web (crawler/safety.py) ----------------------------------------------
 #: Non-public addresses (private, loopback, link-local, shared...): "auto" allows them only for
 #: hosts named by the crawl's own start URLs, feeds and sitemaps that are themselves non-public
@@ -118,6 +137,7 @@ DOWNLOADER_MIDDLEWARES = {
 }
 EXTENSIONS = {
     "crawler.extensions.ProgressReporter": 500,
+    "crawler.extensions.CrawlProfiler": 510,
 }
 
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"

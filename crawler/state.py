@@ -9,7 +9,10 @@ run id and WARC writer. It holds no Scrapy objects, so it can be tested without 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+import time
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -35,6 +38,23 @@ class LinkDecision:
     last_modified: str | None = None
 
 
+class StageClock:
+    """CPU seconds the crawl's reactor thread spends in each of our stages (``frontier``,
+    ``warc``, ``archive_write``), recorded in the run's statistics: what is ours on the thread
+    that also drives every download."""
+
+    def __init__(self) -> None:
+        self.seconds: defaultdict[str, float] = defaultdict(float)
+
+    @contextmanager
+    def timing(self, stage: str) -> Iterator[None]:
+        started = time.thread_time()
+        try:
+            yield
+        finally:
+            self.seconds[stage] += time.thread_time() - started
+
+
 class CrawlState:
     """Run record, frontier and WARC files of one crawl."""
 
@@ -58,6 +78,7 @@ class CrawlState:
         self._texts_seen: set[int] = set()
         #: What the run saw of each site, saved with the run (``run_site_health``).
         self.health = HealthTally()
+        self.clock = StageClock()
 
     # -- what to fetch ---------------------------------------------------------------------
 
@@ -73,7 +94,8 @@ class CrawlState:
         """For each discovered URL: fetch it (new, or a known article due), or leave it."""
         now = now or datetime.now(UTC)
         wanted = list(urls)
-        states = self.archive.page_states(wanted)
+        with self.clock.timing("frontier"):
+            states = self.archive.page_states(wanted)
         decisions: dict[str, LinkDecision] = {}
         for url in wanted:
             state = states.get(url)
@@ -113,7 +135,8 @@ class CrawlState:
 
     def enqueue(self, entries: Iterable[tuple[str, str, int]]) -> None:
         """Persist ``(url, kind, depth)`` as pending, so that a killed crawl can resume."""
-        self.archive.enqueue_pages(entries, profile=self.profile, run_id=self.run_id)
+        with self.clock.timing("frontier"):
+            self.archive.enqueue_pages(entries, profile=self.profile, run_id=self.run_id)
 
     # -- what came back --------------------------------------------------------------------
 
@@ -128,19 +151,20 @@ class CrawlState:
         failed: bool = False,
     ) -> None:
         now = datetime.now(UTC)
-        self.archive.record_fetch(
-            url,
-            kind=kind,
-            status=status,
-            fetched_at=now,
-            etag=headers.get("etag"),
-            last_modified=headers.get("last-modified"),
-            next_check_at=now + self.recheck_after if kind == "article" else None,
-            article_id=article_id,
-            profile=self.profile,
-            run_id=self.run_id,
-            state="failed" if failed else "done",
-        )
+        with self.clock.timing("frontier"):
+            self.archive.record_fetch(
+                url,
+                kind=kind,
+                status=status,
+                fetched_at=now,
+                etag=headers.get("etag"),
+                last_modified=headers.get("last-modified"),
+                next_check_at=now + self.recheck_after if kind == "article" else None,
+                article_id=article_id,
+                profile=self.profile,
+                run_id=self.run_id,
+                state="failed" if failed else "done",
+            )
 
     def write_warc(
         self,
@@ -152,18 +176,19 @@ class CrawlState:
         fetched_at: datetime,
         request_headers: list[tuple[str, str]] | None = None,
     ) -> WarcLocation:
-        if self._warc is None:
-            self.warc_dir.mkdir(parents=True, exist_ok=True)
-            self._warc = WarcWriter(self.warc_dir, self.run_id)
-        return self._warc.write_response(
-            url,
-            status,
-            reason,
-            headers,
-            body,
-            fetched_at=fetched_at,
-            request_headers=request_headers,
-        )
+        with self.clock.timing("warc"):
+            if self._warc is None:
+                self.warc_dir.mkdir(parents=True, exist_ok=True)
+                self._warc = WarcWriter(self.warc_dir, self.run_id)
+            return self._warc.write_response(
+                url,
+                status,
+                reason,
+                headers,
+                body,
+                fetched_at=fetched_at,
+                request_headers=request_headers,
+            )
 
     def stored(
         self, urls: Iterable[str], result: UpsertResult, *, status: int, headers: dict[str, str]

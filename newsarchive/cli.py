@@ -192,7 +192,13 @@ def _crawl(
     warc_dir: Path | None = None,
 ) -> list[Any]:
     _open_archive(db_url).close()  # fail fast, in one line, on a bad database
-    from crawler.run import run_crawls
+    from crawler.pagework import PageExtractor
+    from crawler.run import crawl_settings, run_crawls
+
+    try:  # and on bad extraction settings (-s NEWSARCHIVE_EXTRACT_WORKERS=many)
+        PageExtractor.from_settings(crawl_settings(settings))
+    except ValueError as exc:
+        _fail(str(exc))
 
     return run_crawls(
         specs,

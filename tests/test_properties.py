@@ -268,15 +268,16 @@ def test_control_characters_do_not_lose_the_article(char: str, widget: str) -> N
 
 
 # Found by fuzz/fuzz_extract.py (atheris): a <link rel="canonical"> that urljoin cannot parse
-# ("http://[::1/a.html") raised ValueError in the spider's callback, losing the article.
+# ("http://[::1/a.html") raised ValueError in the spider's callback, losing the article (the
+# canonical link is now read where the page is extracted, crawler/pagework.py).
 @pytest.mark.parametrize(
     "href", ["http://[::1/a.html", "http://[fe80::1%25eth0/x", "http://a:99999/"]
 )
 def test_unparsable_canonical_links_are_ignored(href: str) -> None:
     from scrapy.http import HtmlResponse
 
-    from crawler.spiders.news import _canonical_link
+    from crawler.pagework import canonical_link
 
     body = f"<html><head><link rel='canonical' href='{href}'></head><body>x</body></html>"
     response = HtmlResponse(ARTICLE_URL, body=body.encode(), encoding="utf-8")
-    assert _canonical_link(response) in (None, canonicalize_url(href))
+    assert canonical_link(response) in (None, canonicalize_url(href))

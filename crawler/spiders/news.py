@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from collections.abc import AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -28,10 +29,9 @@ from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DontCloseSpider, IgnoreRequest
 from scrapy.http import Response, TextResponse
-from scrapy.linkextractors import LinkExtractor
 from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.defer import deferred_from_coro
-from twisted.internet.defer import Deferred
+from twisted.internet.defer import Deferred, DeferredList
 from twisted.python.failure import Failure
 
 from archive.db import ArchiveError, resolve_db_url
@@ -39,10 +39,12 @@ from archive.record import content_hash, site_of
 from archive.store import Archive
 from crawler.alerts import end_run
 from crawler.discovery import DiscoveryError, parse_feed, parse_sitemap, sitemaps_from_robots
-from crawler.extraction import PageResult, extract_page
+from crawler.extraction import PageResult
 from crawler.items import ArticleItem, FetchedPage
 from crawler.middlewares import PageLimitReached
-from crawler.pagination import continuation_urls, first_page_url, is_next_listing_page
+from crawler.pagework import PageExtractor, PageJob, PageOutcome
+from crawler.pagination import is_next_listing_page
+from crawler.pool import ExtractionFailed, PoolBroken
 from crawler.profiles import Profile, load_profiles
 from crawler.scheduling import ProfileLock, default_lock_dir
 from crawler.state import CrawlState, LinkDecision
@@ -59,10 +61,6 @@ logger = logging.getLogger(__name__)
 
 _PROJECT_PRIORITY = 20  # Scrapy's priority of settings.py values; -s on the command line is 40
 
-# Pages whose links are not followed: nothing there, or an error page (whose links are only the
-# site's navigation, reached from elsewhere anyway). A "too_short" page may still be a listing.
-_DEAD_ENDS = frozenset({"empty", "not_html", "soft_404", "extraction_failed"})
-
 # Articles first: under a page limit, a crawl archives more when it fetches what it found.
 _PRIORITY = {"article": 10, "listing": 0, "feed": 20, "sitemap": 20, "other": -5}
 
@@ -73,6 +71,8 @@ _GONE = (404, 410)
 _STALE_HOPS = "na_stale_hops"
 #: The skip reason of links not followed past a chain of copies.
 _COPY_CHAIN = "trap_copy_chain"
+#: Links whose scope and kind the spider remembers (navigation repeats on every page).
+_LINK_CACHE = 200_000
 
 
 def user_agent(contact_url: str | None) -> str:
@@ -138,8 +138,8 @@ class NewsSpider(Spider):
         self._start_set = {
             canonicalize_url(u) for u in [*self.start_urls, *self.feeds, *self.sitemaps]
         }
-        self._links = LinkExtractor(unique=True, canonicalize=False)
         self._requested: set[str] = set()
+        self._link_cache: dict[str, tuple[bool, str]] = {}
         # URLs queued in the frontier but not handed to Scrapy yet (the scheduler's backlog was
         # full); fed to it in batches when it runs dry (_on_idle).
         self._waiting = False
@@ -147,6 +147,11 @@ class NewsSpider(Spider):
         self.state: CrawlState | None = None
         self._lock: ProfileLock | None = None
         self._max_stale_hops = 0
+        #: Extraction, in the pool of worker processes or in-process (crawler.pagework).
+        self.extractor: PageExtractor | None = None
+        #: Pages handed to extraction and not back yet (waiting for a worker, or in one).
+        self._in_extraction = 0
+        self._cpu_at_open = 0.0
 
     # -- set-up ----------------------------------------------------------------------------
 
@@ -179,12 +184,17 @@ class NewsSpider(Spider):
         crawler.signals.connect(spider._on_idle, signal=signals.spider_idle)
         spider._queue_size = max(1, settings.getint("NEWSARCHIVE_QUEUE_SIZE", 5000))
         spider._max_stale_hops = max(0, settings.getint("NEWSARCHIVE_MAX_STALE_HOPS", 3))
+        spider.extractor = PageExtractor.from_settings(settings)
         return spider
 
     def _on_opened(self, spider: Spider) -> None:
         db_url = resolve_db_url(self.crawler.settings.get("NEWSARCHIVE_DB") or None)
         recheck = timedelta(days=self.profile.recheck_after_days) if self.profile else timedelta(0)
         assert self.crawler.stats is not None
+        self._cpu_at_open = time.process_time()
+        if self.extractor is not None:
+            self.extractor.open()
+            self.crawler.stats.set_value("newsarchive/extract/workers", self.extractor.workers)
         try:
             self.state = CrawlState(
                 Archive(db_url),
@@ -204,16 +214,28 @@ class NewsSpider(Spider):
     def _on_closed(self, spider: Spider, reason: str) -> Deferred[None] | None:
         if self._lock is not None:
             self._lock.release()
+        # Extraction workers finish and exit (returned: Scrapy waits for it before it stops).
+        closing = deferred_from_coro(self.extractor.close()) if self.extractor else None
         if self.state is None:
-            return None
+            return closing
+        if self.crawler.stats is not None:
+            # CPU of the crawl's own process (all its threads) while the spider was open.
+            cpu = time.process_time() - self._cpu_at_open
+            self.crawler.stats.set_value("newsarchive/cpu_seconds/crawl", round(cpu, 3))
+            for stage, seconds in self.state.clock.seconds.items():
+                self.crawler.stats.set_value(f"newsarchive/cpu_seconds/{stage}", round(seconds, 3))
         stats = dict(self.crawler.stats.get_stats()) if self.crawler.stats else {}
         status = "finished" if reason in ("finished", "closespider_pagecount") else reason
         if not stats.get("newsarchive/start_urls_fetched"):
             status = "failed"
         # Records the run (degraded when it broke the profile's alert thresholds), then sends
-        # the alert; Scrapy waits for the Deferred.
+        # the alert; Scrapy waits for both that and the extraction workers' exit.
         alerts = self.profile.alerts if self.profile is not None else None
-        return end_run(self.state, self.crawler, status, alerts)
+        sent = end_run(self.state, self.crawler, status, alerts)
+        waits = [d for d in (closing, sent) if d is not None]
+        if len(waits) < 2:
+            return waits[0] if waits else None
+        return DeferredList(waits).addCallback(lambda _: None)
 
     def _on_response(self, response: Response, request: Request, spider: Spider) -> None:
         stats = self.crawler.stats
@@ -384,6 +406,15 @@ class NewsSpider(Spider):
             return follow
         return classify_url(url) == "article" or any(scope.allows(url) for scope in self.scopes)
 
+    def _link_target(self, url: str) -> tuple[bool, str]:
+        """(in scope, kind) of a link, remembered: most links of a page are on every page."""
+        known = self._link_cache.get(url)
+        if known is None:
+            if len(self._link_cache) >= _LINK_CACHE:
+                self._link_cache.clear()
+            known = self._link_cache[url] = (self._in_scope(url), self._kind_of(url))
+        return known
+
     def _kind_of(self, url: str) -> str:
         if self.profile is not None and self.profile.is_article_url(url):
             return "article"
@@ -407,13 +438,11 @@ class NewsSpider(Spider):
         copies in a row led here, this page included (:meth:`_stale_hops`): past
         ``NEWSARCHIVE_MAX_STALE_HOPS`` no link is followed, and each one left is a skip.
         """
-        in_scope = [
-            _Target(url, self._kind_of(url), depth + 1, hops)
-            for url in dict.fromkeys(links)
-            if url not in exclude and self._in_scope(url)
-        ]
-        if not in_scope or self.state is None:
-            return []
+        in_scope = []
+        for url in dict.fromkeys(links):
+            allowed, kind = self._link_target(url)
+            if allowed and url not in exclude:
+                in_scope.append(_Target(url, kind, depth + 1, hops))
         if self._max_stale_hops and hops > self._max_stale_hops:
             left = [t for t in in_scope if t.url not in self._requested]
             if left:
@@ -426,9 +455,14 @@ class NewsSpider(Spider):
                     hops,
                 )
             return []
-        decisions = self.state.decide(t.url for t in in_scope)
         targets = [t for t in in_scope if t.url not in self._requested]
-        if self.incremental and listing:
+        if not targets or self.state is None:
+            return []
+        # The frontier is asked about what this run has not requested yet; an incremental
+        # listing also needs to know which of its articles are new.
+        incremental_listing = self.incremental and listing
+        decisions = self.state.decide(t.url for t in (in_scope if incremental_listing else targets))
+        if incremental_listing:
             # New: not archived yet (whether or not this run has already asked for it).
             fresh = [
                 t for t in in_scope if t.kind == "article" and not decisions[t.url].known_article
@@ -442,8 +476,17 @@ class NewsSpider(Spider):
 
     # -- callbacks -------------------------------------------------------------------------
 
-    def _extract(self, response: Response) -> tuple[PageResult, datetime] | None:
-        """Extract ``response``; None (and a counted skip) when it is not an HTML page."""
+    async def _process(
+        self, response: Response, *, want_links: bool = True
+    ) -> tuple[PageOutcome, datetime] | None:
+        """Extract ``response`` and read its links, off the reactor when the pool is on.
+
+        None (and a counted skip) when it is not an HTML page, or when its extraction did not
+        finish: its worker died or hung (``extract_failed``; the worker is replaced).
+        """
+        stats = self.crawler.stats
+        assert stats is not None
+        assert self.extractor is not None
         content_type = (response.headers.get(b"Content-Type") or b"").decode("latin-1")
         if not isinstance(response, TextResponse) or (
             content_type and "html" not in content_type.lower()
@@ -452,14 +495,41 @@ class NewsSpider(Spider):
             self._done(response, "other")
             return None
         fetched_at = datetime.now(UTC)
-        result = extract_page(
-            response.body,
-            response.url,
-            http_charset=_charset_of(content_type),
+        job = PageJob(
+            url=response.url,
+            body=response.body,
             content_type=content_type or None,
+            http_charset=_charset_of(content_type),
             fetched_at=fetched_at,
+            want_links=want_links,
         )
-        return result, fetched_at
+        self._in_extraction += 1
+        stats.max_value("newsarchive/extract/max_waiting", self._in_extraction)
+        try:
+            outcome = await self.extractor.run(job)
+        except PoolBroken as exc:
+            self._extraction_failed(response, str(exc))
+            if not stats.get_value("newsarchive/extract/pool_broken"):
+                stats.set_value("newsarchive/extract/pool_broken", str(exc))
+                assert self.crawler.engine is not None
+                deferred_from_coro(self.crawler.engine.close_spider_async(reason="pool_broken"))
+            return None
+        except ExtractionFailed as exc:
+            self._extraction_failed(response, str(exc))
+            return None
+        finally:
+            self._in_extraction -= 1
+        # Float sums (Scrapy's inc_value is for ints): the benchmark reads them.
+        for key, seconds in (("extract", outcome.extract_cpu), ("links", outcome.links_cpu)):
+            name = f"newsarchive/cpu_seconds/{key}"
+            stats.set_value(name, stats.get_value(name, 0.0) + seconds)
+        return outcome, fetched_at
+
+    def _extraction_failed(self, response: Response, reason: str) -> None:
+        assert self.crawler.stats is not None
+        self.crawler.stats.inc_value("newsarchive/skipped/extract_failed")
+        logger.warning("skipped (extract_failed): %s: %s", response.url, reason)
+        self._done(response, "other", failed=True)
 
     def _done(self, response: Response, kind: str, *, failed: bool = False) -> None:
         if self.state is None:
@@ -476,7 +546,9 @@ class NewsSpider(Spider):
                 url, kind=kind, status=response.status, headers=clean, failed=failed
             )
 
-    def parse(self, response: Response, **_kwargs: Any) -> Iterator[Request | ArticleItem]:
+    async def parse(
+        self, response: Response, **_kwargs: Any
+    ) -> AsyncIterator[Request | ArticleItem]:
         stats = self.crawler.stats
         assert stats is not None
         kind = response.meta.get("na_kind", "other")
@@ -496,27 +568,27 @@ class NewsSpider(Spider):
                 logger.info("article removed (%d): %s", response.status, url)
             self._done(response, "article", failed=True)
             return
-        extracted = self._extract(response)
-        if extracted is None:
+        processed = await self._process(response)
+        if processed is None:
             return
-        result, fetched_at = extracted
-        assert isinstance(response, TextResponse)
-        dead_end = result.kind in _DEAD_ENDS or result.reason in _DEAD_ENDS
-        links = [] if dead_end else self._page_links(response)
+        outcome, fetched_at = processed
+        result = outcome.result
+        links = outcome.links  # none for dead ends (crawler.pagework.DEAD_ENDS)
         url = canonicalize_url(response.url)
         more_pages: list[str] = []
         if result.kind == "article":
-            first = first_page_url(url, links)
+            first = outcome.first_page_url
             if first is not None:  # page 2+ of an article: archived with its page 1
                 links = [first, *links]
                 result = PageResult(kind="listing", article=None, reason="continuation_page")
             else:
-                more_pages = continuation_urls(url, links)
+                more_pages = outcome.continuation_urls
         depth = int(response.meta.get("depth", 0))
         hops = self._stale_hops(response.meta, result, url)
-        yield from self._follow(
+        for request in self._follow(
             url, links, depth, exclude=set(more_pages), listing=result.kind == "listing", hops=hops
-        )
+        ):
+            yield request
         if result.kind != "article" or result.article is None:
             self._done(response, "listing" if result.kind == "listing" else "other")
             self._skip(result.reason or result.kind, response.url)
@@ -531,7 +603,7 @@ class NewsSpider(Spider):
         # An article page stays pending in the frontier until the archive pipeline has stored
         # it (CrawlState.stored): a crawl killed in between fetches it again when resumed.
         aliases: list[str] = []
-        canonical = _canonical_link(response)
+        canonical = outcome.canonical_url
         if canonical and canonical != url and site_of(canonical) == site_of(url):
             aliases.append(url)
             url = canonical
@@ -577,13 +649,13 @@ class NewsSpider(Spider):
             priority=_PRIORITY["article"] + 1,
         )
 
-    def parse_part(
+    async def parse_part(
         self, response: Response, item: ArticleItem, pages: list[str]
-    ) -> Iterator[Request | ArticleItem]:
+    ) -> AsyncIterator[Request | ArticleItem]:
         """Page 2+ of a split article: its text is appended to the item of page 1."""
-        extracted = self._extract(response)
-        if extracted is not None and extracted[0].article is not None:
-            part = extracted[0].article
+        processed = await self._process(response, want_links=False)
+        if processed is not None and processed[0].result.article is not None:
+            part = processed[0].result.article
             record = item.record
             record.text = f"{record.text}\n{part.text}" if record.text else part.text
             record.content_hash = content_hash(record.title, record.text)
@@ -649,15 +721,6 @@ class NewsSpider(Spider):
         assert self.crawler.stats is not None
         self.crawler.stats.inc_value("newsarchive/articles_extracted")
 
-    def _page_links(self, response: TextResponse) -> list[str]:
-        """Canonical URLs of the page's links, in page order."""
-        try:
-            links = self._links.extract_links(response)
-        except (ValueError, TypeError) as exc:  # unparsable markup: nothing to follow
-            logger.debug("no links extracted from %s: %s", response.url, exc)
-            return []
-        return [canonicalize_url(link.url) for link in links if not link.nofollow]
-
     def _skip(self, reason: str, url: str) -> None:
         assert self.crawler.stats is not None
         self.crawler.stats.inc_value(f"newsarchive/skipped/{reason}")
@@ -715,20 +778,6 @@ def _same_site(url: str, other: str) -> bool:
 def _header(response: Response, name: bytes) -> str | None:
     value = response.headers.get(name)
     return value.decode("latin-1") if value else None
-
-
-def _canonical_link(response: TextResponse) -> str | None:
-    """The page's ``<link rel="canonical">``, absolute and canonicalized, if it has one."""
-    try:
-        href = response.xpath('//head/link[@rel="canonical"]/@href').get()
-    except ValueError:
-        return None
-    if not href or not href.strip():
-        return None
-    try:
-        return canonicalize_url(response.urljoin(href.strip()))
-    except ValueError:  # "http://[::1/": not a URL; the page keeps the URL it was fetched at
-        return None
 
 
 def _fetched_page(response: Response, fetched_at: datetime) -> FetchedPage:
