@@ -141,6 +141,7 @@ SECOND_VERSION = _record(
     [],
     "南方都市报",
     None,
+    tags=["城市更新"],
 )
 ALIAS = "http://m.sz.example/news/1.html"
 HOSTILE_URL = "http://gov.example/xw/hostile.html"
