@@ -140,6 +140,15 @@ def context(browser: Browser) -> Iterator[BrowserContext]:
 
 
 @pytest.fixture
+def static_page(browser: Browser) -> Iterator[Page]:
+    """A page in a browser with JavaScript switched off: the reading room needs none."""
+    opened = browser.new_context(java_script_enabled=False, viewport={"width": 1280, "height": 900})
+    opened.set_default_timeout(20_000)
+    yield opened.new_page()
+    opened.close()
+
+
+@pytest.fixture
 def page(context: BrowserContext) -> Iterator[Page]:
     opened = context.new_page()
     dialogs: list[str] = []
@@ -191,7 +200,8 @@ def test_search_luohu_in_simplified_and_traditional(page: Page, served: Served) 
     assert page.get_by_role("searchbox", name="Search words").input_value() == "羅湖"
 
 
-def test_click_a_facet_then_page_forward(page: Page, served: Served) -> None:
+def test_click_a_facet_then_page_forward(static_page: Page, served: Served) -> None:
+    page = static_page
     page.goto(served.url)
     search(page, "罗湖")
     total = total_of(page)

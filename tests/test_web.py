@@ -115,6 +115,8 @@ def test_api_search_pages_and_facets(client: TestClient) -> None:
     assert facets["undated"] == 1
     plain = client.get("/api/search", params={"q": "罗湖", "facets": "false"}).json()
     assert plain["facets"] is None
+    odd = client.get("/", params={"q": "罗湖", "size": 3})
+    assert '<option value="3" selected>3</option>' in odd.text
 
 
 def test_api_chinese_and_phrases(client: TestClient) -> None:
@@ -598,3 +600,13 @@ def test_serve_refuses_in_one_line(
     assert done.stderr.count("\n") == 1
     assert message in done.stderr
     assert done.stderr.startswith("error: ")
+
+
+def test_pages_stop_where_results_can_be_asked_for() -> None:
+    from archive.filters import ArticleFilter
+    from newsarchive.web.params import MAX_RESULTS_OFFSET, SearchParams, Selection
+
+    params = SearchParams(Selection("罗湖", ArticleFilter()), "relevance", 1, 10, True)
+    assert params.pages(0) == 0
+    assert params.pages(11) == 2
+    assert params.pages(5 * MAX_RESULTS_OFFSET) == MAX_RESULTS_OFFSET // 10

@@ -132,7 +132,11 @@ SEARCH_SCHEMA: Final = _object(
         "page": {"type": "integer"},
         "size": {"type": "integer"},
         "total": {"type": "integer", "description": "every article that matches"},
-        "pages": {"type": "integer"},
+        "pages": {
+            "type": "integer",
+            "description": "pages that can be asked for (results beyond the 10,000th are"
+            " in the export only)",
+        },
         "hits": {"type": "array", "items": _HIT},
         "facets": _FACETS,
     },
@@ -285,7 +289,7 @@ def api_search(
             "page": params.page,
             "size": params.size,
             "total": result.total,
-            "pages": -(-result.total // params.size),
+            "pages": params.pages(result.total),
             "hits": [hit_json(hit) for hit in result.hits],
             "facets": facets_json(result.facets),
         }

@@ -149,7 +149,7 @@ def search(
         )
     except QueryError as exc:
         error = str(exc)
-    pages = -(-result.total // params.size) if result else 0
+    pages = params.pages(result.total) if result else 0
     context = {
         "params": params,
         "selection": selection,

@@ -77,6 +77,11 @@ class SearchParams:
     def offset(self) -> int:
         return (self.page - 1) * self.size
 
+    def pages(self, total: int) -> int:
+        """How many pages ``total`` results fill, up to the last one that may be asked for."""
+        reachable = min(total, MAX_RESULTS_OFFSET)
+        return -(-reachable // self.size)
+
 
 def _values(name: str, values: list[str] | None) -> tuple[str, ...]:
     kept = tuple(dict.fromkeys(v.strip() for v in values or () if v.strip()))
