@@ -22,7 +22,6 @@ import random
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -30,7 +29,7 @@ from urllib.parse import urlencode
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from scale import _SITES, RARE_ENGLISH, RARE_PAIR, RARE_PHRASE, generate, percentiles
+from scale import _SITES, RARE_ENGLISH, RARE_PAIR, RARE_PHRASE, generate, percentiles, timed
 
 from archive.browse import FACET_CAP, article_url
 from archive.filters import ArticleFilter
@@ -72,16 +71,6 @@ def build(db_url: str, scale: int) -> None:
     seconds = time.perf_counter() - started
     print(f"  built {scale:,} articles in {seconds:.0f} s", flush=True)
     archive.close()
-
-
-def measure(function: Callable[[], object], runs: int) -> list[float]:
-    function()  # warm-up
-    samples = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        function()
-        samples.append((time.perf_counter() - started) * 1000)
-    return samples
 
 
 def main() -> None:
@@ -154,7 +143,7 @@ def measure_all(
         )
         matches = archive.count_articles(filters, query=word)
         base = percentiles(
-            measure(lambda w=word, f=filters: archive.search(w, limit=10, filters=f), runs)
+            timed(lambda w=word, f=filters: archive.search(w, limit=10, filters=f), runs)
         )
         params = {"q": word, **extra}
         page_facets = server("/", params)
@@ -191,14 +180,14 @@ def measure_all(
         if (url := article_url(archive, article_id)) is not None
     ]
     urls = iter([url for _, url in picked] * 3)
-    base = percentiles(measure(lambda: archive.get_article(next(urls)), runs))
+    base = percentiles(timed(lambda: archive.get_article(next(urls)), runs))
     pages = _each(client, timing, [f"/articles/{article_id}" for article_id, _ in picked])
     api = _each(client, timing, [f"/api/articles/{article_id}" for article_id, _ in picked])
     print(f"  article, p50 / p95 ms over {len(picked)} different articles; ratio to the baseline")
     print(f"    {'baseline: Archive.get_article':36}{_cell(base)}")
     print(f"    {'article page':36}{_cell(pages)} {pages[0] / base[0]:>6.1f}x")
     print(f"    {'/api/articles/{id}':36}{_cell(api)} {api[0] / base[0]:>6.1f}x")
-    overhead = percentiles(measure(lambda: client.get("/static/style.css"), runs))
+    overhead = percentiles(timed(lambda: client.get("/static/style.css"), runs))
     print(f"  test client round trip for a static file (not in server time): {overhead[0]:.1f} ms")
 
 

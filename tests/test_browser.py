@@ -131,10 +131,19 @@ def browser(served: Served) -> Iterator[Browser]:
         launched.close()
 
 
+def _new_context(browser: Browser, *, javascript: bool) -> BrowserContext:
+    opened = browser.new_context(
+        accept_downloads=True,
+        java_script_enabled=javascript,
+        viewport={"width": 1280, "height": 900},
+    )
+    opened.set_default_timeout(20_000)
+    return opened
+
+
 @pytest.fixture
 def context(browser: Browser) -> Iterator[BrowserContext]:
-    opened = browser.new_context(accept_downloads=True, viewport={"width": 1280, "height": 900})
-    opened.set_default_timeout(20_000)
+    opened = _new_context(browser, javascript=True)
     yield opened
     opened.close()
 
@@ -142,8 +151,7 @@ def context(browser: Browser) -> Iterator[BrowserContext]:
 @pytest.fixture
 def static_page(browser: Browser) -> Iterator[Page]:
     """A page in a browser with JavaScript switched off: the reading room needs none."""
-    opened = browser.new_context(java_script_enabled=False, viewport={"width": 1280, "height": 900})
-    opened.set_default_timeout(20_000)
+    opened = _new_context(browser, javascript=False)
     yield opened.new_page()
     opened.close()
 

@@ -22,6 +22,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from fastapi.testclient import TestClient
 
+from archive import browse
 from archive.record import EXPORT_FIELDS, ArticleRecord
 from archive.store import Archive
 from exports.jsonl import export_archive
@@ -280,7 +281,7 @@ def test_an_internal_error_is_one_line_of_json(
     def broken(*_args: Any, **_kwargs: Any) -> None:
         raise RuntimeError("secret detail")
 
-    monkeypatch.setattr(api, "search_page", broken)
+    monkeypatch.setattr(browse, "search_page", broken)
     with TestClient(create_app(sample.db_url), raise_server_exceptions=False) as failing:
         answer = failing.get("/api/search", params={"q": "罗湖"})
     assert answer.status_code == 500

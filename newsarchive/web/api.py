@@ -25,14 +25,13 @@ from archive.browse import (
     article_url,
     counts_under,
     run_site_shares,
-    search_page,
 )
 from archive.record import format_utc
 from archive.search import parse_query
 from archive.store import Archive
 from exports.jsonl import export_lines
 from exports.schema import EXPORT_SCHEMA
-from newsarchive.web.deps import JsonResponse, archive_of, config_of
+from newsarchive.web.deps import JsonResponse, archive_of, search_results
 from newsarchive.web.params import (
     DEFAULT_RUNS,
     MAX_RUNS,
@@ -264,27 +263,15 @@ def facets_json(facets: Facets | None) -> dict[str, Any] | None:
     summary="Search the archive",
 )
 def api_search(
-    request: Request,
-    params: Annotated[SearchParams, Depends(search_params)],
-    archive: Annotated[Archive, Depends(archive_of)],
+    request: Request, params: Annotated[SearchParams, Depends(search_params)]
 ) -> JsonResponse:
     """Articles matching the query and filters, best (or newest) first, a page at a time,
     with the number of all matches and the facets of the result set (counted over its
     first results in this order when there are many)."""
-    selection = params.selection
-    result = search_page(
-        archive,
-        selection.query,
-        filters=selection.filters,
-        sort=params.sort,
-        offset=params.offset,
-        limit=params.size,
-        facets=params.facets,
-        facet_cap=config_of(request).facet_cap,
-    )
+    result = search_results(request, params)
     return JsonResponse(
         {
-            "query": selection.query,
+            "query": params.selection.query,
             "sort": params.sort,
             "page": params.page,
             "size": params.size,

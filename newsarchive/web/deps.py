@@ -10,7 +10,9 @@ from fastapi import Request
 from starlette.responses import Response
 
 if TYPE_CHECKING:
+    from archive.browse import ResultPage
     from archive.store import Archive
+    from newsarchive.web.params import SearchParams
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +34,23 @@ def config_of(request: Request) -> AppConfig:
 def archive_of(request: Request) -> Archive:
     """The archive the app serves (a FastAPI dependency)."""
     return config_of(request).archive
+
+
+def search_results(request: Request, params: SearchParams) -> ResultPage:
+    """The page of results ``params`` ask for, read by ``archive.browse.search_page``."""
+    from archive.browse import search_page
+
+    selection = params.selection
+    return search_page(
+        archive_of(request),
+        selection.query,
+        filters=selection.filters,
+        sort=params.sort,
+        offset=params.offset,
+        limit=params.size,
+        facets=params.facets,
+        facet_cap=config_of(request).facet_cap,
+    )
 
 
 class JsonResponse(Response):

@@ -27,13 +27,12 @@ from archive.browse import (
     counts_under,
     raw_page,
     run_site_shares,
-    search_page,
 )
 from archive.search import QueryError
 from archive.store import Archive, RunSummary
 from archive.warc import WarcError, WarcResponse
 from newsarchive.web.auth import COOKIE_NAME, cookie_value, safe_next, token_matches
-from newsarchive.web.deps import archive_of, config_of
+from newsarchive.web.deps import archive_of, config_of, search_results
 from newsarchive.web.diff import diff_records
 from newsarchive.web.params import (
     DEFAULT_RUNS,
@@ -127,9 +126,7 @@ def render(
 
 @router.get("/", response_class=HTMLResponse)
 def search(
-    request: Request,
-    params: Annotated[SearchParams, Depends(search_params)],
-    archive: Annotated[Archive, Depends(archive_of)],
+    request: Request, params: Annotated[SearchParams, Depends(search_params)]
 ) -> HTMLResponse:
     """The search page: query box, facets, results, pages, export links."""
     selection = params.selection
@@ -137,16 +134,7 @@ def search(
     error = None
     result = None
     try:
-        result = search_page(
-            archive,
-            selection.query,
-            filters=selection.filters,
-            sort=params.sort,
-            offset=params.offset,
-            limit=params.size,
-            facets=params.facets,
-            facet_cap=config_of(request).facet_cap,
-        )
+        result = search_results(request, params)
     except QueryError as exc:
         error = str(exc)
     pages = params.pages(result.total) if result else 0
