@@ -159,12 +159,10 @@ def search_page(
     )
 
 
-def _newest_first(dialect: str) -> list[Any]:
-    # SQLite puts NULLs last in a descending order by itself, and then walks the index of
-    # published_at_utc; an explicit NULLS LAST would make it sort the whole table instead.
-    if dialect == "sqlite":
-        return [Article.published_at_utc.desc(), Article.id.desc()]
-    return [Article.published_at_utc.desc().nulls_last(), Article.id.desc()]
+#: Newest first, undated last: the order of ``search --sort date``. (SQLite walks the index of
+#: published_at_utc for it; PostgreSQL's index gives NULLs first when read backwards, so it
+#: sorts, which costs a scan of the filtered articles.)
+_NEWEST_FIRST: Final = (Article.published_at_utc.desc().nulls_last(), Article.id.desc())
 
 
 def _newest(
@@ -176,7 +174,7 @@ def _newest(
             conn.execute(
                 select(Article.url)
                 .where(*clauses)
-                .order_by(*_newest_first(conn.dialect.name))
+                .order_by(*_NEWEST_FIRST)
                 .limit(limit)
                 .offset(offset)
             ).scalars()
@@ -217,7 +215,7 @@ def facet_counts(
         else:
             clauses = filters.clauses(dialect) if filters is not None else []
             rows = conn.execute(
-                select(*columns).where(*clauses).order_by(*_newest_first(dialect)).limit(cap)
+                select(*columns).where(*clauses).order_by(*_NEWEST_FIRST).limit(cap)
             ).all()
     counters: dict[str, Counter[str]] = {name: Counter() for name in FACET_FIELDS}
     dates: list[datetime] = []
