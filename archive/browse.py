@@ -18,12 +18,20 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
 
-from sqlalchemy import event, select
+from sqlalchemy import event, func, select
 
 from archive.filters import ArticleFilter
 from archive.models import Article, ArticleRevision
 from archive.record import ArticleRecord
-from archive.search import SortOrder, make_snippet, parse_query, search_ids, snippet_segments
+from archive.search import (
+    SortOrder,
+    make_snippet,
+    matching_ids,
+    parse_query,
+    prefer_index,
+    search_ids,
+    snippet_segments,
+)
 from archive.warc import WarcResponse, read_response
 
 if TYPE_CHECKING:
@@ -115,10 +123,10 @@ def search_page(
 ) -> ResultPage:
     """A page of the articles matching ``query`` (search syntax) and ``filters``.
 
-    With a query, the hits and the total come from ``Archive.search`` and
-    ``Archive.count_articles``, as for ``newsarchive search``; without one, the articles that
-    pass ``filters``, newest first. Raises :class:`~archive.search.QueryError` for a query with
-    nothing searchable.
+    With a query, the hits come from ``Archive.search``, as for ``newsarchive search``; without
+    one, the articles that pass ``filters``, newest first. The total is the number the facets
+    counted when that was every match (fewer than ``facet_cap``), else :func:`count_matches`.
+    Raises :class:`~archive.search.QueryError` for a query with nothing searchable.
     """
     text = (query or "").strip()
     records: list[tuple[ArticleRecord, float | None, str | None]]
@@ -126,11 +134,18 @@ def search_page(
         terms = parse_query(text).terms
         found = archive.search(text, limit=limit, filters=filters, sort=sort, offset=offset)
         records = [(hit.article, hit.score, hit.snippet) for hit in found]
-        total = archive.count_articles(filters, query=text)
     else:
         terms = ()
         records = [(record, None, None) for record in _newest(archive, filters, offset, limit)]
-        total = archive.count_articles(filters)
+    counted = (
+        facet_counts(archive, text, filters=filters, sort=sort, cap=facet_cap, size=facet_size)
+        if facets
+        else None
+    )
+    if counted is not None and counted.counted < facet_cap:
+        total = counted.counted  # the facets counted every match
+    else:
+        total = count_matches(archive, text, filters)
     ids = article_ids(archive, [record.url for record, _, _ in records])
     hits = [
         BrowseHit(
@@ -143,11 +158,6 @@ def search_page(
         for record, score, snippet in records
         if record.url in ids  # an article deleted between the two reads
     ]
-    counted = (
-        facet_counts(archive, text, filters=filters, sort=sort, cap=facet_cap, size=facet_size)
-        if facets
-        else None
-    )
     return ResultPage(
         query=text or None,
         hits=hits,
@@ -163,6 +173,23 @@ def search_page(
 #: published_at_utc for it; PostgreSQL's index gives NULLs first when read backwards, so it
 #: sorts, which costs a scan of the filtered articles.)
 _NEWEST_FIRST: Final = (Article.published_at_utc.desc().nulls_last(), Article.id.desc())
+
+
+def count_matches(archive: Archive, query: str | None, filters: ArticleFilter | None) -> int:
+    """How many articles match ``query`` and pass ``filters``: ``Archive.count_articles``,
+    except that a query without filters is counted in the search index alone.
+
+    The index has one row per article, written in the article's transaction, so both counts
+    agree; joining the matches to the articles table costs a row read per match (measured at
+    200,000 articles on SQLite: 12 ms for 2,000 matches, against 0.1 ms in the index).
+    """
+    text = (query or "").strip()
+    if not text or (filters is not None and not filters.is_empty()):
+        return archive.count_articles(filters, query=text or None)
+    matches = matching_ids(archive.engine.dialect.name, parse_query(text)).subquery()
+    with archive.engine.connect() as conn:
+        prefer_index(conn)
+        return int(conn.execute(select(func.count()).select_from(matches)).scalar_one())
 
 
 def _newest(
@@ -410,6 +437,7 @@ __all__ = [
     "SiteShares",
     "article_ids",
     "article_url",
+    "count_matches",
     "counts_under",
     "facet_counts",
     "raw_page",

@@ -14,6 +14,7 @@ from archive.browse import (
     Facets,
     article_ids,
     article_url,
+    count_matches,
     counts_under,
     facet_counts,
     raw_page,
@@ -73,6 +74,22 @@ def test_a_page_of_hits_with_total_ids_and_marked_snippets(archive: Archive) -> 
     assert set(urls) == LUOHU_ZH
     # Same order as the CLI's search, which it uses.
     assert urls == [hit.article.url for hit in archive.search("罗湖", limit=10)]
+
+
+@pytest.mark.parametrize("facets", [True, False])
+def test_the_total_with_and_without_the_facets_counting_every_match(
+    archive: Archive, facets: bool
+) -> None:
+    for cap in (1, 2, 5, 6, 1000):
+        for query, filters in (
+            ("罗湖", None),
+            ("罗湖", ArticleFilter(site="gov.example")),
+            (None, None),
+            ("", ArticleFilter(language="zh")),
+        ):
+            page = search_page(archive, query, filters=filters, facets=facets, facet_cap=cap)
+            assert page.total == archive.count_articles(filters, query=query or None)
+            assert page.total == count_matches(archive, query, filters)
 
 
 def test_traditional_query_and_filters(archive: Archive) -> None:
