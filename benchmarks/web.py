@@ -18,10 +18,13 @@ and noisy, read the medians and the ratios.
 from __future__ import annotations
 
 import argparse
+import os
 import random
+import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -97,26 +100,44 @@ def run(db_url: str, scale: int, runs: int, facet_cap: int) -> None:
         measure_all(client, timing, archive, runs, facet_cap)
 
 
+Stat = tuple[float, float, float]  # wall p50, wall p95, CPU p50 (ms)
+
+
+def cpu_timed(function: Callable[[], object], runs: int) -> list[float]:
+    """CPU time of this process per call, in ms: what a call costs when it has a core."""
+    function()  # warm-up
+    samples = []
+    for _ in range(runs):
+        started = time.process_time()
+        function()
+        samples.append((time.process_time() - started) * 1000)
+    return samples
+
+
 def measure_all(
     client: Any, timing: ServerTime, archive: Archive, runs: int, facet_cap: int
 ) -> None:
     """Every measurement, through one client (one event loop and thread pool, as a server)."""
     total = archive.count_articles()
     print(f"  archive: {total:,} articles; facets counted over the first {facet_cap:,} results")
+    print(f"  load average at the start: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
 
-    def server(path: str, params: dict[str, Any]) -> tuple[float, float]:
-        url = path + "?" + urlencode(params, doseq=True)
+    def get(url: str) -> None:
+        answer = client.get(url)
+        if answer.status_code != 200:
+            raise RuntimeError(f"{url}: {answer.status_code} {answer.text[:200]}")
 
-        def get() -> None:
-            answer = client.get(url)
-            if answer.status_code != 200:
-                raise RuntimeError(f"{url}: {answer.status_code} {answer.text[:200]}")
+    def server(path: str, params: dict[str, Any]) -> Stat:
+        return server_each([path + "?" + urlencode(params, doseq=True)] * runs)
 
-        get()  # warm-up
+    def server_each(urls: list[str]) -> Stat:
+        get(urls[0])  # warm-up
         timing.samples.clear()
-        for _ in range(runs):
-            get()
-        return percentiles(list(timing.samples))
+        cpu = statistics.median(cpu_timed_each(get, urls))
+        return (*percentiles(list(timing.samples)), cpu)
+
+    def base(function: Callable[[], object]) -> Stat:
+        return (*percentiles(timed(function, runs)), statistics.median(cpu_timed(function, runs)))
 
     since = {"language": "zh", "since": "2024-01-01"}
     site = {"site": _SITES[0], "language": "en"}
@@ -128,13 +149,10 @@ def measure_all(
         (f"English {RARE_ENGLISH}", RARE_ENGLISH, {}),
         (f"English {RARE_ENGLISH} +site,language", RARE_ENGLISH, site),
     ]
-    print("  search, 10 hits a page; server time p50 / p95 ms; ratio: p50 over the baseline's")
-    print("  (baseline: Archive.search, the CLI's search, 10 hits with rows and snippets)")
-    header = (
-        f"    {'query':36} {'matches':>8} {'baseline':>13} {'page+facets':>13}"
-        f" {'page':>13} {'API+facets':>13} {'API':>13} {'page+facets/base':>17}"
-    )
-    print(header)
+    print("  search, 10 hits a page: server time p50 / p95, and CPU time p50 (ms); the ratio is")
+    print("  page+facets over the baseline, Archive.search (the CLI's search, 10 hits), by CPU")
+    names = ("baseline", "page+facets", "page", "API+facets", "API")
+    print(f"    {'query':36} {'matches':>8}" + "".join(f" {n:>19}" for n in names) + "  ratio")
     for label, word, extra in queries:
         filters = ArticleFilter.from_options(
             site=[extra["site"]] if "site" in extra else [],
@@ -142,28 +160,27 @@ def measure_all(
             since=extra.get("since"),
         )
         matches = archive.count_articles(filters, query=word)
-        base = percentiles(
-            timed(lambda w=word, f=filters: archive.search(w, limit=10, filters=f), runs)
-        )
+        baseline = base(lambda w=word, f=filters: archive.search(w, limit=10, filters=f))
         params = {"q": word, **extra}
-        page_facets = server("/", params)
-        page_plain = server("/", {**params, "facets": "false"})
-        api_facets = server("/api/search", params)
-        api_plain = server("/api/search", {**params, "facets": "false"})
-        cells = [page_facets, page_plain, api_facets, api_plain]
+        cells = [
+            server("/", params),
+            server("/", {**params, "facets": "false"}),
+            server("/api/search", params),
+            server("/api/search", {**params, "facets": "false"}),
+        ]
         print(
-            f"    {label:36} {matches:>8,}{_cell(base)}"
+            f"    {label:36} {matches:>8,}{_cell(baseline)}"
             + "".join(_cell(cell) for cell in cells)
-            + f" {page_facets[0] / base[0]:>16.1f}x",
+            + f" {cells[0][2] / baseline[2]:>5.1f}x",
             flush=True,
         )
     for label, params in (
         (f"{RARE_PAIR} sort=date", {"q": RARE_PAIR, "sort": "date"}),
         (f"{RARE_PAIR} page 50", {"q": RARE_PAIR, "page": 50}),
     ):
-        print(f"    {label:36} {'':>8} {'':>13}{_cell(server('/', params))}")
+        print(f"    {label:36} {'':>8} {'':>19}{_cell(server('/', params))}")
 
-    print("  without a query (newest first): page+facets, page; p50 / p95 ms")
+    print("  without a query (newest first): page+facets, page")
     for label, params in (
         ("everything", {}),
         (f"site={_SITES[3]}", {"site": _SITES[3]}),
@@ -171,7 +188,7 @@ def measure_all(
     ):
         with_facets = server("/", params)
         plain = server("/", {**params, "facets": "false"})
-        print(f"    {label:36} {'':>8} {'':>13}{_cell(with_facets)}{_cell(plain)}", flush=True)
+        print(f"    {label:36} {'':>8} {'':>19}{_cell(with_facets)}{_cell(plain)}", flush=True)
 
     rng = random.Random(3)
     picked = [
@@ -179,30 +196,33 @@ def measure_all(
         for article_id in rng.sample(range(1, total + 1), k=min(runs, total))
         if (url := article_url(archive, article_id)) is not None
     ]
-    urls = iter([url for _, url in picked] * 3)
-    base = percentiles(timed(lambda: archive.get_article(next(urls)), runs))
-    pages = _each(client, timing, [f"/articles/{article_id}" for article_id, _ in picked])
-    api = _each(client, timing, [f"/api/articles/{article_id}" for article_id, _ in picked])
-    print(f"  article, p50 / p95 ms over {len(picked)} different articles; ratio to the baseline")
-    print(f"    {'baseline: Archive.get_article':36}{_cell(base)}")
-    print(f"    {'article page':36}{_cell(pages)} {pages[0] / base[0]:>6.1f}x")
-    print(f"    {'/api/articles/{id}':36}{_cell(api)} {api[0] / base[0]:>6.1f}x")
-    overhead = percentiles(timed(lambda: client.get("/static/style.css"), runs))
-    print(f"  test client round trip for a static file (not in server time): {overhead[0]:.1f} ms")
+    urls = iter([url for _, url in picked] * 4)
+    baseline = base(lambda: archive.get_article(next(urls)))
+    pages = server_each([f"/articles/{article_id}" for article_id, _ in picked])
+    api = server_each([f"/api/articles/{article_id}" for article_id, _ in picked])
+    print(f"  article, over {len(picked)} different articles; ratio to the baseline, by CPU")
+    print(f"    {'baseline: Archive.get_article':36}{_cell(baseline)}")
+    print(f"    {'article page':36}{_cell(pages)} {pages[2] / baseline[2]:>5.1f}x")
+    print(f"    {'/api/articles/{id}':36}{_cell(api)} {api[2] / baseline[2]:>5.1f}x")
+    overhead = base(lambda: client.get("/static/style.css"))
+    print(
+        f"  the test client's own round trip (a static file): {overhead[0]:.1f} ms,"
+        f" CPU {overhead[2]:.1f} ms (in the CPU times above, not in the server times)"
+    )
+    print(f"  load average at the end: {os.getloadavg()[0]:.1f}")
 
 
-def _cell(p50_p95: tuple[float, float]) -> str:
-    return f" {p50_p95[0]:>6.1f} / {p50_p95[1]:<5.1f}"
+def cpu_timed_each(function: Callable[[str], object], urls: list[str]) -> list[float]:
+    samples = []
+    for url in urls:
+        started = time.process_time()
+        function(url)
+        samples.append((time.process_time() - started) * 1000)
+    return samples
 
 
-def _each(client: Any, timing: ServerTime, paths: list[str]) -> tuple[float, float]:
-    client.get(paths[0])
-    timing.samples.clear()
-    for path in paths:
-        answer = client.get(path)
-        if answer.status_code != 200:
-            raise RuntimeError(f"{path}: {answer.status_code}")
-    return percentiles(list(timing.samples))
+def _cell(stat: Stat) -> str:
+    return f" {stat[0]:>6.1f} / {stat[1]:<5.1f} {stat[2]:>5.1f}"
 
 
 if __name__ == "__main__":
