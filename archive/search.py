@@ -55,6 +55,7 @@ _HAN_RANGES: Final = (
 )
 _TOKEN_RE: Final = re.compile(rf"([{_HAN_RANGES}]+)|([^\W_{_HAN_RANGES}]+)")
 _PHRASE_RE: Final = re.compile(r'"([^"]*)"|(\S+)')
+_WHITESPACE_RE: Final = re.compile(r"\s+")
 
 SNIPPET_CHARS: Final = 80
 MARK_START: Final = "**"
@@ -180,11 +181,15 @@ def _fold_for_match(value: str) -> str:
     return folded if len(folded) == len(value) else value
 
 
-def make_snippet(body: str, terms: tuple[str, ...], width: int = SNIPPET_CHARS) -> str:
-    """A window of ``body`` around the first matching term, matches wrapped in ``**``.
+def snippet_segments(
+    body: str, terms: tuple[str, ...], width: int = SNIPPET_CHARS
+) -> list[tuple[str, bool]]:
+    """A window of ``body`` around the first matching term, as ``(text, is_match)`` pieces.
 
-    Matching ignores case and traditional/simplified differences (羅湖 marks 罗湖); the
-    snippet shows the text as stored.
+    Matching ignores case and traditional/simplified differences (羅湖 marks 罗湖); the pieces
+    hold the text as stored, whitespace runs collapsed, with ``…`` where the window cuts the
+    body. A caller that renders HTML escapes each piece and marks the matches itself, so that
+    no stored text can pass for a mark.
     """
     folded = _fold_for_match(body)
     needles = sorted(
@@ -193,27 +198,41 @@ def make_snippet(body: str, terms: tuple[str, ...], width: int = SNIPPET_CHARS) 
         reverse=True,
     )
     found = [pos for pos in (folded.find(n) for n in needles) if pos >= 0]
-    if not found:
-        snippet = body[:width]
-        return " ".join(snippet.split()) + ("…" if len(body) > width else "")
-    start_at = max(0, min(found) - width // 3)
+    start_at = max(0, min(found) - width // 3) if found else 0
     end_at = min(len(body), start_at + width)
     spans: list[tuple[int, int]] = []
-    for needle in needles:
+    for needle in needles if found else ():
         pos = folded.find(needle, start_at)
         while 0 <= pos < end_at:
             span = (pos, min(pos + len(needle), end_at))
             if all(span[1] <= a or span[0] >= b for a, b in spans):
                 spans.append(span)
             pos = folded.find(needle, pos + len(needle))
-    parts: list[str] = []
+    pieces: list[tuple[str, bool]] = []
     cursor = start_at
     for a, b in sorted(spans):
-        parts += [body[cursor:a], MARK_START, body[a:b], MARK_END]
+        pieces += [(body[cursor:a], False), (body[a:b], True)]
         cursor = b
-    parts.append(body[cursor:end_at])
-    window = " ".join("".join(parts).split())
-    return ("…" if start_at > 0 else "") + window + ("…" if end_at < len(body) else "")
+    pieces.append((body[cursor:end_at], False))
+    # Matches never start or end with whitespace, so collapsing each piece on its own is the
+    # same as collapsing the whole window.
+    pieces = [(_WHITESPACE_RE.sub(" ", piece), match) for piece, match in pieces if piece]
+    if pieces:
+        pieces[0] = (pieces[0][0].lstrip(), pieces[0][1])
+        pieces[-1] = (pieces[-1][0].rstrip(), pieces[-1][1])
+    if start_at > 0:
+        pieces.insert(0, ("…", False))
+    if end_at < len(body):
+        pieces.append(("…", False))
+    return [(piece, match) for piece, match in pieces if piece]
+
+
+def make_snippet(body: str, terms: tuple[str, ...], width: int = SNIPPET_CHARS) -> str:
+    """:func:`snippet_segments` as one line, matches wrapped in ``**``."""
+    return "".join(
+        f"{MARK_START}{piece}{MARK_END}" if match else piece
+        for piece, match in snippet_segments(body, terms, width)
+    )
 
 
 # --- index DDL, per dialect ------------------------------------------------------------------
@@ -505,5 +524,6 @@ __all__ = [
     "rebuild_index",
     "search_ids",
     "search_tokens",
+    "snippet_segments",
     "use_lz4_compression",
 ]

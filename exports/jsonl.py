@@ -92,15 +92,19 @@ def is_gzip_path(path: Path) -> bool:
     return path.name.endswith(".gz")
 
 
-def _export_lines(
+def export_lines(
     archive: Archive,
     *,
-    filters: ArticleFilter | None,
-    query: str | None,
-    revisions: bool,
-    changes: ChangeWindow | None,
+    filters: ArticleFilter | None = None,
+    query: str | None = None,
+    revisions: bool = False,
+    changes: ChangeWindow | None = None,
 ) -> Iterator[bytes]:
-    """Each export line as UTF-8 bytes with its newline (written to binary files as is)."""
+    """Each export line as UTF-8 bytes with its newline, streamed from the archive.
+
+    What :func:`export_archive` writes, for callers that send the lines elsewhere (the web
+    app streams them as a download).
+    """
     if revisions:
         for version in archive.iter_versions(filters=filters, query=query, changes=changes):
             yield encode_line(version.to_json_dict())
@@ -162,7 +166,7 @@ def export_archive(
         # name reads exactly what this one could not, whatever was in flight meanwhile.
         committed = archive.change_seq()
         changes = previous.window() if previous is not None else ChangeWindow()
-    lines = _export_lines(
+    lines = export_lines(
         archive, filters=filters, query=query, revisions=revisions, changes=changes
     )
     path: Path | None = None

@@ -558,7 +558,13 @@ def extract(path: Path, url: str | None) -> None:
 @click.option(
     "--query", default="罗湖", show_default=True, help="The sample search to run afterwards."
 )
-def demo(db_url: str | None, query: str) -> None:
+@click.option(
+    "--serve", "then_serve", is_flag=True, help="Then serve the archive in a browser (serve)."
+)
+@click.option(
+    "--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="For --serve."
+)
+def demo(db_url: str | None, query: str, then_serve: bool, port: int) -> None:
     """Serve the bundled sample news sites on 127.0.0.1, crawl them, and search the result."""
     from newsarchive.demo.server import DemoServer
 
@@ -591,6 +597,53 @@ def demo(db_url: str | None, query: str) -> None:
             click.echo(f"     {hit.snippet}")
     finally:
         archive.close()
+    if then_serve:
+        click.echo("")
+        _serve(db_url, "127.0.0.1", port, None, None)
+
+
+@main.command()
+@click.option("--db", "db_url", metavar="DB_URL", help=_DB_HELP)
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Interface to listen on; any but the loopback one needs a token.",
+)
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
+@click.option(
+    "--token",
+    envvar="NEWSARCHIVE_TOKEN",
+    metavar="TOKEN",
+    help="Require this token on every request (bearer or login cookie) [default:"
+    " $NEWSARCHIVE_TOKEN].",
+)
+@click.option(
+    "--warc-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder of the WARC files [default: NAME-warc/ beside a SQLite archive].",
+)
+def serve(
+    db_url: str | None, host: str, port: int, token: str | None, warc_dir: Path | None
+) -> None:
+    """Serve the archive read-only in a browser: search with facets, articles with their
+    versions and archived pages, crawl runs, exports, and a JSON API (/docs)."""
+    _serve(db_url, host, port, token or None, warc_dir)
+
+
+def _serve(
+    db_url: str | None, host: str, port: int, token: str | None, warc_dir: Path | None
+) -> None:
+    from newsarchive.web.server import ServeError
+    from newsarchive.web.server import serve as run_server
+
+    def ready(url: str, archive_name: str) -> None:
+        click.echo(f"serving {archive_name} at {url} (read-only; Ctrl-C to stop)", nl=True)
+
+    try:
+        run_server(db_url, host=host, port=port, token=token, warc_dir=warc_dir, on_ready=ready)
+    except (ServeError, ArchiveError) as exc:
+        _fail(str(exc))
 
 
 @main.command(name="eval")

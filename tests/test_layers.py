@@ -1,5 +1,6 @@
-"""The dependency direction holds: crawler -> archive, exports -> archive; archive imports nothing
-else of the project; extraction imports nothing of Scrapy."""
+"""The dependency direction holds: crawler -> archive, exports -> archive, web -> archive and
+exports; archive imports nothing else of the project; extraction imports nothing of Scrapy; the
+web app builds no SQL."""
 
 from __future__ import annotations
 
@@ -31,11 +32,19 @@ def imported_modules(package: str) -> set[str]:
         ("archive", {"archive"}),
         ("exports", {"exports", "archive"}),
         ("crawler", {"crawler", "archive"}),
+        ("newsarchive/web", {"newsarchive", "archive", "exports"}),
     ],
 )
 def test_project_imports_point_one_way(package: str, allowed: set[str]) -> None:
     used = {name.split(".")[0] for name in imported_modules(package)} & PROJECT
     assert used <= allowed, f"{package} imports {sorted(used - allowed)}"
+
+
+def test_web_builds_no_sql() -> None:
+    """The web app reads through the archive's query functions (archive.browse, Archive)."""
+    modules = imported_modules("newsarchive/web")
+    assert not {m for m in modules if m.split(".")[0] in {"sqlalchemy", "sqlite3", "psycopg"}}
+    assert not {m for m in modules if m.startswith(("crawler", "scrapy", "archive.models"))}
 
 
 def test_extraction_does_not_import_scrapy() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from archive.record import ArticleRecord
-from archive.search import QueryError, make_snippet, parse_query, search_tokens
+from archive.search import QueryError, make_snippet, parse_query, search_tokens, snippet_segments
 from archive.store import Archive
 
 ARTICLES = [
@@ -131,3 +131,14 @@ def test_snippet_highlights_the_match() -> None:
 def test_parse_query_reads_quotes_as_phrases() -> None:
     parsed = parse_query('罗湖 "city renewal" NOT')
     assert parsed.phrases == (("罗湖",), ("city", "renewal"), ("not",))
+
+
+def test_snippet_segments_keep_stored_marks_as_text() -> None:
+    text = "前文**不是标记**，位於羅湖的東門步行街" + "后文" * 50
+    pieces = snippet_segments(text, ("罗湖",))
+    assert [piece for piece, match in pieces if match] == ["羅湖"]
+    assert ("**不是标记**" in "".join(piece for piece, _ in pieces)) is True
+    assert pieces[-1] == ("…", False)
+    assert make_snippet(text, ("罗湖",)) == "".join(
+        f"**{piece}**" if match else piece for piece, match in pieces
+    )
