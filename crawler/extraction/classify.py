@@ -8,7 +8,8 @@ from typing import Final, Literal
 
 from lxml.html import HtmlElement
 
-from crawler.extraction.text import squash
+from crawler.extraction.clean import link_share
+from crawler.extraction.text import han_count, squash
 
 PageKind = Literal["article", "listing", "error", "gallery", "empty", "not_html"]
 
@@ -46,6 +47,52 @@ _TEASER_RE: Final = re.compile(r"(?:…|\.\.\.|。。。)\s*$")
 _MIN_PARAGRAPH: Final = 40
 #: A date in a listing item (``2023-05-12``, ``05-12``, ``5月12日``).
 _ITEM_DATE_RE: Final = re.compile(r"\d{4}[-/.年]\d{1,2}|\d{1,2}[-/月]\d{1,2}日?|\d{1,2}:\d{2}")
+
+
+#: A paragraph this long under a headline and a metadata bar makes an article, however
+#: short (a one-paragraph news flash).
+SHORT_NEWS_PARAGRAPH: Final = 80
+#: How many lines the article's header (metadata bar, byline, share bar) may take between
+#: the headline and the first paragraph.
+_MAX_HEADER_LINES: Final = 10
+#: What a metadata bar shows: a date, a time, a relative time, an English date, or a label
+#: (source, author, publishing time).
+_BAR_RE: Final = re.compile(
+    r"(?:19|20)\d{2}\s*[-/.年]\s*\d{1,2}|\d{1,2}\s*月\s*\d{1,2}\s*日|\d{1,2}:\d{2}|"
+    r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{1,2}\b|"
+    r"\b\d{1,2}\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b|"
+    r"\d{1,3}\s*(?:秒|分钟|小时|天)前|今天|昨天|前天|来源|稿源|出处|作者|记者|发布|时间|日期|"
+    r"\bby\s+\w|\bpublished\b|\bupdated\b|\bposted\b|\b\d{1,2}\s+(?:minutes?|hours?|days?)\s+ago\b",
+    re.I,
+)
+#: The date or counter printed after a list item's linked headline (``2024-05-20``,
+#: ``[05-20]``, ``(2024年5月20日 10:30)``).
+_ITEM_TAIL_RE: Final = re.compile(
+    r"[\s\[(（【]*(?:(?:19|20)\d{2}\s*[-/.年]\s*)?\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?"
+    r"(?:\s*\d{1,2}:\d{2})?[\])）】]*\s*$"
+)
+#: A list item's headline: this many Han characters, or this many words.
+_ITEM_HAN: Final = 6
+_ITEM_WORDS: Final = 4
+#: Teasers (a paragraph right under a list item's linked headline) that make a listing.
+_LISTING_TEASERS: Final = 2
+#: How far above a paragraph its item's headline may stand (a date line between them).
+_TEASER_REACH: Final = 2
+#: A date or label between an item's headline and its teaser is at most this long.
+_ITEM_META_CHARS: Final = 24
+_SENTENCE_END_RE: Final = re.compile(r"[。！？.!?]")
+#: Share of the body's long lines' text that list items must make for a listing ...
+_LISTING_SHARE: Final = 0.7
+#: ... leaving less prose of the page's own than this (a list's introduction).
+_LIST_INTRO_CHARS: Final = 200
+#: A metadata bar is at most this long.
+_MAX_BAR_CHARS: Final = 150
+#: Bullets trafilatura puts before a list item.
+_BULLETS: Final = "-•*·> "
+#: A prose line has less than this share of its letters in links.
+_PROSE_LINK_SHARE: Final = 0.5
+#: An address in a line (a search result's), which makes no prose.
+_URLISH_RE: Final = re.compile(r"(?:https?://|www\.)\S+|\b[\w-]+(?:\.[\w-]+)+/\S*")
 
 
 def looks_binary(body: bytes, content_type: str | None) -> bool:
@@ -110,6 +157,120 @@ def _tiny(img: HtmlElement) -> bool:
     return False
 
 
+def _is_item_link(text: str) -> bool:
+    return han_count(text) >= _ITEM_HAN or len(text.split()) >= _ITEM_WORDS
+
+
+def is_item_title(line: str, link_texts: frozenset[str]) -> bool:
+    """A list item's linked headline, maybe with its date: the line is one of the page's
+    link texts (of :data:`_ITEM_HAN` Han characters or :data:`_ITEM_WORDS` words) but for a
+    trailing date."""
+    base = _ITEM_TAIL_RE.sub("", line).strip() or line
+    return base in link_texts and _is_item_link(base)
+
+
+@dataclass(slots=True)
+class PageLines:
+    """The page's visible lines and link texts, indexed once for the shape tests."""
+
+    page: list[str]
+    link_texts: frozenset[str]
+    anchors: list[str]
+    #: Link texts long enough to be a list item's headline.
+    item_links: list[str]
+    index: dict[str, list[int]]
+
+    @classmethod
+    def of(cls, page: list[str], link_texts: frozenset[str]) -> PageLines:
+        index: dict[str, list[int]] = {}
+        for number, line in enumerate(page):
+            index.setdefault(line, []).append(number)
+        anchors = [a for a in link_texts if len(a) >= 2]
+        return cls(page, link_texts, anchors, [a for a in anchors if _is_item_link(a)], index)
+
+    def opens_item(self, line: str) -> bool:
+        """The line opens with a list item's linked headline (``- 标题 2024-05-20 摘要…``)."""
+        item = line.lstrip(_BULLETS)
+        return any(item.startswith(link) for link in self.item_links)
+
+    def is_prose(self, line: str) -> bool:
+        """Text of the page's own: not a link, a teaser cut short, a row of links or an item."""
+        return (
+            line not in self.link_texts
+            and not _TEASER_RE.search(line)
+            and link_share(line, self.anchors) < _PROSE_LINK_SHARE
+            and not self.opens_item(line)
+        )
+
+    def under_item(self, line: str, title: str | None) -> bool:
+        """The line stands right under a list item's headline on the page (its teaser), with
+        at most a date or a short label between them. The page's own headline, which blogs
+        link to the post itself, heads no item."""
+        for at in self.index.get(line, ()):
+            for above in range(at - 1, max(at - 1 - _TEASER_REACH, -1), -1):
+                candidate = self.page[above]
+                if is_item_title(candidate, self.link_texts):
+                    if candidate != title:
+                        return True
+                    break
+                if not _is_item_meta(candidate):
+                    break
+        return False
+
+
+def _is_item_meta(line: str) -> bool:
+    """A list item's date or short label, between its headline and its teaser."""
+    return len(line) <= _ITEM_META_CHARS and not _SENTENCE_END_RE.search(line)
+
+
+def is_teaser_listing(body: list[str], lines: PageLines, title: str | None = None) -> bool:
+    """The body is a list's items: lines opening with a list item's linked headline, or
+    paragraphs right under one (teasers), making nearly all of the body's text, with no more
+    prose of its own than a list's introduction (a section, search or tag page; a forum
+    thread's first post with its list of replies is an article)."""
+    long_lines = [
+        line
+        for line in body
+        if len(line) >= _MIN_PARAGRAPH and not (_URLISH_RE.search(line) and not _ends(line))
+    ]
+    items = [line for line in long_lines if lines.opens_item(line) or lines.under_item(line, title)]
+    item_chars = sum(map(len, items))
+    own_prose = sum(map(len, long_lines)) - item_chars
+    return (
+        len(items) >= _LISTING_TEASERS
+        and item_chars >= _LISTING_SHARE * (item_chars + own_prose)
+        and own_prose < _LIST_INTRO_CHARS
+    )
+
+
+def _ends(line: str) -> bool:
+    return line.rstrip().endswith(("。", "！", "？", ".", "!", "?"))
+
+
+def is_short_news(title_index: int, body: list[str], lines: PageLines) -> bool:
+    """A headline, a metadata bar (a date or a source) under it, then a paragraph of at
+    least :data:`SHORT_NEWS_PARAGRAPH` characters, with no list item's headline between
+    them: an article, however short."""
+    if not 0 <= title_index < len(lines.page):
+        return False
+    title = lines.page[title_index]
+    if is_item_title(title, lines.link_texts) and any(lines.under_item(x, title) for x in body):
+        # A linked headline (a blog's, a forum thread's) is the page's own, unless the body
+        # goes on with other linked headlines and their teasers: then it was a list's first.
+        return False
+    for line in body:
+        if len(line) < SHORT_NEWS_PARAGRAPH or not lines.is_prose(line):
+            continue
+        at = next((n for n in lines.index.get(line, ()) if n > title_index), -1)
+        if at < 0 or at - title_index - 1 > _MAX_HEADER_LINES:
+            return False
+        header = lines.page[title_index + 1 : at]
+        return not any(is_item_title(x, lines.link_texts) for x in header) and any(
+            len(x) <= _MAX_BAR_CHARS and _BAR_RE.search(x) for x in header
+        )
+    return False
+
+
 def classify_page(
     title: str | None,
     headings: list[str],
@@ -119,11 +280,18 @@ def classify_page(
     has_article_meta: bool,
     link_texts: frozenset[str] = frozenset(),
     page_lines: list[str] | tuple[str, ...] = (),
+    title_index: int = -1,
 ) -> tuple[PageKind, str | None]:
     """The page kind and, when not an article, a short reason.
 
     ``link_texts`` are the page's anchor texts: a body made of them is a list of links.
-    ``page_lines`` are the visible text lines of the whole page.
+    ``page_lines`` are the visible text lines of the whole page, ``title_index`` the
+    headline's among them (-1: not found).
+
+    After error and empty pages: a headline, a metadata bar and a paragraph make an article
+    whatever its length (:func:`is_short_news`); a body of list items (linked headlines and
+    their teasers) is a listing (:func:`is_teaser_listing`). Listings are told by their
+    repeated link items; the page-wide counts below only decide pages of neither shape.
     """
     lines = [line for line in text.split("\n") if line.strip()]
     # Prose lines: not the text of a link on the page, nor a listing's truncated teaser.
@@ -150,6 +318,12 @@ def classify_page(
         return "error", "soft_404"
     if stats.text_chars == 0:
         return "empty", "empty_body"
+    if page_lines:
+        indexed = PageLines.of(list(page_lines), link_texts)
+        if is_short_news(title_index, lines, indexed):
+            return "article", None
+        if is_teaser_listing(lines, indexed, title):
+            return "listing", "listing"
     link_ratio = stats.link_chars / max(stats.text_chars, 1)
     many_items = stats.link_items >= 15 or stats.dated_link_items >= 8
     # Paragraph text in the extracted body that is not one of the list's own lines.

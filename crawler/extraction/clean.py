@@ -406,14 +406,26 @@ _BY_PART: Final = r"(?:by|von|par|por)\s+[^.!?]{1,60}"
 #: byline beside it (``By Staff Reporter | Published …``, ``Published … · By …``).
 STAMP_LINE_RE: Final = re.compile(
     rf"^[-–•*\s]*(?:{_BY_PART}\s*[·|•—–-]\s*)?"
-    r"(?:(?:first |last )?(?:published|updated|posted|modified)(?: on| at)?|date)"
-    r"\s*[:：]?\s*(?:[a-z]+day,?\s+)?"
+    r"(?:(?:(?:first |last )?(?:published|updated|posted|modified)(?: on| at)?|date)\s*[:：]?\s*)?"
+    r"(?:[a-z]+day,?\s+)?"
     rf"(?:{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+(?:19|20)\d{{2}}|"
     rf"\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH},?\s+(?:19|20)\d{{2}}|"
     r"(?:19|20)\d{2}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.](?:19|20)?\d{2})"
     r"(?:,?\s*(?:at\s+)?\d{1,2}[:.]\d{2}(?:\s*[ap]\.?m\.?)?(?:\s*[a-z]{2,4})?)?"
     rf"(?:\s*[·|•—–-]\s*{_BY_PART})?[\s|]*$",
     re.I,
+)
+#: A relative publication stamp (``2 hours ago``, ``Updated 5 mins ago``).
+RELATIVE_STAMP_RE: Final = re.compile(
+    r"^(?:(?:published|updated|posted)\s+)?\d{1,3}\s+(?:seconds?|minutes?|mins?|hours?|hrs?|days?|"
+    r"weeks?)\s+ago\.?$",
+    re.I,
+)
+#: An English byline alone on its line (``By Staff Reporter``, ``BY JANE DOE and JOHN ROE``):
+#: names in capitals, so that ``By the numbers`` (a subheading) is not one.
+BYLINE_LINE_RE: Final = re.compile(
+    r"^(?:By|BY)\s+[A-Z][\w'’.-]*(?:(?:\s+|\s*,\s*|\s+(?:and|&)\s+)[A-Z][\w'’.-]*){0,7}"
+    r"(?:\s*[|·]\s*[\w .'’-]{1,40})?$"
 )
 #: A full numeric date with an optional time, for :func:`is_date_stamp`.
 _NUMERIC_DATE_RE: Final = re.compile(
@@ -665,7 +677,14 @@ def is_boilerplate_line(line: str, site: str = "") -> bool:
         or (
             len(line) <= 160 and bool(CALL_TO_ACTION_RE.search(line) or RELATED_LINE_RE.match(line))
         )
-        or (len(line) <= 80 and bool(STAMP_LINE_RE.match(line)))
+        or (
+            len(line) <= 80
+            and bool(
+                STAMP_LINE_RE.match(line)
+                or RELATIVE_STAMP_RE.match(line)
+                or BYLINE_LINE_RE.match(line)
+            )
+        )
         or bool(LIST_DATE_RE.match(line))
         or is_date_stamp(line)
         or is_own_url_line(line, site)

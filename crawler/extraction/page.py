@@ -498,6 +498,7 @@ def _extract_page(
         has_article_meta=meta.is_article,
         link_texts=link_texts,
         page_lines=lines,
+        title_index=title_index,
     )
     if kind != "article":
         return PageResult(kind, None, reason)
