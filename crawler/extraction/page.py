@@ -475,6 +475,7 @@ def _extract_page(
         chinese=chinese,
         title=title if title_index >= 0 else None,
         text_start=text_start - title_index if text_start > title_index >= 0 else None,
+        headline_at=title_index if title_index >= 0 else None,
     )
     if published_at is None and not chinese and document is not None and document.date:
         traf_date = str(document.date)
