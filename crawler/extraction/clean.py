@@ -384,12 +384,44 @@ PROMO_RE: Final = re.compile(
 #: Calls to subscribe, sign up, download or follow (``Click here to subscribe to …``,
 #: ``Sign up for our newsletter``, ``GET THE APP BY CLICKING HERE``).
 CALL_TO_ACTION_RE: Final = re.compile(
-    r"^(?:click|tap) here\b|\bclick(?:ing)? here[.!]?$|"
+    r"^(?:click|tap) here\b|\bclick(?:ing)? here(?: (?:for|to) [\w ]{1,24})?[.!…]*$|"
     r"\b(?:sign up|subscribe|register)\b.{0,60}\bnewsletters?\b|"
     r"\bnewsletters?\b.{0,60}\b(?:sign up|subscribe)\b|"
-    r"^(?:follow|like) us (?:on|at)\b|^download (?:the|our)\b.{0,40}\bapp\b",
+    r"^(?:follow|like) us (?:on|at)\b|^download (?:the|our)\b.{0,40}\bapp\b|"
+    r"^follow\b.{0,60}\bon (?:facebook|twitter|instagram|linkedin|youtube|tiktok)\b|"
+    r"^(?:have|got) a (?:news )?tip\b|^tell us what you think\b|^have your say\b|"
+    r"^(?:leave|post|add) a comment\b|^join the (?:conversation|discussion)\b",
     re.I,
 )
+#: Interface lines of English pages (tools, consent and error messages), bullet or not.
+UI_LINE_EN_RE: Final = re.compile(
+    r"^[-•*\s]*(?:advertisement|advertising|sponsored(?: content)?|skip (?:advertisement|ad)|"
+    r"print(?: (?:article|this (?:article|page)))?|order reprints?|"
+    r"reprints?(?: (?:&|and) permissions)?|e-?mail(?: (?:this|article))?|"
+    r"share(?: (?:this|article|story))?|tweet|save(?: (?:article|story))?|"
+    r"listen(?: to (?:this )?article)?|comments?|view comments|show comments|thank you|"
+    r"continue reading|loading\.*|close|(?:an )?error (?:has )?occurred[^.]{0,40}\.?"
+    r"(?: please try again(?: later)?\.?)?)[.!:]?$",
+    re.I,
+)
+#: A reprint or licence notice (``This copy is for your personal, non-commercial use only``).
+LICENCE_LINE_RE: Final = re.compile(
+    r"for (?:your )?personal,? non-?commercial use only|"
+    r"may not be (?:published|reproduced|redistributed|republished)|"
+    r"(?:reproduction|republication|redistribution)(?: in whole or in part)? (?:is )?"
+    r"(?:strictly )?(?:prohibited|forbidden|not permitted)",
+    re.I,
+)
+#: A page's unrendered template code (``[button link="…"]``, ``{{ title }}``).
+TEMPLATE_CODE_RE: Final = re.compile(
+    r"^\[/?[a-z_]+(?:\s+[a-z_-]+\s*=[^\]]*)?\]|\{\{.{0,60}\}\}", re.I
+)
+#: A date and a time in any language's words (``sexta-feira, 22 de outubro de 2010 às 20:13``):
+#: a stamp when the line holds little else.
+_YEAR_TIME_RE: Final = re.compile(
+    r"\b(?:19|20)\d{2}\b.{0,20}\b\d{1,2}:\d{2}\b|\b\d{1,2}:\d{2}\b.{0,30}\b(?:19|20)\d{2}\b"
+)
+_STAMP_WORDS: Final = 8
 #: A related article's link set between paragraphs (``Related: …``, ``READ MORE: …``,
 #: ``See also: …``, ``相关阅读：…``).
 RELATED_LINE_RE: Final = re.compile(
@@ -442,11 +474,15 @@ _WORD_CHARS_RE: Final = re.compile(r"[^\W\d_]")
 
 
 def is_date_stamp(line: str) -> bool:
-    """A short line that is a date (and time) with at most a short label, in any language."""
-    if len(line) > 50 or line.endswith(_SENTENCE_ENDS):
+    """A short line that is a date (and time) with at most a short label, in any language:
+    a numeric date (``기사입력 :[ 2018-08-25 15:24 ]``), or a year and a time of day in a
+    few words (``sexta-feira, 22 de outubro de 2010 às 20:13``)."""
+    if len(line) > 60 or line.endswith(_SENTENCE_ENDS):
         return False
     rest, found = _NUMERIC_DATE_RE.subn(" ", line)
-    return found == 1 and len(_WORD_CHARS_RE.findall(rest)) <= _STAMP_LETTERS
+    if found == 1 and len(line) <= 50:
+        return len(_WORD_CHARS_RE.findall(rest)) <= _STAMP_LETTERS
+    return found == 0 and bool(_YEAR_TIME_RE.search(line)) and len(line.split()) <= _STAMP_WORDS
 
 
 #: A line that is a URL, maybe after a short label (``本文链接：http://…``, ``URL: …``).
@@ -677,6 +713,9 @@ def is_boilerplate_line(line: str, site: str = "") -> bool:
         or (
             len(line) <= 160 and bool(CALL_TO_ACTION_RE.search(line) or RELATED_LINE_RE.match(line))
         )
+        or (len(line) <= 60 and bool(UI_LINE_EN_RE.match(line)))
+        or (len(line) <= 400 and bool(LICENCE_LINE_RE.search(line)))
+        or bool(TEMPLATE_CODE_RE.search(line))
         or (
             len(line) <= 80
             and bool(
