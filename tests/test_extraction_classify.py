@@ -293,3 +293,48 @@ def test_english_short_news_is_an_article(news: int, bar: int, layout: str) -> N
     assert result.kind == "article", result.reason
     assert result.article is not None
     assert result.article.text == paragraph
+
+
+EN_TEASER = (
+    "The city council voted on Tuesday to approve a four-kilometre cycle path along the river, "
+    "linking the old town with the new business district"
+)
+
+
+def english_listing(markup: str, count: int, *, ellipsis: bool, heading: bool) -> str:
+    teaser = EN_TEASER + ("…" if ellipsis else ".")
+    titles = [f"Council approves new riverside cycle path, part {n}" for n in range(count)]
+    if markup == "ul":
+        items = "".join(
+            f"<li><a href='/news/{n}.html'>{t}</a> <time>May {n + 1}, 2024</time>"
+            f"<p>{teaser}</p></li>"
+            for n, t in enumerate(titles)
+        )
+        body = f"<ul class='stories'>{items}</ul>"
+    else:
+        body = "".join(
+            f"<article><h2><a href='/news/{n}.html'>{t}</a></h2><p class='byline'>By Jane Doe"
+            f"</p><p>{teaser}</p></article>"
+            for n, t in enumerate(titles)
+        )
+    head = "<h1>Local news</h1><p>Updated May 20, 2024</p>" if heading else ""
+    nav = "".join(f"<li><a href='/{s}/'>{s}</a></li>" for s in ("News", "Sport", "Business"))
+    return (
+        "<html><head><meta charset='utf-8'><title>Local news | The Riverside Gazette</title>"
+        f"</head><body><nav><ul>{nav}</ul></nav>{head}{body}</body></html>"
+    )
+
+
+@pytest.mark.parametrize(
+    ("markup", "count", "ellipsis", "heading"),
+    list(itertools.product(["ul", "article"], [3, 12], [False, True], [False, True])),
+)
+def test_english_listings_are_no_articles(
+    markup: str, count: int, ellipsis: bool, heading: bool
+) -> None:
+    html = english_listing(markup, count, ellipsis=ellipsis, heading=heading)
+    result = extract_page(html, "https://news.example.com/local/", fetched_at=FETCHED_AT)
+    # A short list whose teasers trafilatura drops is "too short"; no list is an article.
+    assert result.kind in {"listing", "error"}, result.reason
+    if count > 3:
+        assert result.kind == "listing"

@@ -68,8 +68,11 @@ _BAR_RE: Final = re.compile(
 #: The date or counter printed after a list item's linked headline (``2024-05-20``,
 #: ``[05-20]``, ``(2024年5月20日 10:30)``).
 _ITEM_TAIL_RE: Final = re.compile(
-    r"[\s\[(（【]*(?:(?:19|20)\d{2}\s*[-/.年]\s*)?\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?"
-    r"(?:\s*\d{1,2}:\d{2})?[\])）】]*\s*$"
+    r"[\s\[(（【|·-]*(?:(?:(?:19|20)\d{2}\s*[-/.年]\s*)?\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?|"
+    r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{1,2},?(?:\s+(?:19|20)\d{2})?|"
+    r"\d{1,2}\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?(?:\s+(?:19|20)\d{2})?)"
+    r"(?:,?\s*\d{1,2}:\d{2}(?:\s*[ap]\.?m\.?)?)?[\])）】]*\s*$",
+    re.I,
 )
 #: A list item's headline: this many Han characters, or this many words.
 _ITEM_HAN: Final = 6
@@ -206,16 +209,24 @@ class PageLines:
         """The line stands right under a list item's headline on the page (its teaser), with
         at most a date or a short label between them. The page's own headline, which blogs
         link to the post itself, heads no item."""
-        for at in self.index.get(line, ()):
-            for above in range(at - 1, max(at - 1 - _TEASER_REACH, -1), -1):
-                candidate = self.page[above]
-                if is_item_title(candidate, self.link_texts):
-                    if candidate != title:
-                        return True
-                    break
-                if not _is_item_meta(candidate):
-                    break
+        return any(self._under_item_at(at, title) for at in self.index.get(line, ()))
+
+    def _under_item_at(self, at: int, title: str | None) -> bool:
+        for above in range(at - 1, max(at - 1 - _TEASER_REACH, -1), -1):
+            candidate = self.page[above]
+            if is_item_title(candidate, self.link_texts):
+                return candidate != title
+            if not _is_item_meta(candidate):
+                return False
         return False
+
+    def teasers(self, title: str | None) -> int:
+        """How many of the page's paragraphs stand right under a list item's headline."""
+        return sum(
+            1
+            for at, line in enumerate(self.page)
+            if len(line) >= _MIN_PARAGRAPH and self._under_item_at(at, title)
+        )
 
 
 def _is_item_meta(line: str) -> bool:
@@ -234,13 +245,14 @@ def is_teaser_listing(body: list[str], lines: PageLines, title: str | None = Non
         if len(line) >= _MIN_PARAGRAPH and not (_URLISH_RE.search(line) and not _ends(line))
     ]
     items = [line for line in long_lines if lines.opens_item(line) or lines.under_item(line, title)]
+    if not items:
+        return False
+    # trafilatura may keep a single item of a short list: the page's other teasers tell.
+    if len(items) < _LISTING_TEASERS and lines.teasers(title) <= _LISTING_TEASERS:
+        return False
     item_chars = sum(map(len, items))
     own_prose = sum(map(len, long_lines)) - item_chars
-    return (
-        len(items) >= _LISTING_TEASERS
-        and item_chars >= _LISTING_SHARE * (item_chars + own_prose)
-        and own_prose < _LIST_INTRO_CHARS
-    )
+    return item_chars >= _LISTING_SHARE * (item_chars + own_prose) and own_prose < _LIST_INTRO_CHARS
 
 
 def _ends(line: str) -> bool:
