@@ -21,6 +21,8 @@ from crawler.extraction.clean import (
     is_address_line,
     is_footer_line,
     is_furniture_line,
+    is_site_contact,
+    is_site_notice,
     trim_footer,
 )
 
@@ -83,6 +85,12 @@ ZH_FOOTERS = [
         "Copyright © 2019-2024 东湖日报社 All Rights Reserved",
         "主办：东湖日报社 承办：东湖新媒体中心",
         "联系电话：027-88888888 传真：027-88888889",
+    ],
+    [
+        "东湖网版权与免责声明：",
+        "凡本网注明“来源：东湖网”的所有作品，版权均属于东湖网，未经本网授权不得转载、摘编。",
+        "※ 联系电话：027-63070957",
+        "版权所有：东湖网 鄂ICP备10000001号",
     ],
     [
         "关于我们 | 联系我们 | 网站地图 | 法律声明",
@@ -260,10 +268,13 @@ def test_page_and_its_print_version_give_the_same_text(
 def test_footer_lines(line: str) -> None:
     # Contact lines alone are no footer (an article may end with one); a row of links is
     # navigation; all others are footer lines.
-    if line.startswith(("联系电话", "Tel:", "Contact:")):
+    if line.lstrip("※ ").startswith(("联系电话", "Tel:", "Contact:")):
         assert not is_footer_line(line)
+        assert is_site_contact(line)
     elif line.count("|") >= 2 and "Privacy" not in line:
         assert is_furniture_line(line)
+    elif "声明" in line or "本网" in line:
+        assert is_site_notice(line)
     else:
         assert is_footer_line(line), line
 
@@ -283,7 +294,9 @@ def test_sentences_are_no_footer(line: str) -> None:
 
 
 def test_trim_footer_keeps_a_contact_line_that_ends_a_notice() -> None:
+    # A contact line naming a person ends a notice; a bare telephone line is the site's.
     notice = ["报名时间为6月1日至6月10日，逾期不予受理。", "联系人：王老师 联系电话：0755-12345678"]
+    assert trim_footer([notice[0], "联系电话：0755-12345678"]) == notice[:1]
     assert trim_footer(notice) == notice
     footer = ["主办单位：某某区人民政府", "地址：某某路1号 邮编：518000", "粤ICP备05000000号"]
     assert trim_footer([*notice, *footer]) == notice
@@ -307,8 +320,43 @@ def test_trim_footer_keeps_a_contact_line_that_ends_a_notice() -> None:
 )
 def test_address_lines(line: str, expected: bool) -> None:
     assert is_address_line(line) is expected
-    # A notice that ends with a contact line keeps it; the same line before a footer too.
+    # A site's contact lines go with or without a footer after them, a person's stay: the
+    # same either way, so a page and its print version agree.
     notice = ["报名截止时间为6月10日，逾期不予受理。", line]
     footer = ["粤ICP备05000000号"]
-    assert trim_footer(notice) == (notice[:1] if expected else notice)
-    assert trim_footer([*notice, *footer]) == (notice[:1] if expected else notice)
+    kept = notice if "联系人" in line or "contact" in line else notice[:1]
+    assert trim_footer(notice) == kept
+    assert trim_footer([*notice, *footer]) == kept
+
+
+SITE_NOTICES = [
+    [
+        "振兴东北网版权与免责声明：",
+        "① 凡本网注明“来源：振兴东北网”的所有作品，版权均属于本网，未经本网授权不得转载。",
+    ],
+    ["【免责声明】本文仅代表作者个人观点，不代表本网立场，如有侵权请联系删除。"],
+    ["版权声明：", "本站所载文章、图片等内容，未经本站书面授权，任何单位和个人不得转载、摘编。"],
+    ["本文转载自其他媒体，转载目的在于传递更多信息，并不代表本平台赞同其观点。"],
+]
+
+
+@pytest.mark.parametrize("notice", SITE_NOTICES)
+@pytest.mark.parametrize("contact", ["", "※ 联系电话：010-63070957 010-63070958"])
+def test_a_site_notice_trailing_the_body_goes_with_the_footer(
+    notice: list[str], contact: str
+) -> None:
+    body = [
+        "会议强调，要坚持稳中求进工作总基调，全力以赴抓项目、促投资、稳增长，确保完成全年目标任务。"
+    ]
+    tail = [*notice, *([contact] if contact else []), "主办单位：某某网 京ICP备10000001号"]
+    assert trim_footer([*body, *tail]) == body
+    assert trim_footer([*body, *notice]) == body
+
+
+def test_an_article_sentence_about_rights_is_no_site_notice() -> None:
+    body = [
+        "法院审理查明，该公司未经授权使用他人商标，构成侵权，判决其赔偿损失十万元。",
+        "据了解，该作品的版权归作者本人所有，出版社已与其续签合同。",
+    ]
+    assert trim_footer(body) == body
+    assert not any(is_site_notice(line) for line in body)

@@ -50,8 +50,19 @@ BOILERPLATE_LINE_RE: Final = re.compile(
 #: Declarations and disclaimers, which may be long.
 DISCLAIMER_RE: Final = re.compile(
     r"^[\s【\[（(]*(?:免责声明|版权声明|特别声明|郑重声明|声明)\s*[:：]|本文(?:仅代表作者|系转载|来源于|转自)|"
-    r"(?:未经|如需)(?:授权|许可).{0,12}(?:转载|使用)|版权归.{1,20}所有|如有侵权",
+    r"(?:未经|如需)(?:授权|许可).{0,12}(?:转载|使用)|版权归.{1,20}所有|如有侵权|"
+    r"^[\s【\[（(]*\S{0,12}?(?:版权|免责)(?:与|和|及)?(?:免责)?声明\s*[:：]?[\s】\]）)]*$|"
+    r"凡本(?:网|站|报)(?:注明|所载)|不代表本(?:网|站|报|平台)",
 )
+#: A site's notice about its content's rights or views: it names the site (``本网``, ``本站``)
+#: and its rights (``版权``, ``授权``, ``转载``) — unlike a sentence of an article about an
+#: infringement (``该公司未经授权使用他人商标``).
+SITE_NOTICE_RE: Final = re.compile(
+    r"(?:本网|本站|本报|本平台|本公众号|本文).{0,40}(?:版权|授权|转载|摘编|免责|侵权|立场|观点)|"
+    r"^[\s【\[（(]*\S{0,12}?(?:版权|免责)(?:与|和|及)?(?:免责)?声明\s*[:：]?[\s】\]）)]*$"
+)
+#: A site's notice is at most this long.
+_SITE_NOTICE_CHARS: Final = 600
 #: class/id words of page furniture (matched as whole dash/underscore-separated words).
 FURNITURE_CLASS_RE: Final = re.compile(
     r"(?:^|[\s_-])(?:comments?|comment-?list|share|sharebar|social|related|recommend|footer|copyright|"
@@ -239,6 +250,14 @@ def _remove_widget(heading: HtmlElement) -> None:
         node = parent
 
 
+def _holds_blocks(el: HtmlElement) -> bool:
+    """``el`` holds paragraphs or other blocks (then it is a container, not one notice)."""
+    return any(
+        isinstance(node.tag, str) and node.tag in BLOCK_TAGS and node.tag != "br"
+        for node in el.iterdescendants()
+    )
+
+
 def clean_tree(root: HtmlElement, body_chars: int) -> None:
     """Remove breadcrumbs, widgets, furniture and boilerplate lines from the tree, in place.
 
@@ -271,7 +290,12 @@ def clean_tree(root: HtmlElement, body_chars: int) -> None:
             text = text_of(el)
             if text and (
                 (len(text) <= 80 and BOILERPLATE_LINE_RE.match(text))
-                or (len(text) <= 400 and DISCLAIMER_RE.search(text) and len(el) <= 3)
+                or (
+                    len(text) <= 400
+                    and DISCLAIMER_RE.search(text)
+                    and len(el) <= 3
+                    and not _holds_blocks(el)
+                )
             ):
                 lines.append(el)
     for el in headings:
@@ -578,11 +602,12 @@ def trim_footer(lines: list[str], site: str = "") -> list[str]:
     """``lines`` (trafilatura's, before any other cleaning) without the site footer that
     trails them.
 
-    The trailing run of footer, contact, navigation, boilerplate and short lines is cut from
-    its first line that is a footer's for sure: a footer line, or a site's address
-    (:func:`is_address_line`). A contact line before it stays: it may end a notice
-    (``联系人：王老师 电话：…``), and the same notice's print version, which has no footer,
-    keeps it too.
+    The trailing run of footer, contact, navigation, boilerplate, site notice and short lines
+    is cut from its first line that is a footer's for sure: a footer line, a site's address
+    (:func:`is_address_line`), notice of rights (:func:`is_site_notice`) or contact line
+    (:func:`is_site_contact`). A contact line that names a person stays: it ends a notice
+    (``联系人：王老师 电话：…``). The cut never depends on what follows the run, so a page
+    and its print version, which has no footer, lose the same lines.
     """
     start = len(lines)
     while start > 0:
@@ -593,14 +618,42 @@ def trim_footer(lines: list[str], site: str = "") -> list[str]:
             or CONTACT_MARK_RE.search(line)
             or is_furniture_line(line)
             or is_boilerplate_line(line, site)
+            or is_site_notice(line)
         ):
             break
         start -= 1
     for index in range(start, len(lines)):
         line = lines[index]
-        if is_footer_line(line) or is_address_line(line):
+        if (
+            is_footer_line(line)
+            or is_address_line(line)
+            or is_site_notice(line)
+            or is_site_contact(line)
+        ):
             return lines[:index]
     return lines
+
+
+#: A site's contact line is at most this long.
+_CONTACT_LINE_CHARS: Final = 120
+
+
+def is_site_contact(line: str) -> bool:
+    """A contact line that names no person (``※ 联系电话：010-63070957``, ``Tel: …``): the
+    site's. One that names a person (``联系人：王老师 电话：…``) or is a sentence is the
+    article's."""
+    return (
+        len(line) <= _CONTACT_LINE_CHARS
+        and bool(CONTACT_MARK_RE.search(line))
+        and not _CONTACT_PERSON_RE.search(line)
+        and not _is_sentence(line)
+    )
+
+
+def is_site_notice(line: str) -> bool:
+    """A site's notice of rights or views (``版权与免责声明：``, ``凡本网注明“来源：…”的作品，
+    版权均属于…``, ``本文仅代表作者观点，不代表本网立场``), which ends articles on portals."""
+    return len(line) <= _SITE_NOTICE_CHARS and bool(SITE_NOTICE_RE.search(line))
 
 
 #: A person to contact: a notice's contact line names one, a site's address block does not.
