@@ -89,9 +89,11 @@ def test_the_headline_repeated_in_the_body_is_dropped(chinese: bool, where: str)
         "sticky": f"<div class='sticky-title'>{title}</div>",
     }[where]
     body = f"<p>{paragraphs[0]}</p>{copy}<p>{paragraphs[1]}</p><p>{paragraphs[2]}</p>"
+    bar = "2024-05-20 来源：东湖街道" if chinese else "May 20, 2024"
     html = (
         f"<html><head><meta charset='utf-8'><title>{title}</title></head><body>"
-        f"<h1>{title}</h1><div class='story'>{body}</div></body></html>"
+        f"<h1>{title}</h1><div class='info'>{bar}</div><div class='story'>{body}</div>"
+        "</body></html>"
     )
     result = extract_page(html, "http://news.example.com/a/1.html", fetched_at=FETCHED_AT)
     assert result.article is not None

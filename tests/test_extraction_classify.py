@@ -338,3 +338,36 @@ def test_english_listings_are_no_articles(
     assert result.kind in {"listing", "error"}, result.reason
     if count > 3:
         assert result.kind == "listing"
+
+
+STATIC_PAGES = [
+    (
+        "关于我们",
+        "鹏城资讯网创办于2019年，是一家关注深圳本地新闻的综合资讯网站，内容涵盖时政、民生和文化生活。",
+        ["新闻热线：0755-00000000　电子邮箱：news@example.com", "广告合作请致电：0755-00000001"],
+    ),
+    (
+        "联系我们",
+        "如您对本站内容有任何意见或建议，欢迎通过以下方式与我们联系，我们将尽快答复。",
+        ["地址：深圳市罗湖区某某路1号 邮编：518000", "电话：0755-00000002"],
+    ),
+    (
+        "About us",
+        "The Riverside Gazette has covered the town and its villages since 1952.",
+        ["Email: newsdesk@riverside.example", "Tel: 01234 567890"],
+    ),
+]
+
+
+@pytest.mark.parametrize(("heading", "intro", "contacts"), STATIC_PAGES)
+def test_a_static_page_without_metadata_is_no_article(
+    heading: str, intro: str, contacts: list[str]
+) -> None:
+    sections = "".join(f"<h2>{heading}{n}</h2><p>{line}</p>" for n, line in enumerate(contacts))
+    html = (
+        f"<html><head><meta charset='utf-8'><title>{heading}_某某网</title></head><body>"
+        f"{_nav(8)}<div class='about'><h1>{heading}</h1><p>{intro}</p>{sections}</div>"
+        f"{_footer()}</body></html>"
+    )
+    result = extract_page(html, "http://www.example.com/about.html", fetched_at=FETCHED_AT)
+    assert result.kind != "article"

@@ -9,6 +9,7 @@ from typing import Final, Literal
 from lxml.html import HtmlElement
 
 from crawler.extraction.clean import link_share
+from crawler.extraction.dates import DATELINE_RE
 from crawler.extraction.text import han_count, squash
 
 PageKind = Literal["article", "listing", "error", "gallery", "empty", "not_html"]
@@ -42,8 +43,7 @@ BINARY_MAGIC: Final[tuple[bytes, ...]] = (
 _HTML_TYPES: Final = ("html", "xml", "xhtml")
 #: A listing's teaser: a summary cut off with an ellipsis.
 _TEASER_RE: Final = re.compile(r"(?:…|\.\.\.|。。。)\s*$")
-#: Characters of the longest prose paragraph below which a page without article metadata has
-#: no article body (a one-paragraph news flash of about 100 characters still passes).
+#: A line this long may be a paragraph (a list's teaser, an article's).
 _MIN_PARAGRAPH: Final = 40
 #: A date in a listing item (``2023-05-12``, ``05-12``, ``5月12日``).
 _ITEM_DATE_RE: Final = re.compile(r"\d{4}[-/.年]\d{1,2}|\d{1,2}[-/月]\d{1,2}日?|\d{1,2}:\d{2}")
@@ -62,6 +62,7 @@ _BAR_RE: Final = re.compile(
     r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{1,2}\b|"
     r"\b\d{1,2}\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b|"
     r"\d{1,3}\s*(?:秒|分钟|小时|天)前|今天|昨天|前天|来源|稿源|出处|作者|记者|发布|时间|日期|"
+    r"^[\s（(]*(?:文|图|摄影?|撰稿|采写|编辑)\s*[/／:：]|"
     r"\bby\s+\w|\bpublished\b|\bupdated\b|\bposted\b|\b\d{1,2}\s+(?:minutes?|hours?|days?)\s+ago\b",
     re.I,
 )
@@ -88,6 +89,12 @@ _SENTENCE_END_RE: Final = re.compile(r"[。！？.!?]")
 _LISTING_SHARE: Final = 0.7
 #: ... leaving less prose of the page's own than this (a list's introduction).
 _LIST_INTRO_CHARS: Final = 200
+#: The lines after the text where a closing bar (``发布日期：…``, ``（记者 张三）``) stands.
+_CLOSING_LINES: Final = 3
+#: How far into the text's first line a dateline may stand.
+_DATELINE_REACH: Final = 40
+#: Prose characters below which a page without metadata bar nor a long paragraph is no article.
+_MIN_PROSE: Final = 150
 #: A metadata bar is at most this long.
 _MAX_BAR_CHARS: Final = 150
 #: Bullets trafilatura puts before a list item.
@@ -191,6 +198,10 @@ class PageLines:
         anchors = [a for a in link_texts if len(a) >= 2]
         return cls(page, link_texts, anchors, [a for a in anchors if _is_item_link(a)], index)
 
+    def locate(self, line: str, after: int) -> int:
+        """The index of ``line`` among the page's lines after ``after`` (-1: not there)."""
+        return next((n for n in self.index.get(line, ()) if n > after), -1)
+
     def opens_item(self, line: str) -> bool:
         """The line opens with a list item's linked headline (``- 标题 2024-05-20 摘要…``)."""
         item = line.lstrip(_BULLETS)
@@ -259,6 +270,43 @@ def _ends(line: str) -> bool:
     return line.rstrip().endswith(("。", "！", "？", ".", "!", "?"))
 
 
+def _header(
+    title_index: int, body: list[str], lines: PageLines, min_chars: int
+) -> list[str] | None:
+    """The page's lines between the headline and the body's first prose line of at least
+    ``min_chars`` characters (None: no such line close enough under the headline)."""
+    if not 0 <= title_index < len(lines.page):
+        return None
+    for line in body:
+        if len(line) < min_chars or not lines.is_prose(line):
+            continue
+        at = lines.locate(line, title_index)
+        if at < 0:
+            continue  # a piece trafilatura cut from a page line or glued from several
+        if at - title_index - 1 > _MAX_HEADER_LINES:
+            return None
+        return lines.page[title_index + 1 : at]
+    return None
+
+
+def _is_bar(header: list[str] | None) -> bool:
+    return header is not None and any(
+        len(x) <= _MAX_BAR_CHARS and _BAR_RE.search(x) for x in header
+    )
+
+
+def has_bar(title_index: int, body: list[str], lines: PageLines) -> bool:
+    """Metadata around the text: a bar (a date, a source, a byline) between the headline
+    and the text or in the lines that close it, or a dateline opening it
+    (``新华社北京2月12日电``)."""
+    if _is_bar(_header(title_index, body, lines, 1)):
+        return True
+    if any(DATELINE_RE.search(line[:_DATELINE_REACH]) for line in body[:2]):
+        return True
+    last = next((lines.locate(x, title_index) for x in reversed(body) if x in lines.index), -1)
+    return last >= 0 and _is_bar(lines.page[last + 1 : last + 1 + _CLOSING_LINES])
+
+
 def is_short_news(title_index: int, body: list[str], lines: PageLines) -> bool:
     """A headline, a metadata bar (a date or a source) under it, then a paragraph of at
     least :data:`SHORT_NEWS_PARAGRAPH` characters, with no list item's headline between
@@ -270,17 +318,12 @@ def is_short_news(title_index: int, body: list[str], lines: PageLines) -> bool:
         # A linked headline (a blog's, a forum thread's) is the page's own, unless the body
         # goes on with other linked headlines and their teasers: then it was a list's first.
         return False
-    for line in body:
-        if len(line) < SHORT_NEWS_PARAGRAPH or not lines.is_prose(line):
-            continue
-        at = next((n for n in lines.index.get(line, ()) if n > title_index), -1)
-        if at < 0 or at - title_index - 1 > _MAX_HEADER_LINES:
-            return False
-        header = lines.page[title_index + 1 : at]
-        return not any(is_item_title(x, lines.link_texts) for x in header) and any(
-            len(x) <= _MAX_BAR_CHARS and _BAR_RE.search(x) for x in header
-        )
-    return False
+    header = _header(title_index, body, lines, SHORT_NEWS_PARAGRAPH)
+    return (
+        header is not None
+        and not any(is_item_title(x, lines.link_texts) for x in header)
+        and _is_bar(header)
+    )
 
 
 def classify_page(
@@ -330,12 +373,14 @@ def classify_page(
         return "error", "soft_404"
     if stats.text_chars == 0:
         return "empty", "empty_body"
+    bar = False
     if page_lines:
         indexed = PageLines.of(list(page_lines), link_texts)
         if is_short_news(title_index, lines, indexed):
             return "article", None
         if is_teaser_listing(lines, indexed, title):
             return "listing", "listing"
+        bar = has_bar(title_index, lines, indexed)
     link_ratio = stats.link_chars / max(stats.text_chars, 1)
     many_items = stats.link_items >= 15 or stats.dated_link_items >= 8
     # Paragraph text in the extracted body that is not one of the list's own lines.
@@ -352,10 +397,12 @@ def classify_page(
         return "listing", "listing"
     if stats.images >= 3 and 0 < body_chars < 300 and longest < 100 and stats.text_chars < 1500:
         return "gallery", "gallery"
-    # No sentence of prose: headlines, teasers, dates and navigation only. An article, even a
-    # news flash, has at least one paragraph of some length.
+    # Too little prose for an article: headlines, teasers, dates and navigation, or a static
+    # page's few lines (关于我们). Under a metadata bar a paragraph of some length makes a
+    # news flash; without one it takes a paragraph as long as a short news item's.
     prose_chars = sum(len(line) for line in prose)
-    if not has_article_meta and longest < _MIN_PARAGRAPH and prose_chars < 150:
+    min_paragraph = _MIN_PARAGRAPH if bar else SHORT_NEWS_PARAGRAPH
+    if not has_article_meta and longest < min_paragraph and prose_chars < _MIN_PROSE:
         if stats.link_items >= 3:
             return "listing", "listing"
         return "error", "too_short"
