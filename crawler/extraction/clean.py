@@ -749,38 +749,51 @@ def is_boilerplate_line(line: str, site: str = "") -> bool:
     footer, a promotion or a call to subscribe, a related article's link, a metadata line (a
     date with its labels, a source), the page's own URL (``site`` is its host). These are the
     safe removals that the body's floor (:mod:`crawler.extraction.floor`) allows."""
-    return (
-        bool(WIDGET_HEADING_RE.match(line))
-        or line in UI_LINES
-        or (len(line) <= 80 and bool(BOILERPLATE_LINE_RE.match(line)))
+    size = len(line)
+    if size > _LONGEST_BOILERPLATE:
+        return False
+    if (
+        line in UI_LINES
+        or WIDGET_HEADING_RE.match(line)
+        or (size <= 80 and BOILERPLATE_LINE_RE.match(line))
         or is_furniture_line(line)
         or (
-            len(line) <= 100
-            and bool(
+            size <= 100
+            and (
                 PROMO_RE.search(line)
                 or META_LINE_RE.match(line)
                 or RELATIVE_META_LINE_RE.match(line)
             )
         )
-        or (len(line) <= 60 and bool(SOURCE_IN_LINE_RE.search(line)))
+        or (size <= 60 and SOURCE_IN_LINE_RE.search(line))
+        or LIST_DATE_RE.match(line)
+        or is_date_stamp(line)
+        or TEMPLATE_CODE_RE.search(line)
+    ):
+        return True
+    # The kinds written in Latin letters (English interface, calls to action, stamps,
+    # bylines, licences, URLs): not looked for on a line without a word of them.
+    if not _LATIN_WORD_RE.search(line):
+        return False
+    return bool(
+        (size <= 160 and (CALL_TO_ACTION_RE.search(line) or RELATED_LINE_RE.match(line)))
+        or (size <= 60 and UI_LINE_EN_RE.match(line))
+        or LICENCE_LINE_RE.search(line)
         or (
-            len(line) <= 160 and bool(CALL_TO_ACTION_RE.search(line) or RELATED_LINE_RE.match(line))
-        )
-        or (len(line) <= 60 and bool(UI_LINE_EN_RE.match(line)))
-        or (len(line) <= 400 and bool(LICENCE_LINE_RE.search(line)))
-        or bool(TEMPLATE_CODE_RE.search(line))
-        or (
-            len(line) <= 80
-            and bool(
+            size <= 80
+            and (
                 STAMP_LINE_RE.match(line)
                 or RELATIVE_STAMP_RE.match(line)
                 or BYLINE_LINE_RE.match(line)
             )
         )
-        or bool(LIST_DATE_RE.match(line))
-        or is_date_stamp(line)
         or is_own_url_line(line, site)
     )
+
+
+#: No boilerplate kind is longer (a licence notice, a footer of several marks).
+_LONGEST_BOILERPLATE: Final = 400
+_LATIN_WORD_RE: Final = re.compile(r"[A-Za-z]{2}")
 
 
 def split_rows(
