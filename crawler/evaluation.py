@@ -87,9 +87,12 @@ class EvalReport:
     groups: dict[str, dict[str, Scores]] = field(default_factory=dict)
     pages: dict[str, list[PageScore]] = field(default_factory=dict)
     root: str = ""
+    #: The groups each page was counted in.
+    page_groups: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def add(self, system: str, group_names: Iterable[str], score: PageScore) -> None:
         self.pages.setdefault(system, []).append(score)
+        self.page_groups[score.page_id] = tuple(group_names)
         for name in group_names:
             scores = self.groups.setdefault(system, {}).setdefault(name, Scores())
             scores.pages += 1
@@ -329,6 +332,26 @@ def evaluate_corpus(
     return report
 
 
+def pages_below(
+    report: EvalReport, system: str = "ours", baseline: str = "trafilatura"
+) -> Counter[str]:
+    """Per group, the pages whose body F1 is below the baseline's on the same page (by more
+    than rounding: 0.05 points)."""
+    base = {s.page_id: s.body for s in report.pages.get(baseline, [])}
+    below: Counter[str] = Counter()
+    for score in report.pages.get(system, []):
+        theirs = base.get(score.page_id)
+        if score.body is None or theirs is None:
+            continue
+        if score.body[2] < theirs[2] - BELOW_MARGIN:
+            below.update(report.page_groups.get(score.page_id, ()))
+    return below
+
+
+#: Body F1 differences smaller than this are rounding, not a page below the baseline.
+BELOW_MARGIN: Final = 0.0005
+
+
 def _cell(value: float | None, width: int = 6) -> str:
     return f"{value:{width}.1f}" if value is not None else f"{'-':>{width}}"
 
@@ -337,8 +360,10 @@ def format_report(report: EvalReport) -> str:
     """A text table: one row per system and group (sets first, then languages, then all)."""
     header = (
         f"{'group':<20} {'system':<12} {'pages':>5} {'bodyP':>6} {'bodyR':>6} {'bodyF1':>6} "
-        f"{'title':>6} {'authF1':>6} {'spur%':>6} {'date':>6} {'pg/s':>6}"
+        f"{'title':>6} {'authF1':>6} {'spur%':>6} {'date':>6} {'pg/s':>6} {'<traf':>5}"
     )
+    has_baseline = "trafilatura" in report.pages and "ours" in report.pages
+    below = pages_below(report) if has_baseline else Counter[str]()
     lines = [header, "-" * len(header)]
     names: set[str] = set()
     for groups in report.groups.values():
@@ -358,7 +383,13 @@ def format_report(report: EvalReport) -> str:
                 f"{_cell(Scores.mean(scores.body_f))} {_cell(Scores.mean(scores.title))} "
                 f"{_cell(Scores.mean(scores.author_f))} {_cell(Scores.mean(scores.spurious))} "
                 f"{_cell(Scores.mean(scores.date))} {_cell(scores.pages_per_second)}"
+                + (f" {below[name]:>5}" if has_baseline and system == "ours" else "")
             )
+    if has_baseline:
+        lines.append(
+            "<traf: pages whose body F1 is below bare trafilatura's on the same page "
+            f"(by more than {100 * BELOW_MARGIN:.2f} points)"
+        )
     ours = report.groups.get("ours", {}).get("all")
     base = report.groups.get("trafilatura", {}).get("all")
     if ours and base and ours.pages_per_second and base.pages_per_second:

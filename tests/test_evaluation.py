@@ -8,10 +8,13 @@ from pathlib import Path
 import pytest
 
 from crawler.evaluation import (
+    EvalReport,
+    PageScore,
     body_tokens,
     evaluate_corpus,
     format_report,
     iter_corpus,
+    pages_below,
     score_authors,
     score_body,
     score_date,
@@ -153,3 +156,30 @@ def test_site_halves_keep_one_site_in_one_half() -> None:
     assert site_key("https://news.sina.com.cn/c/1.shtml") == "sina"
     halves = {site_half(f"site{n}.example") for n in range(40)}
     assert halves == {"A", "B"}
+
+
+def test_pages_below_the_baseline_are_counted_per_group() -> None:
+    report = EvalReport()
+    for system, body in (("ours", 0.90), ("trafilatura", 0.95)):
+        report.add(
+            system,
+            ("all", "lang:en"),
+            PageScore("p1", (1.0, body, body), None, None, None, None, 0.1),
+        )
+    for system, body in (("ours", 0.99), ("trafilatura", 0.99)):
+        report.add(
+            system,
+            ("all", "lang:zh"),
+            PageScore("p2", (1.0, body, body), None, None, None, None, 0.1),
+        )
+    below = pages_below(report)
+    assert below["all"] == 1
+    assert below["lang:en"] == 1
+    assert below["lang:zh"] == 0
+    table = format_report(report)
+    assert "<traf" in table
+    assert [
+        line.split()[-1]
+        for line in table.splitlines()
+        if line.startswith("lang:en") and "ours" in line
+    ] == ["1"]

@@ -965,6 +965,68 @@ def test_print_and_mobile_versions_of_an_article_are_its_aliases(tmp_path: Path)
             assert (stored.url, stored.site) == (f"{www}{path}", f"www.news.localhost:{port}")
 
 
+# 5b. Short news ---------------------------------------------------------------------------------
+
+
+def short_news_html() -> bytes:
+    """A 快讯 of 115 characters (headline, date and source bar, one paragraph) in a portal's page:
+    navigation and a dated sidebar list make most of its text, as they do on real portals."""
+    nav = "".join(f"<li><a href='/c{i}/'>栏目{i}</a></li>" for i in range(20))
+    side = "".join(
+        f"<li><a href='/news/2024/05{10 + i}/7000{i}.html'>区领导调研重点项目第{i}期</a>"
+        f"<span>05-{10 + i}</span></li>"
+        for i in range(12)
+    )
+    headline = "快讯｜罗湖口岸今日起延长通关时间"
+    bar = "2024-06-01 09:00 来源：罗湖发布"
+    paragraph = (
+        "记者从罗湖口岸获悉，自6月1日起，罗湖口岸旅客通关时间延长至每日凌晨1时，方便深港两地居民往来，"
+        "口岸管理部门已做好人员调配和查验设备保障工作，请旅客合理安排出行时间，留意口岸发布的最新通关信息，"
+        "尽量避开早晚高峰时段并错峰有序通关。"
+    )
+    assert len(paragraph) == 115
+    return (
+        "<html><head><meta charset='utf-8'><title>" + headline + "_测试网</title></head><body>"
+        f"<ul class='nav'>{nav}</ul><h1>{headline}</h1><div class='info'>{bar}</div>"
+        f"<div class='content'><p>{paragraph}</p></div>"
+        f"<div class='side'><h3>最新动态</h3><ul>{side}</ul></div></body></html>"
+    ).encode()
+
+
+def test_a_short_news_item_is_archived_with_the_section_s_articles(tmp_path: Path) -> None:
+    articles = [f"/news/2024/0601/9100{n}.html" for n in range(3)]
+    flash = "/news/2024/0601/91009.html"
+    items = "".join(
+        f"<li><a href='{path}'>{title}</a><span>2024-06-01</span></li>"
+        for path, title in [
+            *((path, f"罗湖区开展消防演练{91000 + n}") for n, path in enumerate(articles)),
+            (flash, "快讯｜罗湖口岸今日起延长通关时间"),
+        ]
+    )
+    section = (
+        "<html><head><meta charset='utf-8'><title>区内动态_测试网</title></head><body>"
+        f"<h1>区内动态</h1><ul class='list'>{items}</ul></body></html>"
+    ).encode()
+    with HostileServer() as site:
+        site.page("/news/", section)
+        for n, path in enumerate(articles):
+            site.page(path, article_html(91000 + n))
+        site.page(flash, short_news_html())
+        db_url = f"sqlite:///{tmp_path / 'a.db'}"
+        result = run_cli("crawl", site.url("/news/"), "--db", db_url, *quiet())
+        fetched = site.paths()
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert_clean(result)
+    assert flash in fetched
+    assert stored_urls(db_url) == {site.url(path) for path in [*articles, flash]}
+    stats = last_run_stats(db_url)
+    assert skipped(stats, "listing") == 1
+    with Archive(db_url, create=False) as archive:
+        texts = {record.url: record.text for record in archive.iter_articles()}
+    assert texts[site.url(flash)].startswith("记者从罗湖口岸获悉")
+    assert "区领导调研" not in texts[site.url(flash)]
+
+
 # 6. Hostile XML -----------------------------------------------------------------------------------
 
 LAUGHS = (

@@ -25,8 +25,10 @@ WIDGET_HEADING_RE: Final = re.compile(
     r"精彩图片|热点专题|本周热点|今日热点|24小时热文|往期回顾|更多精彩|更多阅读|猜您喜欢|"
     r"related(?: articles| stories| posts| news| content)?|recommended(?: for you)?|"
     r"you (?:may|might) also like|more (?:stories|from|on)|most (?:popular|read|viewed)|"
-    r"trending(?: now)?|read (?:more|next)|latest news|top stories|comments?)"
-    r"[\s】\]」:：>»›]*(?:更多\s*[>»›]*)?$",
+    r"trending(?: now)?|read (?:more|next)|latest news|top stories|comments?|"
+    r"(?:more|popular|trending|latest|most (?:popular|read|viewed))"
+    r" (?:from|on|in|at) [\w .&'’-]{1,30}?)"
+    r"[\s】\]」:：>»›]*(?:…|\.{3})?(?:更多\s*[>»›]*)?$",
     re.I,
 )
 #: ``您的位置:首页 >互联网 >``, ``当前位置：``: a breadcrumb's opening words.
@@ -48,8 +50,19 @@ BOILERPLATE_LINE_RE: Final = re.compile(
 #: Declarations and disclaimers, which may be long.
 DISCLAIMER_RE: Final = re.compile(
     r"^[\s【\[（(]*(?:免责声明|版权声明|特别声明|郑重声明|声明)\s*[:：]|本文(?:仅代表作者|系转载|来源于|转自)|"
-    r"(?:未经|如需)(?:授权|许可).{0,12}(?:转载|使用)|版权归.{1,20}所有|如有侵权",
+    r"(?:未经|如需)(?:授权|许可).{0,12}(?:转载|使用)|版权归.{1,20}所有|如有侵权|"
+    r"^[\s【\[（(]*\S{0,12}?(?:版权|免责)(?:与|和|及)?(?:免责)?声明\s*[:：]?[\s】\]）)]*$|"
+    r"凡本(?:网|站|报)(?:注明|所载)|不代表本(?:网|站|报|平台)",
 )
+#: A site's notice about its content's rights or views: it names the site (``本网``, ``本站``)
+#: and its rights (``版权``, ``授权``, ``转载``) — unlike a sentence of an article about an
+#: infringement (``该公司未经授权使用他人商标``).
+SITE_NOTICE_RE: Final = re.compile(
+    r"(?:本网|本站|本报|本平台|本公众号|本文).{0,40}(?:版权|授权|转载|摘编|免责|侵权|立场|观点)|"
+    r"^[\s【\[（(]*\S{0,12}?(?:版权|免责)(?:与|和|及)?(?:免责)?声明\s*[:：]?[\s】\]）)]*$"
+)
+#: A site's notice is at most this long.
+_SITE_NOTICE_CHARS: Final = 600
 #: class/id words of page furniture (matched as whole dash/underscore-separated words).
 FURNITURE_CLASS_RE: Final = re.compile(
     r"(?:^|[\s_-])(?:comments?|comment-?list|share|sharebar|social|related|recommend|footer|copyright|"
@@ -237,6 +250,14 @@ def _remove_widget(heading: HtmlElement) -> None:
         node = parent
 
 
+def _holds_blocks(el: HtmlElement) -> bool:
+    """``el`` holds paragraphs or other blocks (then it is a container, not one notice)."""
+    return any(
+        isinstance(node.tag, str) and node.tag in BLOCK_TAGS and node.tag != "br"
+        for node in el.iterdescendants()
+    )
+
+
 def clean_tree(root: HtmlElement, body_chars: int) -> None:
     """Remove breadcrumbs, widgets, furniture and boilerplate lines from the tree, in place.
 
@@ -269,7 +290,12 @@ def clean_tree(root: HtmlElement, body_chars: int) -> None:
             text = text_of(el)
             if text and (
                 (len(text) <= 80 and BOILERPLATE_LINE_RE.match(text))
-                or (len(text) <= 400 and DISCLAIMER_RE.search(text) and len(el) <= 3)
+                or (
+                    len(text) <= 400
+                    and DISCLAIMER_RE.search(text)
+                    and len(el) <= 3
+                    and not _holds_blocks(el)
+                )
             ):
                 lines.append(el)
     for el in headings:
@@ -379,6 +405,127 @@ UI_LINES: Final = frozenset(
 PROMO_RE: Final = re.compile(
     r"二维码|公众号$|关注.{0,10}(?:微信|微博|公众号|客户端)|下载.{0,8}(?:APP|客户端)", re.I
 )
+#: Calls to subscribe, sign up, download or follow (``Click here to subscribe to …``,
+#: ``Sign up for our newsletter``, ``GET THE APP BY CLICKING HERE``).
+CALL_TO_ACTION_RE: Final = re.compile(
+    r"^(?:click|tap) here\b|\bclick(?:ing)? here(?: (?:for|to) [\w ]{1,24})?[.!…]*$|"
+    r"\b(?:sign up|subscribe|register)\b.{0,60}\bnewsletters?\b|"
+    r"\bnewsletters?\b.{0,60}\b(?:sign up|subscribe)\b|"
+    r"^(?:follow|like) us (?:on|at)\b|^download (?:the|our)\b.{0,40}\bapp\b|"
+    r"^follow\b.{0,60}\bon (?:facebook|twitter|instagram|linkedin|youtube|tiktok)\b|"
+    r"^(?:have|got) a (?:news )?tip\b|^tell us what you think\b|^have your say\b|"
+    r"^(?:leave|post|add) a comment\b|^join the (?:conversation|discussion)\b",
+    re.I,
+)
+#: Interface lines of English pages (tools, consent and error messages), bullet or not.
+UI_LINE_EN_RE: Final = re.compile(
+    r"^[-•*\s]*(?:advertisement|advertising|sponsored(?: content)?|skip (?:advertisement|ad)|"
+    r"print(?: (?:article|this (?:article|page)))?|order reprints?|"
+    r"reprints?(?: (?:&|and) permissions)?|e-?mail(?: (?:this|article))?|"
+    r"share(?: (?:this|article|story))?|tweet|save(?: (?:article|story))?|"
+    r"listen(?: to (?:this )?article)?|comments?|view comments|show comments|thank you|"
+    r"continue reading|loading\.*|close|(?:an )?error (?:has )?occurred[^.]{0,40}\.?"
+    r"(?: please try again(?: later)?\.?)?)[.!:]?$",
+    re.I,
+)
+#: A reprint or licence notice (``This copy is for your personal, non-commercial use only``).
+LICENCE_LINE_RE: Final = re.compile(
+    r"for (?:your )?personal,? non-?commercial use only|"
+    r"may not be (?:published|reproduced|redistributed|republished)|"
+    r"(?:reproduction|republication|redistribution)(?: in whole or in part)? (?:is )?"
+    r"(?:strictly )?(?:prohibited|forbidden|not permitted)",
+    re.I,
+)
+#: A page's unrendered template code (``[button link="…"]``, ``{{ title }}``).
+TEMPLATE_CODE_RE: Final = re.compile(
+    r"^\[/?[a-z_]+(?:\s+[a-z_-]+\s*=[^\]]*)?\]|\{\{.{0,60}\}\}", re.I
+)
+#: A date and a time in any language's words (``sexta-feira, 22 de outubro de 2010 às 20:13``):
+#: a stamp when the line holds little else.
+_YEAR_TIME_RE: Final = re.compile(
+    r"\b(?:19|20)\d{2}\b.{0,20}\b\d{1,2}:\d{2}\b|\b\d{1,2}:\d{2}\b.{0,30}\b(?:19|20)\d{2}\b"
+)
+_STAMP_WORDS: Final = 8
+#: A related article's link set between paragraphs (``Related: …``, ``READ MORE: …``,
+#: ``See also: …``, ``相关阅读：…``).
+RELATED_LINE_RE: Final = re.compile(
+    r"^[\s【\[]*(?:related(?: (?:articles?|stor(?:y|ies)|coverage|content|news|posts?|reading))?|"
+    r"read (?:more|also|next)|also read|see also|more|watch|listen|recommended(?: reading)?|"
+    r"don['’]t miss|相关(?:阅读|新闻|链接|报道|文章)|延伸阅读|推荐阅读|更多阅读)\s*[:：|]\s*\S",
+    re.I,
+)
+_MONTH: Final = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
+#: A byline beside a publication stamp (``· By Staff Reporter``).
+_BY_PART: Final = r"(?:by|von|par|por)\s+[^.!?]{1,60}"
+#: A publication stamp (``Published 18 November 2019``, ``Updated: Nov. 19, 2019 10:21 a.m.
+#: ET``, ``Posted on 2019-11-19``): the label, a date and maybe a time, nothing else but a
+#: byline beside it (``By Staff Reporter | Published …``, ``Published … · By …``).
+STAMP_LINE_RE: Final = re.compile(
+    rf"^[-–•*\s]*(?:{_BY_PART}\s*[·|•—–-]\s*)?"
+    r"(?:(?:(?:first |last )?(?:published|updated|posted|modified)(?: on| at)?|date)\s*[:：]?\s*)?"
+    r"(?:[a-z]+day,?\s+)?"
+    rf"(?:{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+(?:19|20)\d{{2}}|"
+    rf"\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH},?\s+(?:19|20)\d{{2}}|"
+    r"(?:19|20)\d{2}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.](?:19|20)?\d{2})"
+    r"(?:,?\s*(?:at\s+)?\d{1,2}[:.]\d{2}(?:\s*[ap]\.?m\.?)?(?:\s*[a-z]{2,4})?)?"
+    rf"(?:\s*[·|•—–-]\s*{_BY_PART})?[\s|]*$",
+    re.I,
+)
+#: A relative publication stamp (``2 hours ago``, ``Updated 5 mins ago``).
+RELATIVE_STAMP_RE: Final = re.compile(
+    r"^(?:(?:published|updated|posted)\s+)?\d{1,3}\s+(?:seconds?|minutes?|mins?|hours?|hrs?|days?|"
+    r"weeks?)\s+ago\.?$",
+    re.I,
+)
+#: An English byline alone on its line (``By Staff Reporter``, ``BY JANE DOE and JOHN ROE``):
+#: names in capitals, so that ``By the numbers`` (a subheading) is not one.
+BYLINE_LINE_RE: Final = re.compile(
+    r"^(?:By|BY)\s+[A-Z][\w'’.-]*(?:(?:\s+|\s*,\s*|\s+(?:and|&)\s+)[A-Z][\w'’.-]*){0,7}"
+    r"(?:\s*[|·]\s*[\w .'’-]{1,40})?$"
+)
+#: A full numeric date with an optional time, for :func:`is_date_stamp`.
+_NUMERIC_DATE_RE: Final = re.compile(
+    r"(?:19|20)\d{2}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}日?(?:\s*\d{1,2}[:：]\d{2}(?:[:：]\d{2})?)?"
+)
+#: A list's date column, alone on a line (``05-20``, ``[2024-05-20]``, ``5月20日 10:30``).
+LIST_DATE_RE: Final = re.compile(
+    r"^[\[(（【]?(?:(?:19|20)\d{2}\s*[-/.年]\s*)?\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?"
+    r"(?:\s*\d{1,2}[:：]\d{2})?[\])）】]?$"
+)
+#: Letters a date stamp may hold besides its date (a label such as ``기사입력`` or ``Stand``).
+_STAMP_LETTERS: Final = 10
+_WORD_CHARS_RE: Final = re.compile(r"[^\W\d_]")
+
+
+def is_date_stamp(line: str) -> bool:
+    """A short line that is a date (and time) with at most a short label, in any language:
+    a numeric date (``기사입력 :[ 2018-08-25 15:24 ]``), or a year and a time of day in a
+    few words (``sexta-feira, 22 de outubro de 2010 às 20:13``)."""
+    if len(line) > 60 or line.endswith(_SENTENCE_ENDS):
+        return False
+    rest, found = _NUMERIC_DATE_RE.subn(" ", line)
+    if found == 1 and len(line) <= 50:
+        return len(_WORD_CHARS_RE.findall(rest)) <= _STAMP_LETTERS
+    return found == 0 and bool(_YEAR_TIME_RE.search(line)) and len(line.split()) <= _STAMP_WORDS
+
+
+#: A line that is a URL, maybe after a short label (``本文链接：http://…``, ``URL: …``).
+_URL_LINE_RE: Final = re.compile(
+    r"^(?:[^\s:：]{1,12}\s*[:：]\s*)?(?:https?://|www\.)(?P<host>[^/\s:?#]+)\S*$"
+)
+
+
+def is_own_url_line(line: str, site: str) -> bool:
+    """A line printing the page's own address (a print version's or a share box's), which
+    no article text is."""
+    match = _URL_LINE_RE.match(line)
+    if match is None or not site:
+        return False
+    host = match.group("host").lower().removeprefix("www.")
+    own = site.split(":", maxsplit=1)[0].lower().removeprefix("www.")
+    return host == own or host.endswith("." + own) or own.endswith("." + host)
+
+
 #: A metadata line (date with views/comments/source labels) repeated inside the body.
 META_LINE_RE: Final = re.compile(
     r"^(?:[^。！？]{0,30}(?:来源|作者|发布|发表|点击|阅读|浏览|评论|更新|时间)[^。！？]{0,60})?"
@@ -392,27 +539,134 @@ RELATIVE_META_LINE_RE: Final = re.compile(
 )
 #: A short line naming the source (``3小时前 来源：澎湃新闻``): metadata, not text.
 SOURCE_IN_LINE_RE: Final = re.compile(r"(?:来源|稿源|出处)\s*[:：]")
-#: Marks of a site footer (``主办：``, ``版权所有``, ``粤ICP备…号``, ``网站标识码``): on table
-#: layouts the footer cell comes out as one line that holds several of them.
+#: Marks of a site footer (``主办：``, ``版权所有``, ``粤ICP备…号``, ``网站标识码``, ``© 2024 …
+#: All rights reserved``, ``Privacy Policy``): on table layouts the footer cell comes out as
+#: one line that holds several of them.
 FOOTER_MARK_RE: Final = re.compile(
-    r"主办(?:单位)?\s*[:：]|承办(?:单位)?\s*[:：]|协办(?:单位)?\s*[:：]|版权所有|"
-    r"ICP\s*(?:备|证|[0-9])|公网安备|网站标识码|技术支持\s*[:：]|建议使用.{0,12}浏览器",
+    r"主办(?:单位)?\s*[:：]|承办(?:单位)?\s*[:：]|协办(?:单位)?\s*[:：]|(?:运维|维护|运营)单位\s*[:：]|"
+    r"版权所有|ICP\s*(?:备|证|[0-9])|公网安备|网站标识码|网站识别码|技术支持\s*[:：]|"
+    r"建议(?:您)?(?:使用|采用).{0,24}(?:浏览器|分辨率|浏览)|最佳(?:浏览|显示)(?:效果|分辨率)|"
+    r"copyright|©|\(c\)\s*(?:19|20)\d{2}|all rights reserved|best viewed\b|"
+    r"privacy policy|terms (?:of|and conditions)|cookie (?:policy|settings)",
+    re.I,
+)
+#: A footer's contact marks (``地址：… 邮编：…``, ``联系电话：``, ``Tel:``): an article may end
+#: with a contact line too, so one of them alone marks nothing; see :func:`trim_footer`.
+CONTACT_MARK_RE: Final = re.compile(
+    r"地址\s*[:：]|邮编\s*[:：]?\s*\d{6}|邮政编码\s*[:：]|电话\s*[:：]|传真\s*[:：]|邮箱\s*[:：]|"
+    r"联系我们\s*[:：]|e-?mail\s*[:：]|\b(?:tel|fax|phone|address|contact(?: us)?)\s*[:：.]",
     re.I,
 )
 #: Separators of a row of navigation links (``站内搜索 | 加入收藏 | 无障碍浏览``).
 _NAV_SPLIT_RE: Final = re.compile(r"\s*(?:\||｜|丨|¦)\s*")
 _SENTENCE_END_RE: Final = re.compile(r"[。！？!?；;]")
+_SENTENCE_ENDS: Final = ("。", "！", "？", ".", "!", "?")
+
+
+def _marks(pattern: re.Pattern[str], line: str) -> set[str]:
+    """The distinct marks of ``pattern`` in ``line`` (by their first two letters)."""
+    return {m.group(0)[:2].lower() for m in pattern.finditer(line)}
+
+
+#: Words before a final ``.`` that make a sentence (``All rights reserved.`` is a phrase).
+_SENTENCE_WORDS: Final = 8
+
+
+def _is_sentence(line: str) -> bool:
+    """Ends like a sentence: ``。！？``, or ``.!?`` after at least :data:`_SENTENCE_WORDS`
+    words."""
+    stripped = line.rstrip()
+    if stripped.endswith(("。", "！", "？")):
+        return True
+    return stripped.endswith((".", "!", "?")) and len(stripped.split()) >= _SENTENCE_WORDS
 
 
 def is_footer_line(line: str) -> bool:
-    """A site footer's line: two footer marks in a line of up to 300 characters, or one
-    in a short line that is no sentence."""
+    """A site footer's line: two footer or contact marks, one of them a footer mark, in a
+    line of up to 300 characters, or a footer mark in a short line that is no sentence."""
     if len(line) > 300:
         return False
-    marks = {m.group(0)[:2] for m in FOOTER_MARK_RE.finditer(line)}
-    if len(marks) >= 2:
+    marks = _marks(FOOTER_MARK_RE, line)
+    if not marks:
+        return False
+    if len(marks | _marks(CONTACT_MARK_RE, line)) >= 2:
         return True
-    return bool(marks) and len(line) <= 80 and not line.rstrip().endswith(("。", "！", "？"))
+    return len(line) <= 80 and not _is_sentence(line)
+
+
+#: A footer block's lines between its marked ones: the site's name, a short line of links.
+_FOOTER_SHORT_LINE: Final = 30
+
+
+def trim_footer(lines: list[str], site: str = "") -> list[str]:
+    """``lines`` (trafilatura's, before any other cleaning) without the site footer that
+    trails them.
+
+    The trailing run of footer, contact, navigation, boilerplate, site notice and short lines
+    is cut from its first line that is a footer's for sure: a footer line, a site's address
+    (:func:`is_address_line`), notice of rights (:func:`is_site_notice`) or contact line
+    (:func:`is_site_contact`). A contact line that names a person stays: it ends a notice
+    (``联系人：王老师 电话：…``). The cut never depends on what follows the run, so a page
+    and its print version, which has no footer, lose the same lines.
+    """
+    start = len(lines)
+    while start > 0:
+        line = lines[start - 1]
+        short = len(line) <= _FOOTER_SHORT_LINE and not _is_sentence(line)
+        if not (
+            short
+            or CONTACT_MARK_RE.search(line)
+            or is_furniture_line(line)
+            or is_boilerplate_line(line, site)
+            or is_site_notice(line)
+        ):
+            break
+        start -= 1
+    for index in range(start, len(lines)):
+        line = lines[index]
+        if (
+            is_footer_line(line)
+            or is_address_line(line)
+            or is_site_notice(line)
+            or is_site_contact(line)
+        ):
+            return lines[:index]
+    return lines
+
+
+#: A site's contact line is at most this long.
+_CONTACT_LINE_CHARS: Final = 120
+
+
+def is_site_contact(line: str) -> bool:
+    """A contact line that names no person (``※ 联系电话：010-63070957``, ``Tel: …``): the
+    site's. One that names a person (``联系人：王老师 电话：…``) or is a sentence is the
+    article's."""
+    return (
+        len(line) <= _CONTACT_LINE_CHARS
+        and bool(CONTACT_MARK_RE.search(line))
+        and not _CONTACT_PERSON_RE.search(line)
+        and not _is_sentence(line)
+    )
+
+
+def is_site_notice(line: str) -> bool:
+    """A site's notice of rights or views (``版权与免责声明：``, ``凡本网注明“来源：…”的作品，
+    版权均属于…``, ``本文仅代表作者观点，不代表本网立场``), which ends articles on portals."""
+    return len(line) <= _SITE_NOTICE_CHARS and bool(SITE_NOTICE_RE.search(line))
+
+
+#: A person to contact: a notice's contact line names one, a site's address block does not.
+_CONTACT_PERSON_RE: Final = re.compile(r"联系人|负责人|联络人|contact person|press contact", re.I)
+
+
+def is_address_line(line: str) -> bool:
+    """A site's address line: two contact marks (``地址：… 邮编：…``, ``Tel: … | Address: …``)
+    in at most 300 characters, and no person to contact (``联系人：王老师 电话：… 地址：…``
+    ends a notice)."""
+    if len(line) > 300 or _CONTACT_PERSON_RE.search(line):
+        return False
+    return len(_marks(CONTACT_MARK_RE, line)) >= 2
 
 
 def is_nav_line(line: str) -> bool:
@@ -435,15 +689,19 @@ def is_furniture_line(line: str) -> bool:
 _CELL_SPLIT_RE: Final = re.compile(r"\s*(?<!\\)\|\s*")
 
 
+#: A cell of the rule under a table's header, as trafilatura writes it (``| --- | --- |``).
+_RULE_CELL_RE: Final = re.compile(r"^[-:=\s]+$")
 #: A table cell that is a label alone (``索 引 号：``, ``发布日期：``), its value in the next cell.
 _LABEL_CELL_RE: Final = re.compile(r"^[^:：。，,]{1,8}[:：]$")
 
 
-def _clean_row(line: str, link_texts: frozenset[str]) -> str:
-    """A table row without its link and furniture cells ('' when nothing is left).
+def _clean_row(line: str, link_texts: frozenset[str], *, portal: bool) -> str:
+    """A table row without its furniture cells ('' when nothing is left).
 
     A row of ``label： | value`` pairs is a metadata table (a government page's index of
-    索引号, 发布机构, 成文日期 …), not article text.
+    索引号, 发布机构, 成文日期 …), not article text. With ``portal`` (Chinese portals, whose
+    layout tables hold link lists and short furniture cells) link cells and short rows go
+    too; elsewhere a short row is a data table's row (a standings table, a stats table).
     """
     cells = [c.replace("\\|", "|").strip() for c in _CELL_SPLIT_RE.split(line)]
     filled = [c for c in cells if c]
@@ -453,13 +711,16 @@ def _clean_row(line: str, link_texts: frozenset[str]) -> str:
         c
         for c in cells
         if c
-        and c not in link_texts
+        and not _RULE_CELL_RE.match(c)
+        and not (portal and c in link_texts)
         and c not in UI_LINES
         and not BOILERPLATE_LINE_RE.match(c)
         and not is_furniture_line(c)
         and not (len(c) < 60 and META_LINE_RE.match(c))
     ]
     text = " ".join(kept)
+    if not portal:
+        return text
     return (
         text
         if len(text) >= 30 or (kept and text.endswith(("。", "！", "？", ".", "!", "?")))
@@ -482,41 +743,169 @@ def link_share(line: str, link_texts: Iterable[str]) -> float:
     return covered / letters
 
 
-def iter_clean_lines(
-    text: str, link_texts: frozenset[str] = frozenset(), *, drop_link_rows: bool = False
-) -> Iterator[str]:
-    """Lines of trafilatura's text without boilerplate lines, cut at a trailing widget.
+def is_boilerplate_line(line: str, site: str = "") -> bool:
+    """A line of a kind removed from trafilatura's text wherever it stands: a widget heading,
+    an interface word, a boilerplate line (editor, share bar, copyright), navigation or a site
+    footer, a promotion or a call to subscribe, a related article's link, a metadata line (a
+    date with its labels, a source), the page's own URL (``site`` is its host). These are the
+    safe removals that the body's floor (:mod:`crawler.extraction.floor`) allows."""
+    size = len(line)
+    if size > _LONGEST_BOILERPLATE:
+        return False
+    if (
+        line in UI_LINES
+        or WIDGET_HEADING_RE.match(line)
+        or (size <= 80 and BOILERPLATE_LINE_RE.match(line))
+        or is_furniture_line(line)
+        or (
+            size <= 100
+            and (
+                PROMO_RE.search(line)
+                or META_LINE_RE.match(line)
+                or RELATIVE_META_LINE_RE.match(line)
+            )
+        )
+        or (size <= 60 and SOURCE_IN_LINE_RE.search(line))
+        or LIST_DATE_RE.match(line)
+        or is_date_stamp(line)
+        or TEMPLATE_CODE_RE.search(line)
+    ):
+        return True
+    # The kinds written in Latin letters (English interface, calls to action, stamps,
+    # bylines, licences, URLs): not looked for on a line without a word of them.
+    if not _LATIN_WORD_RE.search(line):
+        return False
+    return bool(
+        (size <= 160 and (CALL_TO_ACTION_RE.search(line) or RELATED_LINE_RE.match(line)))
+        or (size <= 60 and UI_LINE_EN_RE.match(line))
+        or LICENCE_LINE_RE.search(line)
+        or (
+            size <= 80
+            and (
+                STAMP_LINE_RE.match(line)
+                or RELATIVE_STAMP_RE.match(line)
+                or BYLINE_LINE_RE.match(line)
+            )
+        )
+        or is_own_url_line(line, site)
+    )
 
-    ``link_texts`` are the page's anchor texts: a line that is one of them is a link, not
-    article text. ``drop_link_rows`` also drops lines made mostly of link texts (rows of
-    links on old Chinese portals); English articles link inside sentences, so it is off there.
+
+#: No boilerplate kind is longer (a licence notice, a footer of several marks).
+_LONGEST_BOILERPLATE: Final = 400
+_LATIN_WORD_RE: Final = re.compile(r"[A-Za-z]{2}")
+
+
+def split_rows(
+    text: str,
+    link_texts: frozenset[str] = frozenset(),
+    *,
+    drop_link_rows: bool = False,
+    rows: set[str] | None = None,
+) -> list[str]:
+    """trafilatura's text as squashed, non-empty lines, table rows (``| a | b |``) cleaned
+    (and added to ``rows`` when given)."""
+    lines = []
+    for raw in text.split("\n"):
+        line = squash(raw)
+        if line.startswith("|"):
+            line = _clean_row(line, link_texts, portal=drop_link_rows)
+            if line and rows is not None:
+                rows.add(line)
+        if line:
+            lines.append(line)
+    return lines
+
+
+#: The date that signs a notice (``2022年1月27日``, ``二〇二二年一月二十七日``), alone on its line.
+_SIGNATURE_DATE_RE: Final = re.compile(
+    r"^(?:(?:19|20)\d{2}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日"
+    r"|[〇○零一二三四五六七八九]{4}年[一二三四五六七八九十]{1,2}月[一二三四五六七八九十]{1,3}日)$"
+)
+#: The issuer that signs a notice: an office, a body or a company, alone on its line.
+_ISSUER_RE: Final = re.compile(
+    r"^[^\s\d，。！？；：:,.]{2,28}(?:政府|委员会|办公室|办公厅|局|厅|部|委|院|会|中心|公司|集团|"
+    r"办事处|街道|指挥部|小组|学校|大学|医院|所|站|队|处|社|馆)(?:[（(]印?章?[)）])?$"
+)
+#: How many issuer lines a signature may have (a joint notice names several).
+_MAX_ISSUERS: Final = 3
+
+
+def signature_lines(lines: list[str]) -> set[int]:
+    """Indices of the lines that sign a notice: one to three issuer lines, then the date,
+    after a line that ends a sentence (``特此通告。``). They are the document's, though an
+    issuer's name may be a link on the page and a date alone looks like a metadata line."""
+    found: set[int] = set()
+    for index, line in enumerate(lines):
+        if index < 2 or not _SIGNATURE_DATE_RE.match(line):
+            continue
+        issuers: list[int] = []
+        before = index - 1
+        while before >= 0 and len(issuers) < _MAX_ISSUERS and _ISSUER_RE.match(lines[before]):
+            issuers.append(before)
+            before -= 1
+        if issuers and before >= 0 and lines[before].endswith(_SENTENCE_ENDS):
+            found.update([index, *issuers])
+    return found
+
+
+#: A widget's heading: a short line over a list of links (``最新动态``, ``Most read``).
+_WIDGET_HEADING_CHARS: Final = 16
+#: How many links in a row make the list under a widget's heading.
+_WIDGET_LINKS: Final = 3
+
+
+def is_list_heading(line: str) -> bool:
+    """Short enough, and no sentence, to head a list of links."""
+    return len(line) <= _WIDGET_HEADING_CHARS and not _SENTENCE_END_RE.search(line)
+
+
+def iter_clean_lines(
+    text: str,
+    link_texts: frozenset[str] = frozenset(),
+    *,
+    drop_link_rows: bool = False,
+    site: str = "",
+) -> Iterator[str]:
+    """Lines of trafilatura's text without boilerplate lines, cut at a trailing widget; a
+    notice's signature (:func:`signature_lines`) stays.
+
+    ``link_texts`` are the page's anchor texts. ``drop_link_rows`` (Chinese portals) also
+    drops a line that is one of them, lines made mostly of them (rows of links on old
+    portals) with the short heading over them (a widget's), and a table row's link cells
+    and short rows (layout tables' furniture). English articles link inside sentences and
+    hold data tables, so it is off there.
     """
-    lines = [squash(line) for line in text.split("\n")]
-    lines = [_clean_row(line, link_texts) if line.startswith("|") else line for line in lines]
-    lines = [line for line in lines if line]
+    lines = trim_footer(split_rows(text, link_texts, drop_link_rows=drop_link_rows), site)
     total = sum(len(line) for line in lines) or 1
     anchors = [a for a in link_texts if len(a) >= 2]
+    signature = signature_lines(lines)
+    # None: kept; else whether the line went as a link (a widget's list) or as boilerplate.
+    dropped: list[str | None] = []
     seen = 0
-    for line in lines:
+    for index, line in enumerate(lines):
         if WIDGET_HEADING_RE.match(line) and seen > total / 2:
-            return
+            break
         seen += len(line)
-        if WIDGET_HEADING_RE.match(line):
-            continue
-        if line in UI_LINES or (len(line) <= 80 and BOILERPLATE_LINE_RE.match(line)):
-            continue
-        if is_furniture_line(line):
-            continue
-        if len(line) <= 100 and (
-            PROMO_RE.search(line) or META_LINE_RE.match(line) or RELATIVE_META_LINE_RE.match(line)
+        if index in signature:
+            dropped.append(None)
+        elif is_boilerplate_line(line, site):
+            dropped.append("boilerplate")
+        elif drop_link_rows and (
+            (len(line) >= 6 and line in link_texts)
+            or (len(line) <= 400 and link_share(line, anchors) >= 0.6)
         ):
+            dropped.append("link")
+        elif len(line) <= 400 and DISCLAIMER_RE.search(line) and seen > total / 2:
+            dropped.append("boilerplate")
+        else:
+            dropped.append(None)
+    for index, why in enumerate(dropped):
+        if why is not None:
             continue
-        if len(line) <= 60 and SOURCE_IN_LINE_RE.search(line):
-            continue
-        if len(line) >= 6 and line in link_texts:
-            continue
-        if drop_link_rows and len(line) <= 400 and link_share(line, anchors) >= 0.6:
-            continue
-        if len(line) <= 400 and DISCLAIMER_RE.search(line) and seen > total / 2:
-            continue
+        line = lines[index]
+        if drop_link_rows and is_list_heading(line) and index not in signature:
+            after = [w for w in dropped[index + 1 :] if w != "boilerplate"][:_WIDGET_LINKS]
+            if len(after) == _WIDGET_LINKS and all(w == "link" for w in after):
+                continue
         yield line

@@ -77,6 +77,21 @@ ISSUE_MONTH_RE: Final = re.compile(
     r"[《〈]([^》〉]{2,20})[》〉]\s*(?:第\s*)?(?P<y>(?:19|20)\d{2})\s*年\s*(?P<m>\d{1,2})\s*月号"
 )
 
+#: A news agency's or a paper's dateline at the head of the text: ``新华社北京2月12日电``,
+#: ``中新网深圳12月28日电``, ``本报北京5月20日讯``, or in brackets ``（2月12日电）``. It gives
+#: the day of the dispatch; the year comes from the page or the fetch time.
+DATELINE_RE: Final = re.compile(
+    r"(?:^[^\s，。！？：:()（）]{0,16}?|[（(]\s*)"
+    r"(?:(?P<y>(?:19|20)\d{2})\s*年\s*)?(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*日\s*[电讯]"
+    r"(?![视影话脑器力子梯池线])"
+)
+#: How many of the text's first lines may open with a dateline ...
+_DATELINE_LINES: Final = 3
+#: ... and how far into the line it may stand (after ``据``, an outlet, a city).
+_DATELINE_REACH: Final = 40
+#: A page date this many days from a dateline's day (in some year) gives it that year.
+_DATELINE_NEAR_DAYS: Final = 183
+
 #: Meta tags carrying the publish date, best first.
 DATE_META_NAMES: Final[tuple[str, ...]] = (
     "article:published_time",
@@ -225,6 +240,79 @@ def parse_month_line(line: str, max_date: date) -> str | None:
     return month if month <= max_date.isoformat()[:7] else None
 
 
+def _in_year(year: int, month: int, day: int) -> date | None:
+    try:
+        return date(year, month, day)
+    except ValueError:  # 2月29日 in a common year, 2月30日
+        return None
+
+
+def parse_dateline(
+    lines: list[str], page_dates: list[date], url: str, max_date: date
+) -> str | None:
+    """The day of a dateline (``新华社北京2月12日电``) at the head of one of ``lines``.
+
+    Without a year in it, the year is the one that puts the day nearest to a date printed
+    on the page (within half a year), else to the URL's month, else the latest that is not
+    after ``max_date``, the day of the fetch in the page's time zone: a dateline of 1月1日
+    read on 31 December is a year old, one of 12月31日 read on 2 January two days old, and
+    one of 1月1日 fetched at 17:00 UTC on 31 December (01:00 in Beijing) is that day's.
+    """
+    for line in lines:
+        match = DATELINE_RE.search(line[:_DATELINE_REACH])
+        if match is None:
+            continue
+        month, day = int(match.group("m")), int(match.group("d"))
+        if match.group("y"):
+            found = _in_year(int(match.group("y")), month, day)
+        else:
+            found = _dateline_year(month, day, page_dates, url, max_date)
+        if found is not None and found <= max_date:
+            return found.isoformat()
+    return None
+
+
+def _dateline_year(
+    month: int, day: int, page_dates: list[date], url: str, max_date: date
+) -> date | None:
+    best: tuple[int, date] | None = None
+    for seen in page_dates:
+        for year in (seen.year - 1, seen.year, seen.year + 1):
+            candidate = _in_year(year, month, day)
+            if candidate is None or candidate > max_date:
+                continue
+            distance = abs((candidate - seen).days)
+            if distance <= _DATELINE_NEAR_DAYS and (best is None or distance < best[0]):
+                best = (distance, candidate)
+    if best is not None:
+        return best[1]
+    match = URL_MONTH_RE.search(url) or URL_DATE_RE.search(url)
+    if match is not None:
+        seen = date(int(match.group("y")), int(match.group("m")), 1)
+        candidates = [_in_year(y, month, day) for y in (seen.year - 1, seen.year, seen.year + 1)]
+        near = [c for c in candidates if c is not None and c <= max_date]
+        if near:
+            return min(near, key=lambda c: abs((c - seen).days))
+    for year in (max_date.year, max_date.year - 1):
+        candidate = _in_year(year, month, day)
+        if candidate is not None and candidate <= max_date:
+            return candidate
+    return None
+
+
+def page_dates(lines: Iterable[str], max_date: date) -> list[date]:
+    """The full dates printed in ``lines`` (footers and a header's "today" are skipped)."""
+    found: list[date] = []
+    for line in lines:
+        if len(line) > 300 or FOOTER_RE.search(line) or TODAY_RE.search(line):
+            continue
+        for match in DATE_RE.finditer(line):
+            day = _in_year(int(match.group("y")), int(match.group("m")), int(match.group("d")))
+            if day is not None and day <= max_date:
+                found.append(day)
+    return found
+
+
 def _labelled(lines: list[str], *, chinese: bool, max_date: date) -> str | None:
     """The first date after a publish label; the value may sit in the next cell/line."""
     for index, line in enumerate(lines):
@@ -287,19 +375,23 @@ def extract_date(
     chinese: bool,
     title: str | None = None,
     text_start: int | None = None,
+    headline_at: int | None = None,
 ) -> str | None:
     """The publish date, best evidence first (see the module docstring).
 
     ``near_title`` are the page's text lines from the headline on, up to the article's end
     when known; ``text_start`` is where the article text begins among them (the lines
     before it are the metadata bar). ``all_lines`` is the whole page, searched for a
-    labelled publish date, a magazine issue, or as a last resort a timestamp.
+    labelled publish date, a magazine issue, or as a last resort a timestamp;
+    ``headline_at`` is the headline's index in it, when known (what stands above it is the
+    site's header, whose date is the day of the visit).
 
     Order: meta tags and JSON-LD; the header under the headline (a labelled date, then any
-    date, a month line, a relative date); the URL; a labelled date anywhere on the page; a
-    date in the article's first lines; a magazine issue; the page's first timestamp. Dates
-    below the article (related lists, comments) and above the headline (the site header's
-    "today") only count with a label.
+    date, a month line, a relative date); the URL; on Chinese pages a dateline at the head
+    of the text (``新华社北京2月12日电``, :func:`parse_dateline`); a labelled date anywhere on
+    the page; a date in the article's first lines; a magazine issue; the page's first
+    timestamp under the headline. Dates below the article (related lists, comments) and
+    above the headline (the site header's "today") only count with a label.
     """
     max_date = (fetched_at.astimezone(CHINA_TZ) if chinese else fetched_at).date() + timedelta(
         days=1
@@ -331,6 +423,15 @@ def extract_date(
     found = date_from_url(url, max_date)
     if found:
         return found
+    # Below the site's header: what stands above the headline is not the article's.
+    below = all_lines[headline_at:] if headline_at is not None and headline_at >= 0 else all_lines
+    if chinese:
+        fetch_day = max_date - timedelta(days=1)
+        found = parse_dateline(
+            (text_top or near)[:_DATELINE_LINES], page_dates(below, fetch_day), url, fetch_day
+        )
+        if found:
+            return found
     found = _labelled([usable(line) for line in all_lines], chinese=chinese, max_date=max_date)
     if found:
         return found
@@ -345,8 +446,9 @@ def extract_date(
             if month <= max_date.isoformat()[:7]:
                 return month
     # Last resort: the page's first date with a time of day (a post's timestamp), which a
-    # site header's "today" (a day without a time) or a copyright line is not.
-    for line in all_lines:
+    # copyright line is not; below the headline when it is known (a site's header shows
+    # the visit's day, sometimes with a clock).
+    for line in below:
         if len(line) <= 120 and usable(line):
             found = parse_date(line, chinese=chinese, max_date=max_date)
             if found and "T" in found:

@@ -29,6 +29,7 @@ from crawler.extraction.clean import (
 from crawler.extraction.credits import PageText, find_credits
 from crawler.extraction.dates import DATE_META_NAMES, extract_date
 from crawler.extraction.encoding import decode_html
+from crawler.extraction.floor import floor_lines
 from crawler.extraction.metadata import (
     PageMeta,
     comment_lines,
@@ -52,11 +53,6 @@ _MAX_ABOVE_HEADLINE: Final = 40
 #: A line with no words: a counter (``8932``), or a label with nothing after it (``阅读：``).
 _BARE_META_LINE_RE: Final = re.compile(r"^\s*(?:[\d,.\s:：|/-]+|[^\s\d，。！？]{1,6}\s*[:：])\s*$")
 
-#: trafilatura's precision mode scored best on English pages of the dev corpus (body F1 97.9
-#: against 96.1) and worst on Chinese ones (88.9 against 90.9, where our own cleaning already
-#: removes the boilerplate that precision mode is after), so it is chosen by script.
-FAVOR_PRECISION_CHINESE: Final = False
-FAVOR_PRECISION_OTHER: Final = True
 #: An XML declaration with an encoding, which lxml refuses in an already decoded string.
 _XML_DECL_RE: Final = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
 
@@ -108,7 +104,12 @@ def _parse(text: str) -> HtmlElement | None:
     if not text.strip():
         return None
     try:
-        root = lxml_html.document_fromstring(text)
+        # Comments removed while parsing, as trafilatura does when it parses a page itself:
+        # given a tree that holds them, it drops the text after a comment inside a paragraph
+        # (``When <!-- -->President<!-- --> Trump…`` kept as ``When``). A parser per call:
+        # lxml parsers must not be shared between threads, and one costs microseconds.
+        parser = lxml_html.HTMLParser(remove_comments=True, remove_pis=True)
+        root = lxml_html.document_fromstring(text, parser=parser)
     except Exception:  # lxml raises ParserError/ValueError on some degenerate input
         return None
     return root
@@ -184,9 +185,7 @@ def _split_glued(root: HtmlElement, text: str) -> str:
     return "\n".join(pieces) if len(pieces) > 1 and covered >= 0.95 * len(text) else text
 
 
-def _trafilatura(
-    root: HtmlElement, url: str, max_date: str, *, precision: bool, metadata: bool
-) -> Any:
+def _trafilatura(root: HtmlElement, url: str, max_date: str, *, metadata: bool) -> Any:
     from trafilatura import bare_extraction
 
     return bare_extraction(
@@ -197,7 +196,11 @@ def _trafilatura(
         with_metadata=metadata,
         include_comments=False,
         deduplicate=False,
-        favor_precision=precision,
+        # Precision mode scored best on the English pages of the dev corpus (97.9 against
+        # 96.1 before floor.py) but dropped article text on other sites' pages (a financial
+        # page kept 3% of its text); with floor.py's removals the default mode scores as
+        # well on both. On Chinese pages our cleaning already removes what it is after.
+        favor_precision=False,
         date_extraction_params={
             "original_date": True,
             "extensive_search": False,
@@ -250,15 +253,20 @@ def _extract_page(
     link_texts = frozenset(t for t in (squash(a.text_content()) for a in root.iter("a")) if t)
     crumbs = find_breadcrumbs(root)
     section = extract_section(meta, breadcrumb_section(crumbs))
-    clean_tree(root, sum(len(line) for line in lines))
-    unwrap_layout_tables(root)
-
     max_date = (fetched_at + timedelta(days=1)).date().isoformat()
     chinese = is_chinese((title or "") + " ".join(lines[:80]))
-    precision = FAVOR_PRECISION_CHINESE if chinese else FAVOR_PRECISION_OTHER
-    document = _trafilatura(root, url, max_date, precision=precision, metadata=not chinese)
+    clean_tree(root, sum(len(line) for line in lines))
+    unwrap_layout_tables(root)
+    document = _trafilatura(root, url, max_date, metadata=not chinese)
     raw_text = _split_glued(root, (document.text if document is not None else "") or "")
-    body_lines = list(iter_clean_lines(raw_text, link_texts, drop_link_rows=chinese))
+    if chinese:
+        # Chinese portals keep link lists, widgets and footers inside the article container:
+        # their own rules (links rows, a trailing widget cuts the text, disclaimers).
+        body_lines = list(iter_clean_lines(raw_text, link_texts, drop_link_rows=True, site=site))
+    else:
+        # Elsewhere trafilatura's text minus the safe removals only (floor.py): rules fitted
+        # to the dev corpus' English pages scored below bare trafilatura on other sites.
+        body_lines = floor_lines(raw_text, link_texts, site)
 
     # The metadata bar sits between the headline and the first body line; the closing
     # credits right after the last body line.
@@ -281,6 +289,9 @@ def _extract_page(
                 break
         while len(body_lines) > 1 and _BARE_META_LINE_RE.match(body_lines[0]):
             body_lines = body_lines[1:]
+        # Further down, the headline alone on a line is a share box's or a sticky header's
+        # copy, or a related-stories link back to the page itself.
+        body_lines = [line for line in body_lines if normalize(line) != want] or body_lines
     credits = find_credits(
         PageText(
             lines=lines,
@@ -323,6 +334,7 @@ def _extract_page(
         chinese=chinese,
         title=title if title_index >= 0 else None,
         text_start=text_start - title_index if text_start > title_index >= 0 else None,
+        headline_at=title_index if title_index >= 0 else None,
     )
     if published_at is None and not chinese and document is not None and document.date:
         traf_date = str(document.date)
@@ -346,6 +358,7 @@ def _extract_page(
         has_article_meta=meta.is_article,
         link_texts=link_texts,
         page_lines=lines,
+        title_index=title_index,
     )
     if kind != "article":
         return PageResult(kind, None, reason)
