@@ -12,7 +12,10 @@ How it works, and why:
   The fork server is a fresh interpreter that imports the extraction modules once (its
   "preload"), and every worker is forked from it: a replacement worker is ready in
   milliseconds, with nothing of the reactor in it.
-- **One socket per worker, no threads.** Each worker has its own socket pair; the parent reads
+- **Two sockets per worker, no threads.** Each worker has its own pair of sockets, one for the
+  pages it is sent and one for its results (with one socket, a write to a worker that has just
+  died fails, and asyncio then drops the results it had already sent, so a good page would be
+  blamed for its neighbour's crash); the parent reads
   results with asyncio streams on the reactor's own loop, so it always knows which page each
   worker holds (pages go to a worker in order, at most ``depth`` at a time: one running, the
   next ones already waiting in its socket so that the worker does not idle while the reactor
@@ -59,6 +62,8 @@ _HEADER: Final = struct.Struct("!Q")
 #: Pages handed to one worker at once: one running, the others waiting in its socket, so that
 #: the worker has the next page at hand however long the reactor takes to hand it another.
 DEFAULT_DEPTH: Final = 3
+#: Tries to start one worker process before the pool is given up (see ``_spawn``).
+_START_ATTEMPTS: Final = 3
 #: Workers that die before being ready, this many times in a row: the pool cannot work.
 _MAX_FAILED_STARTS: Final = 3
 #: Seconds a closing worker gets to finish its page and exit before it is killed.
@@ -119,6 +124,8 @@ class PoolConfig:
 class _Job:
     payload: Any
     future: asyncio.Future[Any]
+    #: Workers lost while this job was first in line and their end was a reset (see _lost).
+    suspect: int = 0
 
 
 @dataclass(eq=False, slots=True)
@@ -126,6 +133,8 @@ class _Worker:
     process: BaseProcess
     reader: asyncio.StreamReader
     writer: asyncio.StreamWriter
+    #: The results socket's own writer (never written to), closed with the worker.
+    results_writer: asyncio.StreamWriter
     ready: bool = False
     #: Pages sent, in order: the first is running, the others wait in the socket.
     jobs: deque[_Job] = field(default_factory=deque)
@@ -133,6 +142,8 @@ class _Worker:
     #: Why the pool killed it (a timeout), to report instead of the signal.
     kill_reason: str | None = None
     reading: asyncio.Task[None] | None = None
+    #: The socket ended in a reset rather than a clean EOF: results it had sent may be lost.
+    reset: bool = False
 
 
 class ExtractionPool:
@@ -200,26 +211,45 @@ class ExtractionPool:
     # -- workers ---------------------------------------------------------------------------
 
     async def _spawn(self) -> None:
-        parent, child = socket.socketpair()
+        parent, child = socket.socketpair()  # pages to the worker
+        results_parent, results_child = socket.socketpair()  # its results back
         process = self._context.Process(
             target=_worker_main,
-            args=(child, self.config.target, self.config.args),
+            args=(child, results_child, self.config.target, self.config.args),
             name="newsarchive-extract",
             daemon=True,  # multiprocessing terminates it if the crawl exits without closing us
         )
         self._starting += 1
         try:
-            # In a thread: the first start waits for the fork server to import its preload.
-            await asyncio.to_thread(process.start)
-        except OSError as exc:
-            parent.close()
-            self._break(f"cannot start an extraction worker: {exc}")
-            return
+            for attempt in range(_START_ATTEMPTS):
+                try:
+                    # In a thread: the first start waits for the fork server's preload.
+                    await asyncio.to_thread(process.start)
+                    break
+                except OSError as exc:
+                    # The fork server can die under us (CPython's forkserver loop ends on a
+                    # client that hangs up before sending its fds); it is started again once
+                    # reaped, so a refused connection is tried again before giving up.
+                    if attempt + 1 == _START_ATTEMPTS:
+                        parent.close()
+                        results_parent.close()
+                        self._break(f"cannot start an extraction worker: {exc}")
+                        return
+                    logger.warning("starting an extraction worker failed (%s); trying again", exc)
+                    await asyncio.sleep(0.2 * (attempt + 1))
+                    process = self._context.Process(
+                        target=_worker_main,
+                        args=(child, results_child, self.config.target, self.config.args),
+                        name="newsarchive-extract",
+                        daemon=True,
+                    )
         finally:
             self._starting -= 1
             child.close()
-        reader, writer = await asyncio.open_unix_connection(sock=parent)
-        worker = _Worker(process, reader, writer)
+            results_child.close()
+        _, writer = await asyncio.open_unix_connection(sock=parent)
+        reader, results_writer = await asyncio.open_unix_connection(sock=results_parent)
+        worker = _Worker(process, reader, writer, results_writer)
         self._workers.append(worker)
         worker.reading = asyncio.ensure_future(self._read(worker))
         if self._closed:
@@ -231,8 +261,12 @@ class ExtractionPool:
                 header = await worker.reader.readexactly(_HEADER.size)
                 data = await worker.reader.readexactly(_HEADER.unpack(header)[0])
                 self._received(worker, data)
-        except (asyncio.IncompleteReadError, ConnectionError):
+        except asyncio.IncompleteReadError:
             pass  # the worker ended, or was killed
+        except ConnectionError:
+            # A process that dies with pages unread in its socket resets it, and the kernel
+            # may then drop results it had already written: which page killed it is unsure.
+            worker.reset = True
         await self._lost(worker)
 
     def _received(self, worker: _Worker, data: bytes) -> None:
@@ -261,6 +295,7 @@ class ExtractionPool:
         if worker in self._workers:
             self._workers.remove(worker)
         worker.writer.close()
+        worker.results_writer.close()
         if self._closed:
             return
         exitcode = await asyncio.to_thread(_exitcode, worker.process)
@@ -268,8 +303,15 @@ class ExtractionPool:
             return
         reason = worker.kill_reason or describe_exit(exitcode)
         if worker.jobs:
-            _fail(worker.jobs.popleft(), ExtractionFailed(f"its worker {reason}"))
-            # The pages queued behind it never started: first in line again.
+            first = worker.jobs[0]
+            first.suspect += 1
+            if worker.kill_reason is not None or not worker.reset or first.suspect >= 2:
+                # The running page: hung past the timeout, or the socket ended cleanly after
+                # every result it sent (so the first unanswered page is the one that killed
+                # it), or a page that was first in line when two workers died.
+                _fail(worker.jobs.popleft(), ExtractionFailed(f"its worker {reason}"))
+            # The pages queued behind it never started (or their result was lost with a
+            # reset socket): first in line again.
             self._pending.extendleft(reversed(worker.jobs))
             worker.jobs.clear()
         if not worker.ready:
@@ -404,12 +446,15 @@ async def _started(config: PoolConfig) -> ExtractionPool:
 # -- the worker process --------------------------------------------------------------------
 
 
-def _worker_main(sock: socket.socket, target: str, args: tuple[Any, ...]) -> None:
-    """A worker: read a payload, run the target on it, send the outcome back, until EOF."""
+def _worker_main(
+    sock: socket.socket, results: socket.socket, target: str, args: tuple[Any, ...]
+) -> None:
+    """A worker: read a payload from ``sock``, run the target on it, send the outcome back on
+    ``results``, until EOF."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the crawl, which stops us
     function = load_object(target)
     try:
-        _send_frame(sock, _READY)
+        _send_frame(results, _READY)
         while (data := _receive_frame(sock)) is not None:
             try:
                 reply: tuple[bool, Any] = (True, function(pickle.loads(data), *args))
@@ -419,11 +464,12 @@ def _worker_main(sock: socket.socket, target: str, args: tuple[Any, ...]) -> Non
                 out = pickle.dumps(reply, protocol=pickle.HIGHEST_PROTOCOL)
             except Exception as exc:
                 out = pickle.dumps((False, f"an unpicklable result ({exc})"))
-            _send_frame(sock, out)
+            _send_frame(results, out)
     except OSError:
         pass  # the crawl's end of the socket is gone
     finally:
         sock.close()
+        results.close()
 
 
 def _send_frame(sock: socket.socket, data: bytes) -> None:

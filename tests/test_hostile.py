@@ -926,6 +926,9 @@ def test_print_and_mobile_versions_of_an_article_are_its_aliases(tmp_path: Path)
         phone = news_html(
             "罗湖加快推进城市更新",
             [],
+            # A mobile template's date line (a page of three short paragraphs with no date or
+            # source at all is too thin to be taken for an article: tests/test_extraction_classify).
+            before="<p>2024-06-02 09:30 罗湖新闻网</p>",
             after="<p>分享到：微信 朋友圈 微博</p><p>© 2024 罗湖新闻网 手机版 | 电脑版</p>",
             chrome=False,
         )

@@ -117,6 +117,18 @@ def test_a_page_that_crashes_exits_or_raises_fails_alone() -> None:
     assert pool.replaced == 2  # the two dead workers; raising is not dying
 
 
+def test_pages_queued_behind_a_crash_are_never_blamed_for_it() -> None:
+    """Every worker holds several pages; a crash resets its socket. Over many rounds, no good
+    page is ever failed, and every crash page is."""
+    payloads = [("segfault" if i % 2 else f"p{i}") for i in range(40)]
+    results = run(outcomes(echo_pool(workers=2), payloads))
+    for payload, result in zip(payloads, results, strict=True):
+        if payload == "segfault":
+            assert isinstance(result, ExtractionFailed), result
+        else:
+            assert result == f"{payload}!"
+
+
 def test_a_hanging_page_is_killed_at_the_timeout_and_the_rest_goes_on() -> None:
     pool = echo_pool(workers=1, timeout=1.0)
     started = time.monotonic()
