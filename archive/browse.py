@@ -1,6 +1,7 @@
 """Read functions for browsing an archive: a page of search results with its total and facet
-counts, an article by its id, a revision's archived page, and the share of each run's articles
-per site that have an author, a date, a source and a section.
+counts, an article by its id, a revision's archived page, and each run's extraction health per
+site (the share of its articles with an author, a date, a source and a section, and what fell),
+as ``newsarchive health`` reports it.
 
 The web app (``newsarchive.web``) reads through these and through the :class:`Archive` methods
 the command line uses (``search``, ``count_articles``, ``get_article``, ``aliases_of``,
@@ -21,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Final
 from sqlalchemy import event, func, select
 
 from archive.filters import ArticleFilter
+from archive.health import RunHealth, SiteHealth, SiteReport
 from archive.models import Article, ArticleRevision
 from archive.record import ArticleRecord
 from archive.search import (
@@ -314,32 +316,11 @@ def raw_page(archive: Archive, url: str, revision: int) -> WarcResponse | None:
     return None
 
 
-@dataclass(slots=True)
-class SiteShares:
-    """The articles one run stored (new or updated) from one site, and how many of them have
-    each field: a share that falls from one run to the next points at a changed template."""
-
-    site: str
-    articles: int = 0
-    with_author: int = 0
-    with_date: int = 0
-    with_source: int = 0
-    with_section: int = 0
-
-    def share(self, name: str) -> float:
-        """The share (0 to 1) of the articles with ``name`` (``author``, ``date``, ...)."""
-        count: int = getattr(self, f"with_{name}")
-        return count / self.articles if self.articles else 0.0
-
-
-#: The fields whose presence :class:`SiteShares` counts, as named there.
-SHARE_FIELDS: Final[tuple[str, ...]] = ("author", "date", "source", "section")
-
-
 def run_site_shares(
     archive: Archive, runs: Sequence[RunSummary], *, batch_size: int = 2000
-) -> dict[int, list[SiteShares]]:
-    """For each of ``runs``, per site, the articles it stored and how many have each field.
+) -> dict[int, list[SiteHealth]]:
+    """For each of ``runs``, per site, the articles it stored (new or updated) and how many
+    have each field: the figures of a run that recorded none (see :func:`runs_health`).
 
     Reads the revisions newest first and stops at those written before the oldest of the runs
     started, so the cost follows what those runs wrote, not the size of the archive (the
@@ -349,7 +330,8 @@ def run_site_shares(
     if not wanted:
         return {}
     oldest = min(run.started_at for run in runs) - _RUN_SLACK
-    tallies: dict[int, dict[str, SiteShares]] = {run_id: {} for run_id in wanted}
+    # site -> [articles, with_author, with_date, with_source, with_section], per run
+    tallies: dict[int, dict[str, list[int]]] = {run_id: {} for run_id in wanted}
     before: int | None = None
     query = (
         select(
@@ -373,19 +355,59 @@ def run_site_shares(
             for _, run_id, _, site, authors, published, source, section in rows:
                 if run_id not in wanted:
                     continue
-                shares = tallies[run_id].setdefault(site, SiteShares(site))
-                shares.articles += 1
-                shares.with_author += bool(authors)
-                shares.with_date += published is not None
-                shares.with_source += bool(source)
-                shares.with_section += bool(section)
+                counts = tallies[run_id].setdefault(site, [0, 0, 0, 0, 0])
+                present = (True, bool(authors), published is not None, bool(source), bool(section))
+                for index, has in enumerate(present):
+                    counts[index] += has
             if len(rows) < batch_size or rows[-1].created_at < oldest:
                 break
             before = rows[-1].id
     return {
-        run_id: sorted(sites.values(), key=lambda s: (-s.articles, s.site))
+        run_id: sorted(
+            (
+                SiteHealth(
+                    site,
+                    articles=counts[0],
+                    with_author=counts[1],
+                    with_date=counts[2],
+                    with_source=counts[3],
+                    with_section=counts[4],
+                )
+                for site, counts in sites.items()
+            ),
+            key=lambda s: (-s.articles, s.site),
+        )
         for run_id, sites in tallies.items()
     }
+
+
+def runs_health(archive: Archive, runs: Sequence[RunSummary]) -> dict[int, RunHealth]:
+    """Each of ``runs`` with its sites' figures and flags, as ``newsarchive health`` reports
+    them (:meth:`Archive.health_report`): what the run read per site, judged against the
+    site's previous runs. A run that recorded no figures (interrupted, still running, or
+    older than the ``run_site_health`` table) gets the counts of the articles it stored
+    (:func:`run_site_shares`), unflagged, with ``recorded`` False."""
+    if not runs:
+        return {}
+    found = {
+        report.run_id: report
+        for report in archive.health_report(run_ids=[run.id for run in runs], limit=len(runs))
+    }
+    counted = run_site_shares(
+        archive, [run for run in runs if run.id not in found or not found[run.id].recorded]
+    )
+    for run in runs:
+        if run.id in counted:
+            found[run.id] = RunHealth(
+                run_id=run.id,
+                started_at=run.started_at,
+                finished_at=run.finished_at,
+                status=run.status,
+                profile=run.profile,
+                sites=[SiteReport(site, None, 0, ()) for site in counted[run.id]],
+                recorded=False,
+            )
+    return found
 
 
 def counts_under(stats: Mapping[str, Any], prefix: str) -> dict[str, int]:
@@ -428,13 +450,11 @@ __all__ = [
     "FACET_CAP",
     "FACET_FIELDS",
     "FACET_SIZE",
-    "SHARE_FIELDS",
     "BrowseHit",
     "DateBucket",
     "FacetValue",
     "Facets",
     "ResultPage",
-    "SiteShares",
     "article_ids",
     "article_url",
     "count_matches",
@@ -443,5 +463,6 @@ __all__ = [
     "raw_page",
     "refuse_writes",
     "run_site_shares",
+    "runs_health",
     "search_page",
 ]

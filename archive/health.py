@@ -184,6 +184,16 @@ class HealthFlag:
             return f"not reached (previous run: {self.before:.0f} articles)"
         return f"no articles (before: {self.before:.0f} a run)"
 
+    def to_json_dict(self) -> dict[str, Any]:
+        """The flag as JSON values, with its message."""
+        return {
+            "kind": self.kind,
+            "field": self.field,
+            "before": self.before,
+            "now": self.now,
+            "message": self.describe(),
+        }
+
 
 @dataclass(frozen=True, slots=True)
 class SiteReport:
@@ -194,6 +204,16 @@ class SiteReport:
     baseline: SiteHealth | None
     baseline_runs: int
     flags: tuple[HealthFlag, ...]
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """The site's figures, flags and baseline as JSON values: one row of ``newsarchive
+        health --json`` and of the API's runs."""
+        return {
+            **self.health.to_json_dict(),
+            "flags": [flag.to_json_dict() for flag in self.flags],
+            "baseline_runs": self.baseline_runs,
+            "baseline": self.baseline.to_json_dict() if self.baseline else None,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,15 +270,19 @@ def health_report(
     margin: float = DEFAULT_MARGIN,
     min_sample: int = DEFAULT_MIN_SAMPLE,
     baseline_runs: int = DEFAULT_BASELINE_RUNS,
+    run_ids: Sequence[int] | None = None,
 ) -> list[RunHealth]:
     """The latest ``limit`` runs (started at or after ``since``, of ``profile``), newest first,
     each with its sites' figures and what fell against their previous runs.
 
     ``sites`` keeps the rows of those sites only (host, with the port when it has one), and the
-    runs that recorded one of them, or belong to a profile that did.
+    runs that recorded one of them, or belong to a profile that did. ``run_ids`` keeps those
+    runs only (the ones a page lists); their baselines are read all the same.
     """
     wanted_sites = [s.lower() for s in sites]
     query = select(CrawlRun).order_by(CrawlRun.id.desc()).limit(limit)
+    if run_ids is not None:
+        query = query.where(CrawlRun.id.in_(list(run_ids)))
     if profile is not None:
         query = query.where(CrawlRun.profile == profile)
     if since is not None:

@@ -179,6 +179,7 @@ class Archive:
         margin: float = health.DEFAULT_MARGIN,
         min_sample: int = health.DEFAULT_MIN_SAMPLE,
         baseline_runs: int = health.DEFAULT_BASELINE_RUNS,
+        run_ids: Sequence[int] | None = None,
     ) -> list[RunHealth]:
         """The latest runs with their sites' figures and what fell against previous runs."""
         return health.health_report(
@@ -190,6 +191,7 @@ class Archive:
             margin=margin,
             min_sample=min_sample,
             baseline_runs=baseline_runs,
+            run_ids=run_ids,
         )
 
     # -- the frontier and conditional requests (archive.frontier) ---------------------------

@@ -843,23 +843,7 @@ def _health_json(report: list[Any]) -> list[str]:
         if not run.sites:
             lines.append(dumps_record({**head, "site": None, "recorded": run.recorded}))
         for site in run.sites:
-            record = {
-                **head,
-                **site.health.to_json_dict(),
-                "flags": [
-                    {
-                        "kind": f.kind,
-                        "field": f.field,
-                        "before": f.before,
-                        "now": f.now,
-                        "message": f.describe(),
-                    }
-                    for f in site.flags
-                ],
-                "baseline_runs": site.baseline_runs,
-                "baseline": site.baseline.to_json_dict() if site.baseline else None,
-            }
-            lines.append(dumps_record(record))
+            lines.append(dumps_record({**head, **site.to_json_dict()}))
     return lines
 
 

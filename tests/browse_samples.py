@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from archive.browse import article_ids
+from archive.health import SiteHealth
 from archive.record import ArticleRecord, Byline
 from archive.store import Archive, ArticleVersion, PageFetch
 from archive.warc import WarcWriter
@@ -184,6 +185,19 @@ def page_html(record: ArticleRecord) -> bytes:
     ).encode()
 
 
+#: What each run recorded of each site when it ended (``crawler/health.py`` counts the articles
+#: a run read, unchanged ones included, so more than it stored). In the second run sz.example
+#: lost its bylines and sections and gov.example its sections: three share drops.
+FIRST_RUN_HEALTH: tuple[SiteHealth, ...] = (
+    SiteHealth("sz.example", 8, 8, 8, 8, 8, median_text_chars=900, pages=10),
+    SiteHealth("gov.example", 6, 0, 3, 3, 3, median_text_chars=600, pages=8),
+)
+SECOND_RUN_HEALTH: tuple[SiteHealth, ...] = (
+    SiteHealth("sz.example", 8, 0, 8, 8, 0, median_text_chars=880, pages=9),
+    SiteHealth("gov.example", 6, 1, 3, 3, 0, median_text_chars=610, pages=7),
+)
+
+
 @dataclass
 class Sample:
     """The built archive: its URL, WARC folder, article ids by URL, and run ids."""
@@ -237,6 +251,7 @@ def build_sample(db_url: str, warc_dir: Path) -> Sample:
             {"pages_fetched": 9, "articles_new": 5, "pages_skipped": 4},
             {"newsarchive/skipped/listing": 3, "newsarchive/skipped/http_404": 1},
         )
+        archive.save_run_health(first, FIRST_RUN_HEALTH)
         second = archive.start_run(["http://sz.example/news/", "http://gov.example/xw/"])
         with WarcWriter(warc_dir, second) as writer:
             later = dataclasses.replace(SECOND_VERSION, fetched_at=FETCHED + timedelta(days=1))
@@ -251,6 +266,7 @@ def build_sample(db_url: str, warc_dir: Path) -> Sample:
             {"pages_fetched": 3, "articles_new": 1, "articles_updated": 1, "errors": 1},
             {"newsarchive/errors/DownloadTimeoutError": 1},
         )
+        archive.save_run_health(second, SECOND_RUN_HEALTH)
         archive.import_versions(ArticleVersion(record, 1, []) for record in IMPORTED)
         sample.ids.update(article_ids(archive, [record.url for record in IMPORTED]))
         sample.runs = [first, second]

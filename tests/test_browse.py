@@ -4,6 +4,7 @@ page, per-run per-site metadata shares, and read-only connections."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,6 +21,7 @@ from archive.browse import (
     raw_page,
     refuse_writes,
     run_site_shares,
+    runs_health,
     search_page,
 )
 from archive.db import ArchiveError
@@ -244,6 +246,28 @@ def test_run_site_shares_count_what_each_run_stored(archive: Archive, sample: Sa
     only_second = run_site_shares(archive, runs[:1])
     assert list(only_second) == [sample.runs[1]]
     assert run_site_shares(archive, []) == {}
+
+
+def test_runs_health_is_the_health_report_and_counts_runs_without_figures(
+    archive: Archive, sample: Sample
+) -> None:
+    runs = archive.list_runs()
+    health = runs_health(archive, runs)
+    # Runs that recorded figures: exactly what `newsarchive health` reports, flags included.
+    assert health == {report.run_id: report for report in archive.health_report()}
+    assert [len(s.flags) for s in health[sample.runs[1]].sites] == [2, 1]
+    # A run killed before it recorded anything: the articles it stored, counted, unjudged.
+    third = archive.start_run(["http://sz.example/news/"])
+    later = dataclasses.replace(FIRST_RUN[0], url="http://sz.example/news/later.html")
+    archive.upsert_article(later, run_id=third)
+    runs = archive.list_runs()
+    health = runs_health(archive, runs)
+    assert not health[third].recorded
+    assert [(s.health.site, s.health.articles, s.flags) for s in health[third].sites] == [
+        ("sz.example", 1, ())
+    ]
+    assert health[sample.runs[0]].recorded
+    assert runs_health(archive, []) == {}
 
 
 def test_run_site_shares_read_in_batches(archive: Archive, sample: Sample) -> None:

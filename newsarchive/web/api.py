@@ -19,13 +19,13 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import StreamingResponse
 
 from archive.browse import (
-    SHARE_FIELDS,
     BrowseHit,
     Facets,
     article_url,
     counts_under,
-    run_site_shares,
+    runs_health,
 )
+from archive.health import SHARE_FIELDS
 from archive.record import format_utc
 from archive.search import parse_query
 from archive.store import Archive
@@ -170,6 +170,41 @@ ARTICLE_SCHEMA: Final = _object(
     "Article",
 )
 _COUNTS: Final = {"type": "object", "additionalProperties": {"type": "integer"}}
+_SITE_HEALTH: Final = _object(
+    {
+        "site": {"type": "string"},
+        **{
+            name: {"type": "integer"}
+            for name in ("pages", "not_modified", "articles", "known_unchanged", "seen")
+        },
+        **{f"with_{name}": {"type": "integer"} for name in SHARE_FIELDS},
+        **{f"{name}_share": {"type": ["number", "null"]} for name in SHARE_FIELDS},
+        "median_text_chars": {"type": ["integer", "null"]},
+    },
+    [
+        "site",
+        "pages",
+        "not_modified",
+        "articles",
+        "known_unchanged",
+        "seen",
+        *(f"with_{name}" for name in SHARE_FIELDS),
+        *(f"{name}_share" for name in SHARE_FIELDS),
+        "median_text_chars",
+    ],
+    "SiteFigures",
+)
+_FLAG: Final = _object(
+    {
+        "kind": {"enum": ["share_drop", "shorter_text", "no_articles", "not_reached"]},
+        "field": {"type": ["string", "null"]},
+        "before": {"type": "number"},
+        "now": {"type": "number"},
+        "message": {"type": "string"},
+    },
+    ["kind", "field", "before", "now", "message"],
+    "HealthFlag",
+)
 RUNS_SCHEMA: Final = _object(
     {
         "runs": {
@@ -187,19 +222,32 @@ RUNS_SCHEMA: Final = _object(
                     "counters": _COUNTS,
                     "skipped": {**_COUNTS, "description": "pages skipped, by reason"},
                     "errors": {**_COUNTS, "description": "errors, by kind"},
+                    "recorded": {
+                        "type": "boolean",
+                        "description": "false: the run recorded no figures (interrupted, or"
+                        " older than them); its sites hold the articles it stored, unjudged",
+                    },
                     "sites": {
                         "type": "array",
-                        "description": "per site, the articles the run stored (new or"
-                        " updated) and how many have an author, a date, a source, a section",
-                        "items": _object(
-                            {
-                                "site": {"type": "string"},
-                                "articles": {"type": "integer"},
-                                **{f"with_{name}": {"type": "integer"} for name in SHARE_FIELDS},
+                        "description": "per site, as `newsarchive health --json` prints it: the"
+                        " articles read, how many have an author, a date, a source, a section,"
+                        " the median text length, and what fell against the previous runs",
+                        "items": _SITE_HEALTH
+                        | {
+                            "title": "SiteHealth",
+                            "properties": {
+                                **_SITE_HEALTH["properties"],
+                                "flags": {"type": "array", "items": _FLAG},
+                                "baseline_runs": {"type": "integer"},
+                                "baseline": {"oneOf": [_SITE_HEALTH, {"type": "null"}]},
                             },
-                            ["site", "articles", *(f"with_{name}" for name in SHARE_FIELDS)],
-                            "SiteShares",
-                        ),
+                            "required": [
+                                *_SITE_HEALTH["required"],
+                                "flags",
+                                "baseline_runs",
+                                "baseline",
+                            ],
+                        },
                     },
                 },
             },
@@ -359,10 +407,10 @@ def api_runs(
     limit: Annotated[int, Query(ge=1, le=MAX_RUNS, description="How many runs.")] = DEFAULT_RUNS,
     profile: Annotated[str, Query(max_length=64, description="Only this profile's runs.")] = "",
 ) -> JsonResponse:
-    """The latest crawl runs: counters, skips by reason, errors by kind, and per site how
-    many of the articles each stored have an author, a date, a source and a section."""
+    """The latest crawl runs: counters, skips by reason, errors by kind, and per site its
+    extraction health as `newsarchive health --json` reports it."""
     listed = archive.list_runs(limit, profile=profile or None)
-    shares = run_site_shares(archive, listed)
+    health = runs_health(archive, listed)
     return JsonResponse(
         {
             "runs": [
@@ -376,14 +424,8 @@ def api_runs(
                     "counters": run.counters,
                     "skipped": counts_under(run.stats, "newsarchive/skipped/"),
                     "errors": counts_under(run.stats, "newsarchive/errors/"),
-                    "sites": [
-                        {
-                            "site": s.site,
-                            "articles": s.articles,
-                            **{f"with_{name}": getattr(s, f"with_{name}") for name in SHARE_FIELDS},
-                        }
-                        for s in shares.get(run.id, [])
-                    ],
+                    "recorded": health[run.id].recorded,
+                    "sites": [site.to_json_dict() for site in health[run.id].sites],
                 }
                 for run in listed
             ]

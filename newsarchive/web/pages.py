@@ -21,15 +21,14 @@ from starlette.responses import Response
 
 from archive.browse import (
     FACET_FIELDS,
-    SHARE_FIELDS,
-    SiteShares,
     article_url,
     counts_under,
     raw_page,
-    run_site_shares,
+    runs_health,
 )
+from archive.health import DEFAULT_MARGIN, SHARE_FIELDS
 from archive.search import QueryError
-from archive.store import Archive, RunSummary
+from archive.store import Archive
 from archive.warc import WarcError, WarcResponse
 from newsarchive.web.auth import COOKIE_NAME, cookie_value, safe_next, token_matches
 from newsarchive.web.deps import archive_of, config_of, search_results
@@ -53,10 +52,6 @@ RAW_PAGE_CSP: Final = (
     "sandbox; default-src 'none'; img-src data:; style-src 'unsafe-inline'; font-src data:;"
     " base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 )
-#: A fall in a site's share of articles with a field, from one run to the next, that the runs
-#: page marks as a likely change of the site's template.
-SHARE_DROP: Final = 0.25
-
 FACET_LABELS: Final = {
     "site": "Site",
     "source": "Source",
@@ -105,7 +100,7 @@ templates.env.globals.update(
     page_sizes=PAGE_SIZES,
     max_query_chars=MAX_QUERY_CHARS,
     share_fields=SHARE_FIELDS,
-    share_drop=SHARE_DROP,
+    share_margin=DEFAULT_MARGIN,
 )
 
 router = APIRouter(include_in_schema=False)
@@ -285,25 +280,6 @@ def raw_source(
     )
 
 
-def share_drops(
-    runs: list[RunSummary], shares: dict[int, list[SiteShares]]
-) -> dict[tuple[int, str, str], tuple[int, float]]:
-    """Where a site's share of articles with a field fell by ``SHARE_DROP`` or more since the
-    previous listed run that stored articles of that site: ``(run, site, field)`` → that
-    run's id and its share."""
-    drops: dict[tuple[int, str, str], tuple[int, float]] = {}
-    last: dict[str, tuple[int, SiteShares]] = {}
-    for run in sorted(runs, key=lambda r: r.id):
-        for site in shares.get(run.id, []):
-            if site.site in last:
-                earlier_id, earlier = last[site.site]
-                for name in SHARE_FIELDS:
-                    if earlier.share(name) - site.share(name) >= SHARE_DROP:
-                        drops[(run.id, site.site, name)] = (earlier_id, earlier.share(name))
-            last[site.site] = (run.id, site)
-    return drops
-
-
 @router.get("/runs", response_class=HTMLResponse)
 def runs(
     request: Request,
@@ -311,21 +287,21 @@ def runs(
     limit: Annotated[int, Query(ge=1, le=MAX_RUNS)] = DEFAULT_RUNS,
     profile: Annotated[str, Query(max_length=64)] = "",
 ) -> HTMLResponse:
-    """Every crawl run with its counters, and per site the share of its articles with an
-    author, a date, a source and a section."""
+    """Every crawl run with its counters, and per site its extraction health as ``newsarchive
+    health`` reports it: the share of its articles with an author, a date, a source and a
+    section, the median text length, and what fell against the site's previous runs."""
     listed = archive.list_runs(limit, profile=profile or None)
-    shares = run_site_shares(archive, listed)
+    health = runs_health(archive, listed)
     context = {
         "runs": [
             (
                 run,
                 counts_under(run.stats, "newsarchive/skipped/"),
                 counts_under(run.stats, "newsarchive/errors/"),
-                shares.get(run.id, []),
+                health[run.id],
             )
             for run in listed
         ],
-        "drops": share_drops(listed, shares),
         "profile": profile,
         "limit": limit,
     }
