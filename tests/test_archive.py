@@ -47,7 +47,7 @@ get_raw_page(self, url: 'str') -> 'WarcResponse | None'
 get_revision(self, url: 'str', revision: 'int') -> 'ArticleRecord | None'
 health_report(self, *, sites: 'Sequence[str]' = (), since: 'datetime | None' = None, profile:
     'str | None' = None, limit: 'int' = 20, margin: 'float' = 0.2, min_sample: 'int' = 5,
-    baseline_runs: 'int' = 3) -> 'list[RunHealth]'
+    baseline_runs: 'int' = 3, run_ids: 'Sequence[int] | None' = None) -> 'list[RunHealth]'
 history(self, url: 'str') -> 'list[RevisionSummary]'
 import_versions(self, versions: 'Iterable[ArticleVersion]', *, batch_size: 'int' = 500, bulk:
     'bool' = False, progress: 'Callable[[dict[str, int]], None] | None' = None) -> 'dict[str,
