@@ -1,8 +1,8 @@
-"""Bulk loads: importing exported versions (``newsarchive import``) and rebuilding the search
-index (``newsarchive db reindex``).
+"""Bulk loads: importing exported versions (``newsarchive import``), rebuilding the search
+index (``newsarchive db reindex``) and the stories (``newsarchive db reindex --stories``).
 
 An import writes the same tables as :mod:`archive.articles` (articles, revisions, aliases, the
-index), but a batch per transaction, with new URLs inserted a few statements for the whole
+index, the stories), but a batch per transaction, with new URLs inserted a few statements for the whole
 batch. With ``bulk``, the whole import is one transaction and on PostgreSQL the search index is
 dropped at its start and built once at its end (:func:`archive.search.index_built_at_end`).
 """
@@ -22,6 +22,7 @@ from archive.models import Article, ArticleAlias, ArticleRevision
 from archive.reading import ArticleVersion, find_article
 from archive.rows import CONTENT_FIELDS, article_values
 from archive.search import index_articles, index_built_at_end, rebuild_index
+from archive.stories import place_new_articles, rebuild_stories
 
 
 def import_versions(
@@ -67,11 +68,22 @@ def rebuild_search_index(engine: Engine) -> int:
     return count
 
 
+def rebuild_story_index(
+    engine: Engine, *, progress: Callable[[int, int], None] | None = None
+) -> int:
+    """Place every article in its story again (after a change of threshold), in one
+    transaction; returns how many articles were placed."""
+    with engine.begin() as conn:
+        count = rebuild_stories(conn, progress=progress)
+    analyze(engine)
+    return count
+
+
 def analyze(engine: Engine) -> None:
     """Refresh PostgreSQL's statistics after a bulk change, so that searches use the index."""
     if engine.dialect.name == "postgresql":
         with engine.begin() as conn:
-            conn.execute(text("ANALYZE articles, article_search"))
+            conn.execute(text("ANALYZE articles, article_search, story_bands"))
 
 
 def _import_batches(
@@ -116,8 +128,10 @@ def _import_batch(
                 rest.append(version)
             else:
                 fresh[version.record.url] = version
+        placed: list[int] = []
         if fresh:
-            counts["new"] += _insert_new(conn, list(fresh.values()), now, seq)
+            placed = _insert_new(conn, list(fresh.values()), now, seq)
+            counts["new"] += len(placed)
             for version in fresh.values():
                 if version.aliases:
                     found = find_article(session, version.record.url)
@@ -174,10 +188,14 @@ def _import_batch(
             counts[outcome] += 1
         session.flush()
         index_articles(session.connection(), list(to_index.values()))
+        place_new_articles(session.connection(), [*placed, *to_index], seq=seq)
 
 
-def _insert_new(conn: Connection, versions: list[ArticleVersion], now: datetime, seq: int) -> int:
-    """Insert articles whose URLs are not archived yet, with revision and index rows."""
+def _insert_new(
+    conn: Connection, versions: list[ArticleVersion], now: datetime, seq: int
+) -> list[int]:
+    """Insert articles whose URLs are not archived yet, with revision and index rows; returns
+    their ids."""
     articles = cast("Table", Article.__table__)
     rows = [
         {
@@ -221,4 +239,4 @@ def _insert_new(conn: Connection, versions: list[ArticleVersion], now: datetime,
         [(i, v.record.title, v.record.text) for i, v in zip(ids, versions, strict=True)],
         fresh=True,
     )
-    return len(ids)
+    return ids
