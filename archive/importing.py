@@ -2,9 +2,10 @@
 index (``newsarchive db reindex``) and the stories (``newsarchive db reindex --stories``).
 
 An import writes the same tables as :mod:`archive.articles` (articles, revisions, aliases, the
-index, the stories), but a batch per transaction, with new URLs inserted a few statements for the whole
-batch. With ``bulk``, the whole import is one transaction and on PostgreSQL the search index is
-dropped at its start and built once at its end (:func:`archive.search.index_built_at_end`).
+index, the stories), but a batch per transaction, with new URLs inserted a few statements for
+the whole batch. With ``bulk``, the whole import is one transaction and on PostgreSQL the
+search index is dropped at its start and built once at its end
+(:func:`archive.search.index_built_at_end`).
 """
 
 from __future__ import annotations
