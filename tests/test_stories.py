@@ -218,7 +218,8 @@ def test_cli_story_collapse_and_reindex(sqlite_url: str) -> None:
     assert result.exit_code == 0, result.output
     assert result.output.count("also in 2 sites") == 1
     assert result.output.count("\n1. ") + result.output.startswith("1. ") == 1
-    assert "2. " in result.output and "3. " not in result.output
+    assert "2. " in result.output
+    assert "3. " not in result.output
     result = runner.invoke(main, ["search", "罗湖", "--json", "--db", sqlite_url])
     hits = [json.loads(line) for line in result.output.splitlines()]
     assert sorted(h["story_id"] for h in hits) == [1, 1, 1, 4]
@@ -249,3 +250,27 @@ def test_cli_story_collapse_and_reindex(sqlite_url: str) -> None:
     )
     assert result.exit_code == 1
     assert "NEWSARCHIVE_STORY_THRESHOLD='2' is not a number in (0, 1]" in result.output
+
+
+def test_web_api_and_article_page_show_the_story(sqlite_url: str) -> None:
+    from fastapi.testclient import TestClient
+
+    from newsarchive.web.app import create_app
+
+    with Archive(sqlite_url) as archive:
+        first = archive.upsert_article(
+            _record(
+                "http://paper.example/1", REPORT, published_at="2024-05-20", source="南方都市报"
+            )
+        )
+        copy = archive.upsert_article(
+            _record("http://portal.example/2", REPORT[:9], published_at="2024-05-21")
+        )
+    client = TestClient(create_app(sqlite_url))
+    data = client.get(f"/api/articles/{copy.article_id}").json()
+    assert data["story_id"] == first.article_id
+    assert [c["site"] for c in data["story"]] == ["paper.example", "portal.example"]
+    page = client.get(f"/articles/{copy.article_id}").text
+    assert "Same story elsewhere" in page
+    assert f'<a href="/articles/{first.article_id}">paper.example</a> (南方都市报)' in page
+    assert "portal.example</a> (" not in page
