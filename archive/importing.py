@@ -17,13 +17,13 @@ from typing import cast
 from sqlalchemy import Connection, Engine, Table, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from archive import stories
 from archive.articles import add_aliases, revision_row
 from archive.changes import bump_change
 from archive.models import Article, ArticleAlias, ArticleRevision
 from archive.reading import ArticleVersion, find_article
 from archive.rows import CONTENT_FIELDS, article_values
 from archive.search import index_articles, index_built_at_end, rebuild_index
-from archive.stories import place_new_articles, rebuild_stories
 
 
 def import_versions(
@@ -69,13 +69,11 @@ def rebuild_search_index(engine: Engine) -> int:
     return count
 
 
-def rebuild_story_index(
-    engine: Engine, *, progress: Callable[[int, int], None] | None = None
-) -> int:
+def rebuild_stories(engine: Engine, *, progress: Callable[[int, int], None] | None = None) -> int:
     """Place every article in its story again (after a change of threshold), in one
     transaction; returns how many articles were placed."""
     with engine.begin() as conn:
-        count = rebuild_stories(conn, progress=progress)
+        count = stories.rebuild_stories(conn, progress=progress)
     analyze(engine)
     return count
 
@@ -189,7 +187,7 @@ def _import_batch(
             counts[outcome] += 1
         session.flush()
         index_articles(session.connection(), list(to_index.values()))
-        place_new_articles(session.connection(), [*placed, *to_index], seq=seq)
+        stories.place_new_articles(session.connection(), [*placed, *to_index], seq=seq)
 
 
 def _insert_new(

@@ -402,4 +402,4 @@ class Archive:
 
     def rebuild_stories(self, *, progress: Callable[[int, int], None] | None = None) -> int:
         """Place every article in its story again (after a change of threshold)."""
-        return importing.rebuild_story_index(self.engine, progress=progress)
+        return importing.rebuild_stories(self.engine, progress=progress)

@@ -269,11 +269,15 @@ def report_scale(scale: int) -> None:
         original = stories.assign_story
         from archive import importing
 
-        importing.place_new_articles = lambda *_a, **_k: None  # type: ignore[assignment]
-        with Archive(baseline_url) as archive:
-            started = time.perf_counter()
-            archive.import_versions((ArticleVersion(r, 1) for r in records), bulk=True)
-            baseline = time.perf_counter() - started
+        placing = importing.stories.place_new_articles
+        importing.stories.place_new_articles = lambda *_a, **_k: None  # type: ignore[assignment]
+        try:
+            with Archive(baseline_url) as archive:
+                started = time.perf_counter()
+                archive.import_versions((ArticleVersion(r, 1) for r in records), bulk=True)
+                baseline = time.perf_counter() - started
+        finally:
+            importing.stories.place_new_articles = placing  # type: ignore[assignment]
         assert stories.assign_story is original
         del records
         out = subprocess.run(
