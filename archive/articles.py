@@ -28,6 +28,7 @@ from archive.reading import find_article, same_text_where
 from archive.record import ArticleRecord
 from archive.rows import CONTENT_FIELDS, article_values
 from archive.search import index_article
+from archive.stories import assign_story
 from archive.textkey import text_key
 from archive.warc import WarcLocation
 
@@ -79,8 +80,8 @@ def upsert_article(
     - known URL, changed: a new revision, and the article row shows it (``updated``).
 
     ``aliases`` are other URLs of the same article (the URL that answered when the page
-    named another canonical URL). Article, revision, aliases and search index change in one
-    transaction.
+    named another canonical URL). Article, revision, aliases, search index and story
+    (:mod:`archive.stories`) change in one transaction.
     """
     now = datetime.now(UTC)
     own_key = text_key(record.title, record.text)
@@ -105,6 +106,7 @@ def upsert_article(
             session.flush()
             session.add(revision_row(row.id, 1, record, fetch, run_id, now, seq))
             index_article(session.connection(), row.id, record.title, record.text)
+            assign_story(session.connection(), row.id, record.title, record.text, seq=seq)
             add_aliases(session, row.id, aliases, "canonical_link", now)
             return UpsertResult("new", row.id, 1, row.url)
         changed = _is_new_version(row, record, own_key)
@@ -132,6 +134,7 @@ def upsert_article(
         session.add(revision_row(row.id, row.revision, record, fetch, run_id, now, seq))
         session.flush()
         index_article(session.connection(), row.id, record.title, record.text)
+        assign_story(session.connection(), row.id, record.title, record.text, seq=seq)
         return UpsertResult("updated", row.id, row.revision, row.url)
 
 

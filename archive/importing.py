@@ -1,10 +1,11 @@
-"""Bulk loads: importing exported versions (``newsarchive import``) and rebuilding the search
-index (``newsarchive db reindex``).
+"""Bulk loads: importing exported versions (``newsarchive import``), rebuilding the search
+index (``newsarchive db reindex``) and the stories (``newsarchive db reindex --stories``).
 
 An import writes the same tables as :mod:`archive.articles` (articles, revisions, aliases, the
-index), but a batch per transaction, with new URLs inserted a few statements for the whole
-batch. With ``bulk``, the whole import is one transaction and on PostgreSQL the search index is
-dropped at its start and built once at its end (:func:`archive.search.index_built_at_end`).
+index, the stories), but a batch per transaction, with new URLs inserted a few statements for
+the whole batch. With ``bulk``, the whole import is one transaction and on PostgreSQL the
+search index is dropped at its start and built once at its end
+(:func:`archive.search.index_built_at_end`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import cast
 from sqlalchemy import Connection, Engine, Table, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from archive import stories
 from archive.articles import add_aliases, revision_row
 from archive.changes import bump_change
 from archive.models import Article, ArticleAlias, ArticleRevision
@@ -67,11 +69,20 @@ def rebuild_search_index(engine: Engine) -> int:
     return count
 
 
+def rebuild_stories(engine: Engine, *, progress: Callable[[int, int], None] | None = None) -> int:
+    """Place every article in its story again (after a change of threshold), in one
+    transaction; returns how many articles were placed."""
+    with engine.begin() as conn:
+        count = stories.rebuild_stories(conn, progress=progress)
+    analyze(engine)
+    return count
+
+
 def analyze(engine: Engine) -> None:
     """Refresh PostgreSQL's statistics after a bulk change, so that searches use the index."""
     if engine.dialect.name == "postgresql":
         with engine.begin() as conn:
-            conn.execute(text("ANALYZE articles, article_search"))
+            conn.execute(text("ANALYZE articles, article_search, story_bands"))
 
 
 def _import_batches(
@@ -116,8 +127,10 @@ def _import_batch(
                 rest.append(version)
             else:
                 fresh[version.record.url] = version
+        placed: list[int] = []
         if fresh:
-            counts["new"] += _insert_new(conn, list(fresh.values()), now, seq)
+            placed = _insert_new(conn, list(fresh.values()), now, seq)
+            counts["new"] += len(placed)
             for version in fresh.values():
                 if version.aliases:
                     found = find_article(session, version.record.url)
@@ -174,10 +187,14 @@ def _import_batch(
             counts[outcome] += 1
         session.flush()
         index_articles(session.connection(), list(to_index.values()))
+        stories.place_new_articles(session.connection(), [*placed, *to_index], seq=seq)
 
 
-def _insert_new(conn: Connection, versions: list[ArticleVersion], now: datetime, seq: int) -> int:
-    """Insert articles whose URLs are not archived yet, with revision and index rows."""
+def _insert_new(
+    conn: Connection, versions: list[ArticleVersion], now: datetime, seq: int
+) -> list[int]:
+    """Insert articles whose URLs are not archived yet, with revision and index rows; returns
+    their ids."""
     articles = cast("Table", Article.__table__)
     rows = [
         {
@@ -221,4 +238,4 @@ def _insert_new(conn: Connection, versions: list[ArticleVersion], now: datetime,
         [(i, v.record.title, v.record.text) for i, v in zip(ids, versions, strict=True)],
         fresh=True,
     )
-    return len(ids)
+    return ids

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    SmallInteger,
     String,
     Text,
     TypeDecorator,
@@ -109,10 +110,27 @@ class Article(Base):
     crawl_run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id"))
     #: The change counter's value when this row last changed (see :class:`ChangeCounter`).
     change_seq: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0", index=True)
+    #: The story the article is a copy in: the id of the story's first archived article
+    #: (:mod:`archive.stories`). Set in the article's transaction; None only inside it.
+    story_id: Mapped[int | None] = mapped_column(Integer, index=True)
 
     revisions: Mapped[list[ArticleRevision]] = relationship(
         back_populates="article", cascade="all, delete-orphan", order_by="ArticleRevision.revision"
     )
+
+
+class StoryBand(Base):
+    """One band of an article's MinHash signature, hashed into a bucket: articles that share
+    a bucket are candidate copies of one story (:mod:`archive.stories`)."""
+
+    __tablename__ = "story_bands"
+
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
+    )
+    band: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    #: A signed 64-bit hash of the band's number and values.
+    bucket: Mapped[int] = mapped_column(BigInteger, index=True)
 
 
 class ArticleRevision(Base):

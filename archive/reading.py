@@ -1,19 +1,19 @@
 """The read side: articles and their versions, history, raw pages and search hits.
 
-Every reader of the archive goes through these functions: the CLI's ``search``, ``export``
-and ``history``, the exports, and a web layer. They take the archive's engine, return plain
-records (never ORM objects), and write nothing. Articles are found by their canonical URL or
+Every reader of the archive goes through these functions: the CLI's ``search``, ``export``,
+``history`` and ``story``, the exports, and a web layer. They take the archive's engine, return
+plain records (never ORM objects), and write nothing. Articles are found by their canonical URL or
 any alias (:func:`find_article`); ``filters`` (:class:`~archive.filters.ArticleFilter`) and a
 ``query`` in search syntax select articles the same way for count, stream and export.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import Connection, Engine, func, select
 from sqlalchemy.exc import SQLAlchemyError
@@ -77,6 +77,138 @@ class SearchHit:
     article: ArticleRecord
     score: float
     snippet: str
+
+
+@dataclass(frozen=True, slots=True)
+class StoryCopy:
+    """One article of a story: where it was published, by whom, when."""
+
+    article_id: int
+    url: str
+    site: str
+    title: str | None
+    source: str | None
+    published_at: str | None
+    first_seen_at: datetime
+    removed_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Story:
+    """The copies of one report, earliest first: by ``published_at``, then (undated, or
+    published at the same moment) by when the archive first saw them."""
+
+    story_id: int
+    copies: list[StoryCopy]
+
+    @property
+    def earliest(self) -> StoryCopy:
+        """The first publication of the story the archive knows of."""
+        return self.copies[0]
+
+    @property
+    def sites(self) -> list[str]:
+        """The sites that carried the story, in the order they published it."""
+        return list(dict.fromkeys(copy.site for copy in self.copies))
+
+    @property
+    def sources(self) -> list[str]:
+        """The outlets the copies name as their source, in the same order."""
+        return list(dict.fromkeys(copy.source for copy in self.copies if copy.source))
+
+
+@dataclass(frozen=True, slots=True)
+class StoryHit:
+    """A search hit standing for its story, with the other sites that carried it."""
+
+    hit: SearchHit
+    other_sites: list[str]
+
+
+#: Copies of a story in publication order (undated last), then in the order first seen.
+_STORY_ORDER: Final = (
+    Article.published_at_utc.asc().nulls_last(),
+    Article.first_seen_at,
+    Article.id,
+)
+#: ``search --collapse`` reads up to this many hits per hit it shows, at most
+#: :data:`COLLAPSE_MAX_HITS`, so that a story with many copies does not empty the page.
+COLLAPSE_FACTOR: Final = 5
+COLLAPSE_MAX_HITS: Final = 500
+
+
+def get_story(engine: Engine, story_id: int) -> Story | None:
+    """The story ``story_id`` with its copies, earliest first (None: no such story)."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(
+                Article.id,
+                Article.url,
+                Article.site,
+                Article.title,
+                Article.source,
+                Article.published_at,
+                Article.first_seen_at,
+                Article.removed_at,
+            )
+            .where(Article.story_id == story_id)
+            .order_by(*_STORY_ORDER)
+        ).all()
+    if not rows:
+        return None
+    return Story(story_id, [StoryCopy(*row) for row in rows])
+
+
+def story_sites(engine: Engine, story_ids: Iterable[int]) -> dict[int, list[str]]:
+    """The sites of each of ``story_ids``, in the order they published it."""
+    wanted = sorted(set(story_ids))
+    if not wanted:
+        return {}
+    found: dict[int, list[str]] = {}
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(Article.story_id, Article.site)
+            .where(Article.story_id.in_(wanted))
+            .order_by(Article.story_id, *_STORY_ORDER)
+        )
+        for story_id, site in rows:
+            sites = found.setdefault(int(story_id or 0), [])
+            if site not in sites:
+                sites.append(site)
+    return found
+
+
+def search_stories(
+    engine: Engine,
+    query: str,
+    *,
+    limit: int = 20,
+    filters: ArticleFilter | None = None,
+    sort: SortOrder = "relevance",
+) -> list[StoryHit]:
+    """:func:`search`, one hit per story (its best-ranked or newest copy) with the other
+    sites that carried the story. Reads up to :data:`COLLAPSE_FACTOR` hits per hit shown."""
+    wanted = min(limit * COLLAPSE_FACTOR, max(limit, COLLAPSE_MAX_HITS))
+    hits = search(engine, query, limit=wanted, filters=filters, sort=sort)
+    shown: list[SearchHit] = []
+    seen: set[int] = set()
+    for hit in hits:
+        story = hit.article.story_id
+        if story is not None and story in seen:
+            continue
+        if story is not None:
+            seen.add(story)
+        shown.append(hit)
+        if len(shown) == limit:
+            break
+    sites = story_sites(engine, seen)
+    return [
+        StoryHit(
+            hit,
+            [site for site in sites.get(hit.article.story_id or 0, []) if site != hit.article.site],
+        )
+        for hit in shown
+    ]
 
 
 def find_article(session: Session, url: str) -> Article | None:

@@ -50,6 +50,7 @@ EXPORT_FIELDS: Final[tuple[str, ...]] = (
     "extractor_version",
     "profile",
     "removed_at",
+    "story_id",
 )
 
 #: Fields that are lists: always present in an export, possibly empty.
@@ -122,6 +123,9 @@ class ArticleRecord:
     profile: str | None = None
     #: When a recheck found the article gone (404 or 410); it is kept, never deleted.
     removed_at: datetime | None = None
+    #: The story the article belongs to, with its copies on other sites (the id of the story's
+    #: first archived article, see ``archive/stories.py``); the archive sets it, None before.
+    story_id: int | None = None
 
     def __post_init__(self) -> None:
         if not self.site:
@@ -150,11 +154,15 @@ class ArticleRecord:
             "extractor_version": self.extractor_version,
             "profile": self.profile,
             "removed_at": format_utc(self.removed_at) if self.removed_at else None,
+            "story_id": self.story_id,
         }
 
     @classmethod
     def from_json_dict(cls, data: dict[str, Any]) -> ArticleRecord:
-        """Inverse of :meth:`to_json_dict` (also accepts an export line with extra keys)."""
+        """Inverse of :meth:`to_json_dict` (also accepts an export line with extra keys).
+
+        ``story_id`` is read as written; an archive that imports the record places it in a
+        story of its own numbering."""
         bylines = [Byline(name=b["name"], role=b["role"]) for b in data.get("bylines") or []]
         fetched = data.get("fetched_at")
         return cls(
@@ -176,4 +184,5 @@ class ArticleRecord:
             removed_at=datetime.fromisoformat(removed)
             if (removed := data.get("removed_at"))
             else None,
+            story_id=data.get("story_id"),
         )

@@ -40,7 +40,9 @@ def published_instant(published_at: str | None) -> datetime | None:
 #: What a revision keeps: the record's fields that belong to one version of the page (not the
 #: article's identity, nor what the archive itself decides).
 CONTENT_FIELDS: Final = tuple(
-    name for name in EXPORT_FIELDS if name not in ("url", "site", "profile", "removed_at")
+    name
+    for name in EXPORT_FIELDS
+    if name not in ("url", "site", "profile", "removed_at", "story_id")
 )
 
 
@@ -87,6 +89,7 @@ def record_of(row: Article | ArticleRevision, url: str | None = None) -> Article
         content_hash=row.content_hash,
         profile=article.profile,
         removed_at=article.removed_at,
+        story_id=article.story_id,
     )
 
 
@@ -109,6 +112,7 @@ ARTICLE_COLUMNS: Final = (
     Article.content_hash,
     Article.profile,
     Article.removed_at,
+    Article.story_id,
 )
 
 #: A revision's content with its article's identity, for ``export --revisions``.
@@ -131,6 +135,7 @@ REVISION_COLUMNS: Final = (
     ArticleRevision.content_hash,
     Article.profile,
     Article.removed_at,
+    Article.story_id,
 )
 
 
@@ -167,6 +172,7 @@ def record_of_row(row: Mapping[Any, Any]) -> ArticleRecord:
         content_hash=row["content_hash"],
         profile=row["profile"],
         removed_at=row["removed_at"],
+        story_id=row["story_id"],
     )
 
 

@@ -54,6 +54,9 @@ _HAN_RANGES: Final = (
     "\U00020000-\U0002a6df\U0002a700-\U0002ebef\U00030000-\U0003134f"
 )
 _TOKEN_RE: Final = re.compile(rf"([{_HAN_RANGES}]+)|([^\W_{_HAN_RANGES}]+)")
+#: The Han ranges as a character-class body, for other modules that split Han text the same way
+#: (:mod:`archive.stories`).
+HAN_RANGES: Final = _HAN_RANGES
 _PHRASE_RE: Final = re.compile(r'"([^"]*)"|(\S+)')
 _WHITESPACE_RE: Final = re.compile(r"\s+")
 
@@ -505,6 +508,7 @@ def use_lz4_compression(conn: Connection) -> None:
 
 __all__ = [
     "BULK_INDEX_MEMORY",
+    "HAN_RANGES",
     "PG_SEARCH_INDEX_DDL",
     "SEARCH_INDEX_NAME",
     "SORT_ORDERS",

@@ -34,7 +34,7 @@ from archive.db import WRITE_ATTEMPTS, make_engine, parse_db_url, resolve_db_url
 from archive.filters import ArticleFilter
 from archive.frontier import PageState
 from archive.health import RunHealth, SiteHealth
-from archive.reading import ArticleVersion, RevisionSummary, SearchHit
+from archive.reading import ArticleVersion, RevisionSummary, SearchHit, Story, StoryHit
 from archive.record import ArticleRecord
 from archive.rows import published_instant
 from archive.runs import RUN_COUNTERS, RunSummary
@@ -53,6 +53,8 @@ __all__ = [
     "RunSummary",
     "SavedCursor",
     "SearchHit",
+    "Story",
+    "StoryHit",
     "UpsertOutcome",
     "UpsertResult",
     "default_warc_dir",
@@ -344,6 +346,25 @@ class Archive:
             self.engine, query, limit=limit, filters=filters, sort=sort, offset=offset
         )
 
+    def search_stories(
+        self,
+        query: str,
+        *,
+        limit: int = 20,
+        filters: ArticleFilter | None = None,
+        sort: SortOrder = "relevance",
+    ) -> list[StoryHit]:
+        """:meth:`search` with one hit per story, and the other sites that carried it."""
+        return reading.search_stories(self.engine, query, limit=limit, filters=filters, sort=sort)
+
+    def get_story(self, story_id: int) -> Story | None:
+        """The story ``story_id`` with its copies, earliest first."""
+        return reading.get_story(self.engine, story_id)
+
+    def story_sites(self, story_ids: Iterable[int]) -> dict[int, list[str]]:
+        """The sites of each of ``story_ids``, in the order they published it."""
+        return reading.story_sites(self.engine, story_ids)
+
     # -- changes and export cursors (archive.changes) ---------------------------------------
 
     def export_cursor(self, name: str) -> SavedCursor | None:
@@ -380,3 +401,7 @@ class Archive:
     def rebuild_search_index(self) -> int:
         """Index every article again (after a change of tokenization); returns how many."""
         return importing.rebuild_search_index(self.engine)
+
+    def rebuild_stories(self, *, progress: Callable[[int, int], None] | None = None) -> int:
+        """Place every article in its story again (after a change of threshold)."""
+        return importing.rebuild_stories(self.engine, progress=progress)

@@ -59,6 +59,12 @@ _PROPERTIES: Final[dict[str, Any]] = {
         "anyOf": [_UTC_TIME, {"type": "null"}],
         "description": "when a recheck found the article gone (404/410)",
     },
+    "story_id": {
+        "type": ["integer", "null"],
+        "minimum": 1,
+        "description": "the story: copies of one report on any site share it (the id of its"
+        " first archived article; null only in files written by hand)",
+    },
     "revision": {
         "type": "integer",
         "minimum": 1,

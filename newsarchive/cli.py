@@ -359,12 +359,18 @@ def export(
 @click.option(
     "--json", "as_json", is_flag=True, help="One JSON line per hit: export fields, score, snippet."
 )
+@click.option(
+    "--collapse",
+    is_flag=True,
+    help="One hit per story (copies of one report on several sites), with the other sites.",
+)
 def search(
     query: str,
     db_url: str | None,
     limit: int,
     sort: str,
     as_json: bool,
+    collapse: bool,
     **filter_options: Any,
 ) -> None:
     """Find archived articles by words or "phrases" in their title or text.
@@ -376,28 +382,102 @@ def search(
     filters = _article_filter(filter_options)
     archive = _open_archive(db_url, create=False)
     try:
-        hits = archive.search(query, limit=limit, filters=filters, sort=sort)  # type: ignore[arg-type]
+        if collapse:
+            found = archive.search_stories(query, limit=limit, filters=filters, sort=sort)  # type: ignore[arg-type]
+            hits = [story_hit.hit for story_hit in found]
+            others: list[list[str] | None] = [story_hit.other_sites for story_hit in found]
+        else:
+            hits = archive.search(query, limit=limit, filters=filters, sort=sort)  # type: ignore[arg-type]
+            others = [None] * len(hits)
     except (QueryError, ArchiveError) as exc:
         _fail(str(exc))
     finally:
         archive.close()
     if as_json:
-        for hit in hits:
-            click.echo(
-                dumps_record(
-                    {**hit.article.to_json_dict(), "score": hit.score, "snippet": hit.snippet}
-                )
-            )
+        for hit, other_sites in zip(hits, others, strict=True):
+            line = {**hit.article.to_json_dict(), "score": hit.score, "snippet": hit.snippet}
+            if other_sites is not None:
+                line["also_in"] = other_sites
+            click.echo(dumps_record(line))
         return
     if not hits:
         suffix = "" if filters.is_empty() else f" with filters {filters.describe()}"
         click.echo(f"no articles match {query!r}{suffix}")
         return
-    for rank, hit in enumerate(hits, 1):
+    for rank, (hit, other_sites) in enumerate(zip(hits, others, strict=True), 1):
         record = hit.article
         click.echo(click.style(f"{rank}. {record.title or '(untitled)'}", bold=True))
         click.echo(f"   {record.published_at or 'date unknown'} · {record.site} · {record.url}")
         click.echo(f"   {hit.snippet}")
+        if other_sites:
+            sites = "site" if len(other_sites) == 1 else "sites"
+            click.echo(
+                f"   also in {len(other_sites)} {sites}: {', '.join(other_sites)}"
+                f" (newsarchive story {record.story_id})"
+            )
+
+
+@main.command()
+@click.argument("story")
+@click.option("--db", "db_url", metavar="DB_URL", help=_DB_HELP)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object: the story and its copies.")
+def story(story: str, db_url: str | None, as_json: bool) -> None:
+    """List the copies of a story (STORY: its id, or the URL of one of its articles) with
+    their outlets and dates, earliest first."""
+    from archive.record import format_utc
+    from exports.jsonl import dumps_record
+
+    archive = _open_archive(db_url, create=False)
+    try:
+        if story.isdigit():
+            found = archive.get_story(int(story))
+        else:
+            record = archive.get_article(story)
+            if record is None or record.story_id is None:
+                _fail(f"no article at {story} in this archive: give a story id or an archived URL")
+            found = archive.get_story(record.story_id)
+    except ArchiveError as exc:
+        _fail(str(exc))
+    finally:
+        archive.close()
+    if found is None:
+        _fail(f"no story {story} in this archive: `newsarchive search --collapse` shows story ids")
+    if as_json:
+        click.echo(
+            dumps_record(
+                {
+                    "story_id": found.story_id,
+                    "earliest_published_at": found.earliest.published_at,
+                    "sites": found.sites,
+                    "sources": found.sources,
+                    "copies": [
+                        {
+                            "id": copy.article_id,
+                            "url": copy.url,
+                            "site": copy.site,
+                            "title": copy.title,
+                            "source": copy.source,
+                            "published_at": copy.published_at,
+                            "first_seen_at": format_utc(copy.first_seen_at),
+                        }
+                        for copy in found.copies
+                    ],
+                }
+            )
+        )
+        return
+    copies = len(found.copies)
+    click.echo(
+        f"story {found.story_id}: {copies} {'copy' if copies == 1 else 'copies'} on"
+        f" {len(found.sites)} {'site' if len(found.sites) == 1 else 'sites'},"
+        f" first published {found.earliest.published_at or 'at an unknown date'}"
+        f" by {found.earliest.site}"
+    )
+    for copy in found.copies:
+        when = copy.published_at or f"first seen {format_utc(copy.first_seen_at)}"
+        outlet = f"{copy.site} ({copy.source})" if copy.source else copy.site
+        click.echo(f"{when} · {outlet} · {copy.title or '(untitled)'}")
+        click.echo(f"   {copy.url}")
 
 
 @main.command(name="import")
@@ -467,16 +547,10 @@ def db_upgrade(db_url: str | None) -> None:
     except ArchiveError as exc:
         _fail(str(exc))
     where = engine.url.render_as_string(hide_password=True)
-    reported = 0
-
-    def progress(done: int, total: int) -> None:
-        nonlocal reported
-        if done - reported >= 10_000 or (done == total and reported):
-            reported = done
-            click.echo(f"{done:,} of {total:,} articles keyed", err=True)
-
+    progress = _progress("keyed")
+    story_progress = _progress("placed in stories")
     try:
-        before, after = upgrade(engine, progress=progress)
+        before, after = upgrade(engine, progress=progress, story_progress=story_progress)
     except SQLAlchemyError as exc:
         _fail(f"cannot upgrade {where}: {str(exc).strip().splitlines()[0]}")
     finally:
@@ -485,6 +559,19 @@ def db_upgrade(db_url: str | None) -> None:
         click.echo(f"{where}: schema already at {after}")
     else:
         click.echo(f"{where}: schema upgraded from {before or 'the release before 0.2'} to {after}")
+
+
+def _progress(what: str, every: int = 10_000) -> Any:
+    """A ``progress(done, total)`` callback that reports on stderr every ``every`` articles."""
+    reported = 0
+
+    def progress(done: int, total: int) -> None:
+        nonlocal reported
+        if done - reported >= every or (done == total and reported):
+            reported = done
+            click.echo(f"{done:,} of {total:,} articles {what}", err=True)
+
+    return progress
 
 
 @db.command("current")
@@ -518,17 +605,27 @@ def db_current(db_url: str | None) -> None:
 
 @db.command("reindex")
 @click.option("--db", "db_url", metavar="DB_URL", help=_DB_HELP)
-def db_reindex(db_url: str | None) -> None:
-    """Rebuild the search index from the archived articles."""
+@click.option(
+    "--stories",
+    is_flag=True,
+    help="Rebuild the stories instead (after changing NEWSARCHIVE_STORY_THRESHOLD).",
+)
+def db_reindex(db_url: str | None, stories: bool) -> None:
+    """Rebuild the search index (or the stories) from the archived articles."""
     archive = _open_archive(db_url, create=False)
     try:
-        count = archive.rebuild_search_index()
+        if stories:
+            count = archive.rebuild_stories(progress=_progress("placed in stories", 5_000))
+        else:
+            count = archive.rebuild_search_index()
+    except ArchiveError as exc:
+        _fail(str(exc))
     except Exception as exc:
         _fail_on_database_error(exc)
         raise
     finally:
         archive.close()
-    click.echo(f"indexed {count} articles")
+    click.echo(f"placed {count} articles in stories" if stories else f"indexed {count} articles")
 
 
 @main.command()

@@ -45,6 +45,7 @@ finish_run(self, run_id: 'int', status: 'str', counters: 'Mapping[str, int]', st
 get_article(self, url: 'str') -> 'ArticleRecord | None'
 get_raw_page(self, url: 'str') -> 'WarcResponse | None'
 get_revision(self, url: 'str', revision: 'int') -> 'ArticleRecord | None'
+get_story(self, story_id: 'int') -> 'Story | None'
 health_report(self, *, sites: 'Sequence[str]' = (), since: 'datetime | None' = None, profile:
     'str | None' = None, limit: 'int' = 20, margin: 'float' = 0.2, min_sample: 'int' = 5,
     baseline_runs: 'int' = 3, run_ids: 'Sequence[int] | None' = None) -> 'list[RunHealth]'
@@ -65,6 +66,7 @@ page_location(self, url: 'str') -> 'WarcLocation | None'
 page_states(self, urls: 'Iterable[str]') -> 'dict[str, PageState]'
 pending_pages(self, profile: 'str | None') -> 'list[PageState]'
 rebuild_search_index(self) -> 'int'
+rebuild_stories(self, *, progress: 'Callable[[int, int], None] | None' = None) -> 'int'
 record_fetch(self, url: 'str', *, kind: 'str', status: 'int', fetched_at: 'datetime', etag: 'str
     | None' = None, last_modified: 'str | None' = None, next_check_at: 'datetime | None' = None,
     article_id: 'int | None' = None, profile: 'str | None' = None, run_id: 'int | None' = None,
@@ -76,7 +78,10 @@ save_export_cursor(self, name: 'str', cursor_at: 'datetime', *, seq: 'int', arti
 save_run_health(self, run_id: 'int', rows: 'Iterable[SiteHealth]') -> 'None'
 search(self, query: 'str', *, limit: 'int' = 20, filters: 'ArticleFilter | None' = None, sort:
     'SortOrder' = 'relevance', offset: 'int' = 0) -> 'list[SearchHit]'
+search_stories(self, query: 'str', *, limit: 'int' = 20, filters: 'ArticleFilter | None' = None,
+    sort: 'SortOrder' = 'relevance') -> 'list[StoryHit]'
 start_run(self, start_urls: 'list[str]', *, profile: 'str | None' = None) -> 'int'
+story_sites(self, story_ids: 'Iterable[int]') -> 'dict[int, list[str]]'
 update_run_stats(self, run_id: 'int', stats: 'Mapping[str, Any]') -> 'None'
 upsert_article(self, record: 'ArticleRecord', fetch: 'PageFetch | None' = None, *, run_id: 'int
     | None' = None, profile: 'str | None' = None, aliases: 'Iterable[str]' = ()) ->
@@ -95,6 +100,8 @@ EXPORTED = {
     "RUN_COUNTERS",
     "SavedCursor",
     "SearchHit",
+    "Story",
+    "StoryHit",
     "UpsertOutcome",
     "UpsertResult",
     "WRITE_ATTEMPTS",
@@ -148,7 +155,7 @@ def test_each_method_has_a_module_function_of_the_same_shape() -> None:
     folder, which the archive holds)."""
     pairs = delegated_methods()
     # All but __init__, __enter__, __exit__, close and create_schema.
-    assert len(pairs) == len(public_methods()) - 5 == 33
+    assert len(pairs) == len(public_methods()) - 5 == 37
     for name, (method, target) in pairs.items():
         ours = list(inspect.signature(method).parameters.values())[1:]  # type: ignore[arg-type]
         theirs = [

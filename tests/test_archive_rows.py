@@ -71,7 +71,7 @@ def test_a_revision_row_takes_its_identity_from_its_article() -> None:
 
 def test_record_of_row_reads_json_columns_as_text_or_as_lists() -> None:
     record = make_record()
-    values = {**article_values(record), "profile": None, "removed_at": None}
+    values = {**article_values(record), "profile": None, "removed_at": None, "story_id": None}
     as_text = {
         **values,
         **{k: orjson.dumps(values[k]).decode() for k in ("bylines", "tags", "authors")},
@@ -80,7 +80,13 @@ def test_record_of_row_reads_json_columns_as_text_or_as_lists() -> None:
 
 
 def test_a_revision_keeps_the_content_of_one_version_only() -> None:
-    assert set(CONTENT_FIELDS) == set(EXPORT_FIELDS) - {"url", "site", "profile", "removed_at"}
+    assert set(CONTENT_FIELDS) == set(EXPORT_FIELDS) - {
+        "url",
+        "site",
+        "profile",
+        "removed_at",
+        "story_id",
+    }
     columns = set(inspect(ArticleRevision).columns.keys())
     assert set(CONTENT_FIELDS) <= columns
     streamed = {c.key for c in REVISION_COLUMNS}

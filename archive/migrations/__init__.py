@@ -129,13 +129,18 @@ def check_schema(engine: Engine, *, create: bool) -> None:
 
 
 def upgrade(
-    engine: Engine, target: str = "head", *, progress: Callable[[int, int], None] | None = None
+    engine: Engine,
+    target: str = "head",
+    *,
+    progress: Callable[[int, int], None] | None = None,
+    story_progress: Callable[[int, int], None] | None = None,
 ) -> tuple[str | None, str]:
     """Upgrade the archive in ``engine`` to ``target``; returns (revision before, after).
 
     An empty database gets the latest schema directly. An unversioned archive (the release
     before migrations) is first stamped at the baseline revision. A migration that works
-    through every article (``0004_text_key``) calls ``progress(done, total)`` as it goes.
+    through every article calls ``progress(done, total)`` (``0004_text_key``) or
+    ``story_progress(done, total)`` (``0006_stories``) as it goes.
     """
     script = _script()
     with engine.begin() as conn:
@@ -155,6 +160,7 @@ def upgrade(
 
         config = _config()
         config.attributes["progress"] = progress
+        config.attributes["story_progress"] = story_progress
         with EnvironmentContext(config, script, fn=run, destination_rev=target) as env:
             env.configure(connection=conn, target_metadata=Base.metadata)
             with env.begin_transaction():

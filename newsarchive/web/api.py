@@ -2,7 +2,8 @@
 
 ``/api/search`` answers what ``newsarchive search --json`` prints (the export fields plus
 ``score`` and ``snippet``, and the article's ``id``), with the total and the facets;
-``/api/articles/{id}`` an article with its ``aliases`` and ``revisions``;
+``/api/articles/{id}`` an article with its ``aliases``, ``revisions`` and the copies of its
+``story``;
 ``/api/articles/{id}/revisions/{n}`` one version as ``export --revisions`` writes it;
 ``/api/runs`` the crawl runs; ``/api/export`` streams what ``newsarchive export --query``
 writes. Errors are ``{"error": message, "status": code}``. The schemas shown on ``/docs`` are
@@ -158,6 +159,19 @@ _REVISION_SUMMARY: Final = _object(
     ["revision", "fetched_at", "content_hash", "title", "chars", "extractor_version", "raw_page"],
     "RevisionSummary",
 )
+_STORY_COPY: Final = _object(
+    {
+        "id": _ID,
+        "url": {"type": "string"},
+        "site": {"type": "string"},
+        "title": {"type": ["string", "null"]},
+        "source": {"type": ["string", "null"]},
+        "published_at": {"type": ["string", "null"]},
+        "first_seen_at": {"type": "string", "format": "date-time"},
+    },
+    ["id", "url", "site", "title", "source", "published_at", "first_seen_at"],
+    "StoryCopy",
+)
 ARTICLE_SCHEMA: Final = _object(
     {
         **_EXPORT_PROPERTIES,
@@ -165,8 +179,14 @@ ARTICLE_SCHEMA: Final = _object(
         "revision": {"type": "integer", "description": "the latest version's number"},
         "aliases": EXPORT_SCHEMA["properties"]["aliases"] | {"description": "other URLs"},
         "revisions": {"type": "array", "items": _REVISION_SUMMARY},
+        "story": {
+            "type": "array",
+            "items": _STORY_COPY,
+            "description": "every copy of the article's story (this one included), earliest"
+            " first, as `newsarchive story` lists them",
+        },
     },
-    [*_ARTICLE["required"], "id", "revision", "aliases", "revisions"],
+    [*_ARTICLE["required"], "id", "revision", "aliases", "revisions", "story"],
     "Article",
 )
 _COUNTS: Final = {"type": "object", "additionalProperties": {"type": "integer"}}
@@ -352,9 +372,22 @@ def api_article(article_id: int, archive: Annotated[Archive, Depends(archive_of)
     if record is None:
         raise HTTPException(404, f"no article {article_id} in this archive")
     revisions = archive.history(url)
+    story = archive.get_story(record.story_id) if record.story_id is not None else None
     return JsonResponse(
         {
             **record.to_json_dict(),
+            "story": [
+                {
+                    "id": copy.article_id,
+                    "url": copy.url,
+                    "site": copy.site,
+                    "title": copy.title,
+                    "source": copy.source,
+                    "published_at": copy.published_at,
+                    "first_seen_at": format_utc(copy.first_seen_at),
+                }
+                for copy in (story.copies if story is not None else [])
+            ],
             "id": article_id,
             "revision": revisions[-1].revision if revisions else 1,
             "aliases": archive.aliases_of(url),

@@ -179,9 +179,13 @@ def article(
     if record is None:
         raise HTTPException(404, f"no article {article_id} in this archive")
     revisions = archive.history(url)
+    story = archive.get_story(record.story_id) if record.story_id is not None else None
     context = {
         "article_id": article_id,
         "record": record,
+        # The other copies of the story, earliest first (the page's own is left out).
+        "story_copies": [c for c in story.copies if c.article_id != article_id] if story else [],
+        "story_id": record.story_id,
         "aliases": archive.aliases_of(url),
         "revisions": revisions,
         "paragraphs": [line for line in record.text.splitlines() if line.strip()],

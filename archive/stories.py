@@ -1,0 +1,425 @@
+"""Stories: one report carried by several outlets, found by the similarity of the texts.
+
+A district report appears on the paper's site, on portals and on the district's news centre,
+each copy with its own headline suffix, boilerplate, editor line and sometimes a paragraph
+more or less, in simplified or traditional characters. Every article belongs to a story
+(``articles.story_id``); copies of one report share it, across sites and sources.
+
+**Fingerprint.** :func:`fingerprint` reads the body only (headlines carry the outlets'
+suffixes): the lines :func:`archive.textkey.key_lines` keeps (no editor, share, label, date,
+address or footer lines, not the headline repeated as the first line), traditional characters
+folded to simplified (:func:`archive.search.fold_han`), then tokens, each Han character one
+and each word of other scripts one, with whitespace and punctuation dropped. Shingles are
+:data:`SHINGLE_TOKENS` tokens in a row, hashed to 32 bits; a text of fewer than
+:data:`MIN_TOKENS` tokens (a notice, a caption) gets no fingerprint and stays a story of its
+own. datasketch's MinHash (:data:`NUM_PERM` permutations) turns the shingles into a signature,
+cut into :data:`BANDS` bands of :data:`ROWS` values, each band hashed into a bucket.
+
+**Index.** The buckets live in the ``story_bands`` table, one row per article and band,
+indexed on the bucket, written in the same transaction as the article
+(:mod:`archive.articles`): the archive is the one source of truth, the index survives
+restarts and serves every writer, on SQLite and PostgreSQL alike. Every writer of articles
+bumps the change counter first (:func:`archive.changes.bump_change`), which serialises them,
+so a copy stored by one crawl is seen by the next writer, whichever process it is in.
+
+**Decision.** Articles sharing a bucket are candidates (:data:`BANDS` and :data:`ROWS` come
+from datasketch's layout for a Jaccard similarity of :data:`CANDIDATE_JACCARD`, so that
+candidates are found well below the threshold). Each candidate is then checked exactly on
+the two shingle sets (the candidate's text is read back): the pair is one story when
+:func:`story_similarity` reaches the threshold (``NEWSARCHIVE_STORY_THRESHOLD``, default
+:data:`DEFAULT_THRESHOLD`). That similarity is the containment of the smaller set in the
+larger, so a copy with a paragraph cut is still a copy, but only when the larger set is at
+most :data:`MAX_SIZE_RATIO` times the smaller: a short brief quoted inside a long round-up is
+not the round-up's story.
+
+**Story ids.** A story's id is the id of its first archived article; a new article with no
+match starts a story of its own. When a new copy matches articles of two stories (the third
+copy bridges two that were too different from each other), the stories merge into the one
+with the smaller id, and the other's articles are relabelled (their ``change_seq`` moves, so
+``export --since-last`` sends them again). Stories are never split by later writes: an
+edited article keeps its story (and may join another one, merging them).
+``newsarchive db reindex --stories`` rebuilds every story from the texts, after a change of
+threshold for instance.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import logging
+import os
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Final, cast
+
+import numpy as np
+from sqlalchemy import Connection, Table, bindparam, delete, func, select, update
+
+from archive.db import ArchiveError
+from archive.models import Article, StoryBand
+from archive.search import HAN_RANGES, fold_han
+from archive.textkey import key_lines
+
+logger = logging.getLogger(__name__)
+
+#: The environment variable of the threshold (0 < value <= 1).
+THRESHOLD_ENV: Final = "NEWSARCHIVE_STORY_THRESHOLD"
+#: Containment of the smaller shingle set in the larger from which two texts are one story.
+#: Chosen on the labelled pairs of ``benchmarks/stories.py`` (see the README's figures).
+DEFAULT_THRESHOLD: Final = 0.7
+#: The larger text may hold at most this many times the shingles of the smaller one.
+MAX_SIZE_RATIO: Final = 2.5
+
+#: Tokens per shingle: 4 Han characters (or 4 words) are rarer than a name or a place
+#: (罗湖区委, 深圳市), so two reports of one meeting that share names but not sentences
+#: share few shingles.
+SHINGLE_TOKENS: Final = 4
+#: Fewest tokens for a fingerprint (as :data:`archive.textkey.MIN_KEY_CHARS` for keys).
+MIN_TOKENS: Final = 100
+#: MinHash permutations; the signature's values are cut into bands for the index.
+NUM_PERM: Final = 128
+#: The Jaccard similarity the band layout is tuned for. Candidates are then checked exactly,
+#: so a layout that finds pairs well below the threshold costs a few reads, not precision.
+CANDIDATE_JACCARD: Final = 0.4
+#: Most candidates checked per article, those sharing the most buckets first: a bucket that
+#: many articles share (a template text) cannot make a write slow.
+MAX_CANDIDATES: Final = 50
+
+_MINHASH_SEED: Final = 1
+#: Runs of Han characters (one token each), words of other scripts (one token each), and the
+#: rest (whitespace, punctuation: dropped).
+_RUN_RE: Final = re.compile(rf"([{HAN_RANGES}]+)|([^\W_{HAN_RANGES}]+)|[\W_]+")
+#: Whitespace and punctuation, and a word of a script other than Han.
+_SEPARATOR_RE: Final = re.compile(r"[\W_]+")
+_WORD_RE: Final = re.compile(rf"[^\W_{HAN_RANGES}]+")
+#: Words become characters of the supplementary private use areas (planes 15 and 16).
+_PRIVATE_USE: Final = 0xF0000
+_PRIVATE_USE_SIZE: Final = 0x10FFFE - 0xF0000
+_MASK32: Final = np.uint64(0xFFFFFFFF)
+_FNV_PRIME: Final = np.uint64(1099511628211)
+
+
+@functools.cache
+def band_layout() -> tuple[int, int]:
+    """(bands, values per band): datasketch's optimum for :data:`CANDIDATE_JACCARD`."""
+    from datasketch.lsh import _optimal_param
+
+    bands, rows = _optimal_param(CANDIDATE_JACCARD, NUM_PERM, 0.5, 0.5)
+    return int(bands), int(rows)
+
+
+BANDS: Final = band_layout()[0]
+ROWS: Final = band_layout()[1]
+
+
+def story_threshold() -> float:
+    """The threshold of ``NEWSARCHIVE_STORY_THRESHOLD``, else :data:`DEFAULT_THRESHOLD`.
+
+    Raises :class:`~archive.db.ArchiveError` (one line) for a value that is not a number
+    in (0, 1].
+    """
+    raw = os.environ.get(THRESHOLD_ENV, "").strip()
+    if not raw:
+        return DEFAULT_THRESHOLD
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0 < value <= 1:
+        raise ArchiveError(
+            f"{THRESHOLD_ENV}={raw!r} is not a number in (0, 1]: unset it or use e.g. 0.7"
+        )
+    return value
+
+
+def _story_body(title: str | None, text: str) -> str:
+    return fold_han(" ".join(key_lines(title, text)))
+
+
+def story_tokens(title: str | None, text: str) -> list[str]:
+    """The tokens a text's fingerprint is made of: furniture lines left out, Han folded to
+    simplified, one token per Han character and per word of other scripts."""
+    tokens: list[str] = []
+    for run in _RUN_RE.finditer(_story_body(title, text)):
+        han, word = run.group(1), run.group(2)
+        if han:
+            tokens.extend(han)
+        elif word:
+            tokens.append(word)
+    return tokens
+
+
+def _token_text(body: str) -> str:
+    """``body`` as one character per token: Han characters as they are, each word of another
+    script replaced by one private-use character picked by a stable hash of it (not
+    ``hash()``, which changes from one process to the next), everything else dropped. One
+    string can then be read as numbers in a single step (:func:`shingle_hashes`)."""
+    spaced = _SEPARATOR_RE.sub(" ", body)
+    if _WORD_RE.search(spaced):
+        spaced = _WORD_RE.sub(_word_char, spaced)
+    return spaced.replace(" ", "")
+
+
+def _word_char(word: re.Match[str]) -> str:
+    return chr(_PRIVATE_USE + _word_code(word.group()) % _PRIVATE_USE_SIZE)
+
+
+@functools.lru_cache(maxsize=65536)
+def _word_code(word: str) -> int:
+    return int.from_bytes(hashlib.blake2b(word.encode(), digest_size=8).digest(), "little")
+
+
+def shingle_hashes(title: str | None, text: str) -> np.ndarray[Any, np.dtype[np.uint64]]:
+    """The distinct 32-bit hashes of the text's shingles (:data:`SHINGLE_TOKENS` tokens in a
+    row), sorted; empty when the text has fewer than :data:`MIN_TOKENS` tokens."""
+    tokens = _token_text(_story_body(title, text))
+    if len(tokens) < MIN_TOKENS:
+        return np.empty(0, dtype=np.uint64)
+    codes = np.frombuffer(tokens.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    count = len(codes) - SHINGLE_TOKENS + 1
+    # FNV-style fold over the k tokens of each shingle, vectorised (uint64 wraps around).
+    with np.errstate(over="ignore"):
+        mixed = np.full(count, 14695981039346656037, dtype=np.uint64)
+        for offset in range(SHINGLE_TOKENS):
+            mixed = (mixed ^ codes[offset : offset + count]) * _FNV_PRIME
+        mixed ^= mixed >> np.uint64(29)
+    return np.unique(mixed & _MASK32)
+
+
+@functools.cache
+def _permutations() -> tuple[Any, Any]:
+    from datasketch import MinHash
+
+    return cast("tuple[Any, Any]", MinHash(num_perm=NUM_PERM, seed=_MINHASH_SEED).permutations)
+
+
+def signature(shingles: np.ndarray[Any, np.dtype[np.uint64]]) -> np.ndarray[Any, Any]:
+    """datasketch's MinHash signature (:data:`NUM_PERM` values) of a set of shingle hashes."""
+    from datasketch import MinHash
+
+    minhash = MinHash(
+        num_perm=NUM_PERM,
+        seed=_MINHASH_SEED,
+        hashfunc=int,
+        permutations=_permutations(),
+        scheme="affine32",
+    )
+    minhash.update_batch(shingles.tolist())  # Python ints: datasketch hashes them one by one
+    return cast("np.ndarray[Any, Any]", minhash.hashvalues)
+
+
+def band_buckets(sig: np.ndarray[Any, Any]) -> list[int]:
+    """One bucket per band: a signed 64-bit hash of the band's number and its values (the
+    band's number is in the hash, so one index on the bucket serves every band)."""
+    values = np.ascontiguousarray(sig[: BANDS * ROWS], dtype=np.uint64).reshape(BANDS, ROWS)
+    buckets = []
+    for band, row in enumerate(values):
+        digest = hashlib.blake2b(row.tobytes(), digest_size=8, person=band.to_bytes(2, "little"))
+        buckets.append(int.from_bytes(digest.digest(), "little", signed=True))
+    return buckets
+
+
+@dataclass(frozen=True, slots=True)
+class Fingerprint:
+    """A text's shingle set (exact checks) and its band buckets (candidate lookup); both
+    empty for a text too short to tell copies from coincidences."""
+
+    shingles: frozenset[int]
+    buckets: tuple[int, ...]
+
+
+def fingerprint(title: str | None, text: str) -> Fingerprint:
+    """The fingerprint of an article's body (see the module's docstring)."""
+    hashes = shingle_hashes(title, text)
+    if not len(hashes):
+        return Fingerprint(frozenset(), ())
+    return Fingerprint(frozenset(hashes.tolist()), tuple(band_buckets(signature(hashes))))
+
+
+def jaccard(a: frozenset[int], b: frozenset[int]) -> float:
+    """Shared shingles over all shingles of the two texts."""
+    if not a or not b:
+        return 0.0
+    shared = len(a & b)
+    return shared / (len(a) + len(b) - shared)
+
+
+def story_similarity(a: frozenset[int], b: frozenset[int]) -> float:
+    """How much of the smaller text the larger holds (0 to 1); 0 when either has no
+    fingerprint, or when the larger is more than :data:`MAX_SIZE_RATIO` times the smaller."""
+    if not a or not b:
+        return 0.0
+    small, large = (a, b) if len(a) <= len(b) else (b, a)
+    if len(large) > MAX_SIZE_RATIO * len(small):
+        return 0.0
+    return len(small & large) / len(small)
+
+
+def same_story(a: Fingerprint, b: Fingerprint, threshold: float) -> bool:
+    """Whether two fingerprinted texts are copies of one report."""
+    return story_similarity(a.shingles, b.shingles) >= threshold
+
+
+# --- the index in the archive ------------------------------------------------------------
+
+
+def assign_story(
+    conn: Connection,
+    article_id: int,
+    title: str | None,
+    text: str,
+    *,
+    seq: int | None,
+    threshold: float | None = None,
+    rebuilding: bool = False,
+) -> int:
+    """Put the article ``article_id`` (just written in ``conn``'s transaction) in its story
+    and index its buckets; returns the story's id.
+
+    Its old buckets go, its new ones are looked up among the other articles' and checked
+    exactly; the article joins the story of its matches, or keeps its own (its current story,
+    else one of its own id). Matches in several stories merge them into the one with the
+    smallest id; relabelled articles get ``change_seq = seq`` (None: left as they are).
+    ``rebuilding`` (``reindex --stories``): only articles of smaller ids have been placed,
+    so the article's current story is ignored and relabelling touches those articles only.
+    """
+    if threshold is None:
+        threshold = story_threshold()
+    bands = cast("Table", StoryBand.__table__)
+    if not rebuilding:
+        conn.execute(delete(bands).where(bands.c.article_id == article_id))
+    print_ = fingerprint(title, text)
+    matched: set[int] = set()
+    if print_.buckets:
+        shared = func.count().label("shared")
+        candidates = conn.execute(
+            select(bands.c.article_id, shared)
+            .where(bands.c.bucket.in_(print_.buckets), bands.c.article_id != article_id)
+            .group_by(bands.c.article_id)
+            .order_by(shared.desc(), bands.c.article_id)
+            .limit(MAX_CANDIDATES)
+        ).all()
+        order = {row.article_id: i for i, row in enumerate(candidates)}
+        rows = (
+            conn.execute(
+                select(Article.id, Article.story_id, Article.title, Article.text).where(
+                    Article.id.in_(list(order))
+                )
+            ).all()
+            if order
+            else []
+        )
+        for row in sorted(rows, key=lambda r: order[r.id]):
+            if row.story_id is None or row.story_id in matched:
+                continue
+            if same_story(print_, fingerprint(row.title, row.text), threshold):
+                matched.add(int(row.story_id))
+    current: int | None = None
+    if not rebuilding:
+        current = conn.execute(
+            select(Article.story_id).where(Article.id == article_id)
+        ).scalar_one_or_none()
+    story = min([*matched, current if current is not None else article_id])
+    others = (matched | ({current} if current is not None else set())) - {story}
+    if others:
+        relabel = update(Article).where(Article.story_id.in_(others))
+        if rebuilding:
+            relabel = relabel.where(Article.id < article_id)
+        values: dict[str, Any] = {"story_id": story}
+        if seq is not None:
+            values["change_seq"] = seq
+        conn.execute(relabel.values(**values))
+        logger.info("stories %s merged into story %d", sorted(others), story)
+    if story != current:
+        conn.execute(update(Article).where(Article.id == article_id).values(story_id=story))
+    if print_.buckets:
+        conn.execute(
+            bands.insert(),
+            [
+                {"article_id": article_id, "band": band, "bucket": bucket}
+                for band, bucket in enumerate(print_.buckets)
+            ],
+        )
+    return story
+
+
+#: Articles read per statement by :func:`rebuild_stories`.
+REBUILD_BATCH: Final = 500
+
+
+def rebuild_stories(
+    conn: Connection,
+    *,
+    batch_size: int = REBUILD_BATCH,
+    threshold: float | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> int:
+    """Forget every story and bucket and place every article again, oldest id first, in
+    ``conn``'s transaction, reading ``batch_size`` articles at a time (memory stays flat);
+    calls ``progress(done, total)`` after each batch. Returns how many articles were placed.
+
+    Migration ``0006_stories`` runs it on an upgraded archive, ``newsarchive db reindex
+    --stories`` after a change of threshold. It marks nothing as changed for
+    ``export --since-last`` (a consumer that needs the new ids exports everything again).
+    """
+    if threshold is None:
+        threshold = story_threshold()
+    articles = cast("Table", Article.__table__)
+    total = conn.execute(select(func.count()).select_from(articles)).scalar_one()
+    conn.execute(delete(cast("Table", StoryBand.__table__)))
+    conn.execute(update(articles).values(story_id=None))
+    done = last = 0
+    while True:
+        rows = conn.execute(
+            select(articles.c.id, articles.c.title, articles.c.text)
+            .where(articles.c.id > last)
+            .order_by(articles.c.id)
+            .limit(batch_size)
+        ).all()
+        if not rows:
+            break
+        for row in rows:
+            assign_story(
+                conn, row.id, row.title, row.text, seq=None, threshold=threshold, rebuilding=True
+            )
+        done += len(rows)
+        last = rows[-1].id
+        if progress is not None:
+            progress(done, total)
+    logger.info("stories placed for %d articles", done)
+    return done
+
+
+def place_new_articles(conn: Connection, article_ids: Iterable[int], *, seq: int) -> None:
+    """Place articles written in bulk (imports) in their stories, oldest id first."""
+    ids = sorted(set(article_ids))
+    threshold = story_threshold()
+    for start in range(0, len(ids), REBUILD_BATCH):
+        chunk = ids[start : start + REBUILD_BATCH]
+        rows = conn.execute(
+            select(Article.id, Article.title, Article.text)
+            .where(Article.id.in_(bindparam("ids", expanding=True)))
+            .order_by(Article.id),
+            {"ids": chunk},
+        ).all()
+        for row in rows:
+            assign_story(conn, row.id, row.title, row.text, seq=seq, threshold=threshold)
+
+
+__all__: Sequence[str] = [
+    "BANDS",
+    "DEFAULT_THRESHOLD",
+    "ROWS",
+    "THRESHOLD_ENV",
+    "Fingerprint",
+    "assign_story",
+    "fingerprint",
+    "jaccard",
+    "place_new_articles",
+    "rebuild_stories",
+    "same_story",
+    "story_similarity",
+    "story_threshold",
+    "story_tokens",
+]
