@@ -796,6 +796,13 @@ def _en_sentence(rng: random.Random, name: str) -> Page:
     return page
 
 
+#: N32: organisations that supply pictures, none starting with a surname character (one that
+#: does passes as a glued name: docs/bylines.md, "Known limits").
+SUPPLIERS: list[str] = ["滨海地铁", "长隆集团", "市公安局", "主办方", "景区管理处", "区文旅局"]
+#: N32: how a page credits a supplied picture.
+SUPPLIED: list[str] = ["（图/{name}供图）", "图/{name}供图", "（图片/{name}供图）", "{name}供图"]
+
+
 NEGATIVES: list[Negative] = [
     Negative(
         "N01",
@@ -992,6 +999,12 @@ NEGATIVES: list[Negative] = [
         _en_popular,
         NAMES["english"],
     ),
+    Negative(
+        "N32",
+        "（图/滨海地铁供图） (a picture supplied by an organisation)",
+        _with_paragraph("活动现场。（图/{name}供图）", "middle"),
+        SUPPLIERS,
+    ),
 ]
 
 
@@ -1078,13 +1091,6 @@ def generate() -> Iterator[Case]:
         for value in negative.values:
             page = negative.build(rng, value)
             yield Case(negative.form_id, "page", page.html(), negative=True, note=value)
-
-
-#: N32: organisations that supply pictures, none starting with a surname character (one that
-#: does passes as a glued name: docs/bylines.md, "Known limits").
-SUPPLIERS: list[str] = ["滨海地铁", "长隆集团", "市公安局", "主办方", "景区管理处", "区文旅局"]
-#: N32: how a page credits a supplied picture.
-SUPPLIED: list[str] = ["（图/{name}供图）", "图/{name}供图", "（图片/{name}供图）", "{name}供图"]
 
 
 def supplied_picture_pages() -> Iterator[tuple[str, str]]:
