@@ -631,6 +631,18 @@ FORMS: list[Form] = [
         ),
         ("bar", "under", "top"),
     ),
+    Form(
+        "F28",
+        "作者：滨晚记者 张三 (an outlet's short name that no table lists, glued to its role word)",
+        (
+            _v("作者：滨晚记者 {a}", "reporter"),
+            _v("采写：潇晨记者 {a}", "reporter"),
+            _v("甬晚全媒体记者 {a} 通讯员 {b}", "reporter", b=("correspondent",)),
+            _v("文/北青记者 {a}", "reporter"),
+            _v("川观见习记者 {a}", "reporter"),
+        ),
+        ALL_TOP,
+    ),
 ]
 
 #: The structured author fields and English ``By`` lines, generated apart from ``FORMS``.
@@ -782,6 +794,13 @@ def _en_sentence(rng: random.Random, name: str) -> Page:
     page = Page(title=rng.choice(EN_TITLES), paragraphs=en_prose(rng), english=True)
     page.paragraphs.insert(0, f"By the time {name} arrived, the meeting had already started.")
     return page
+
+
+#: N32: organisations that supply pictures, none starting with a surname character (one that
+#: does passes as a glued name: docs/bylines.md, "Known limits").
+SUPPLIERS: list[str] = ["滨海地铁", "长隆集团", "市公安局", "主办方", "景区管理处", "区文旅局"]
+#: N32: how a page credits a supplied picture.
+SUPPLIED: list[str] = ["（图/{name}供图）", "图/{name}供图", "（图片/{name}供图）", "{name}供图"]
 
 
 NEGATIVES: list[Negative] = [
@@ -980,6 +999,12 @@ NEGATIVES: list[Negative] = [
         _en_popular,
         NAMES["english"],
     ),
+    Negative(
+        "N32",
+        "（图/滨海地铁供图） (a picture supplied by an organisation)",
+        _with_paragraph("活动现场。（图/{name}供图）", "middle"),
+        SUPPLIERS,
+    ),
 ]
 
 
@@ -1066,6 +1091,18 @@ def generate() -> Iterator[Case]:
         for value in negative.values:
             page = negative.build(rng, value)
             yield Case(negative.form_id, "page", page.html(), negative=True, note=value)
+
+
+def supplied_picture_pages() -> Iterator[tuple[str, str]]:
+    """(credit, page) for every supplier × way of writing it × caption position (N32)."""
+    rng = random.Random(SEED)
+    for name in SUPPLIERS:
+        for template in SUPPLIED:
+            for position in ("caption", "caption_line"):
+                credit = template.format(name=name)
+                page = new_page(rng)
+                POSITIONS[position](page, credit)
+                yield credit, page.html()
 
 
 # ---------------------------------------------------------------- running and the report

@@ -18,6 +18,7 @@ from byline_forms import (
     BARE_KINDS,
     ENGLISH_FORM,
     ENGLISH_POSITIONS,
+    FETCHED_AT,
     FORMS,
     GLUED_KINDS,
     LABELLED_KINDS,
@@ -31,7 +32,10 @@ from byline_forms import (
     Report,
     generate,
     run,
+    supplied_picture_pages,
 )
+
+from crawler.extraction import extract_page
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "bylines.md"
 #: Negative forms documented as known false positives (docs/bylines.md, "Known limits").
@@ -119,3 +123,15 @@ def test_the_document_lists_every_generated_form_with_its_positions() -> None:
     assert rows[STRUCTURED_FORM][-1] == _EVIDENCE[STRUCTURED_KINDS]
     english = {p.strip() for p in rows[ENGLISH_FORM][-2].split(",")}
     assert english == set(ENGLISH_POSITIONS)
+
+
+def test_a_picture_supplied_by_an_organisation_credits_nobody() -> None:
+    """N32: ``（图/滨海地铁供图）`` names the supplier, an organisation, not a photographer."""
+    wrong = []
+    for credit, html in supplied_picture_pages():
+        url = "https://news.example.cn/2024/05/20/1.html"
+        record = extract_page(html, url, fetched_at=FETCHED_AT).article
+        assert record is not None, credit
+        if record.bylines:
+            wrong.append((credit, record.bylines))
+    assert wrong == []

@@ -132,3 +132,30 @@ def test_no_dateline(line: str) -> None:
 def test_dateline_with_a_year() -> None:
     line = "新华社北京2019年2月12日电 记者从有关部门获悉"
     assert parse_dateline([line], [date(2024, 1, 1)], "", date(2024, 6, 3)) == "2019-02-12"
+
+
+#: A header that gives the day first and the same day with its time later (a paper's meta bar,
+#: then its web publish time), in the forms such headers take.
+DAY_FIRST = ["[ 日期：{day} ]　[ 版次：A07 ]", "{day} 星期四 第A07版", "日期：{cn}"]
+TIME_LATER = ["发布时间：{day} 07:20", "{day} 07:20:00 来源：某某晚报", "发布于 {cn} 07:20"]
+
+
+@pytest.mark.parametrize(("first", "later"), list(itertools.product(DAY_FIRST, TIME_LATER)))
+def test_the_same_day_given_later_with_a_time_gives_the_time(first: str, later: str) -> None:
+    values = {"day": "2024-05-30", "cn": "2024年5月30日"}
+    bar = first.format(**values) + "</div><div class='pub'>" + later.format(**values)
+    result = extract_page(
+        page("", bar, PARAGRAPH), "http://www.example.com/news/content_1.html", fetched_at=FETCHED
+    )
+    assert result.article is not None
+    assert result.article.published_at == "2024-05-30T07:20:00+08:00"
+
+
+@pytest.mark.parametrize("later", ["发布时间：2024-05-29 07:20", "更新时间：2024-05-30 07:20"])
+def test_another_day_or_an_update_time_never_lends_its_time(later: str) -> None:
+    bar = "[ 日期：2024-05-30 ]</div><div class='pub'>" + later
+    result = extract_page(
+        page("", bar, PARAGRAPH), "http://www.example.com/news/content_1.html", fetched_at=FETCHED
+    )
+    assert result.article is not None
+    assert result.article.published_at == "2024-05-30"

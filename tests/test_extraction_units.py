@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import itertools
 from datetime import UTC, datetime
 
 import lxml.html
@@ -234,6 +235,27 @@ def test_title_prefers_heading_that_agrees_with_title_tag() -> None:
 )
 def test_source_from_lead(lead: str, site: str, expected: str | None) -> None:
     assert source_from_lead(lead, site) == expected
+
+
+@pytest.mark.parametrize(
+    ("paper", "day", "page"),
+    list(
+        itertools.product(
+            ["南方都市报", "滨海晚报", "人民日报", "某某周刊"],
+            ["2026-11-05", "2026年11月5日", "2026.11.05", "2026年11月05日 星期四"],
+            ["A07版", "第5版", "第 04 版", "B12版"],
+        )
+    ),
+)
+def test_source_from_a_papers_edition_line(paper: str, day: str, page: str) -> None:
+    header = [f"{paper} {day} {page}", f"《{paper}》（{day} {page}）"]
+    for line in header:
+        assert extract_source([], [], [], "x.example", [line]) == paper, line
+    # A ``来源`` label and a dateline lead speak first; a date without a page names nothing.
+    assert extract_source(["来源：新华社"], [], [], "x.example", header) == "新华社"
+    assert extract_source([], [f"{paper}讯 记者"], [], "x.example", header) == paper
+    assert extract_source([], [], [], "x.example", [f"{paper} {day} 10:21"]) is None
+    assert extract_source([], [], [], "x.example", [f"据{paper}{day}报道"]) is None
 
 
 def test_source_priority_and_placeholders() -> None:

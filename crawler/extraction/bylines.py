@@ -81,6 +81,8 @@ SHORT_ROLES: Final[dict[str, Role]] = {
 }
 #: Role words that may also follow the names they credit (``张三 摄影``, ``路闻卓立编译``).
 _SUFFIX_WORDS: Final = frozenset({"摄", "文", "图", "译", "摄影", "供图", "编译", "翻译", "整理"})
+#: Of those, the ones that say who supplied a picture: a person or an organisation.
+_SUPPLIER_WORDS: Final = frozenset({"供图"})
 #: Of those, the ones that are read as a label when a name follows (``摄影 冯晨``).
 _LABEL_OR_SUFFIX: Final = frozenset({"摄影", "编译", "翻译", "整理"})
 #: Qualifiers between an outlet and its role word (``南都见习记者``, ``新华社驻京记者``).
@@ -306,6 +308,24 @@ def _outlet_prefix(prefix: str) -> tuple[str | None, bool]:
     return None, False
 
 
+def _short_outlet(prefix: str, role_word: str) -> bool:
+    """Whether ``prefix``, glued before ``role_word`` at a run's start, is an outlet's short
+    name that no table lists (``滨晚记者``, ``作者：羊晚记者 张三``). A name stands there only
+    as the sloppy ``记者 张三通讯员 李四``, so the prefix is a name when it passes as a glued
+    one (a known surname) and an outlet otherwise; a suffix word (``张三摄影``) takes the name
+    before it."""
+    if role_word in _SUFFIX_WORDS:
+        return False
+    rest = prefix
+    while (match := _QUALIFIER_RE.search(rest)) is not None and match.start() > 0:
+        rest = rest[: match.start()]
+    return (
+        _HAN_ONLY_RE.fullmatch(rest) is not None
+        and 2 <= len(rest) <= 4
+        and not (is_person_name(rest, Evidence.GLUED))
+    )
+
+
 def _segment_part(part: str, *, run_start: bool, run_end: bool) -> list[_Piece]:
     """Role words, labels and words in a stretch of a run without markers."""
     pieces: list[_Piece] = []
@@ -318,7 +338,7 @@ def _segment_part(part: str, *, run_start: bool, run_end: bool) -> list[_Piece]:
             outlet: str | None = None
             if before and position == 0 and run_start:
                 outlet, is_prefix = _outlet_prefix(before)
-                if is_prefix:
+                if is_prefix or _short_outlet(before, text):
                     before = ""
             if before:
                 pieces.append(_Piece("word", before))
@@ -607,6 +627,11 @@ class _Parser:
             piece.text in _LABEL_OR_SUFFIX and self._name_follows(index)
         )
         if suffix and group is not None and group.words and not group.value and not labelled:
+            if piece.text in _SUPPLIER_WORDS:
+                # ``（图/滨海地铁供图）``: the label credits the picture; who supplied it is
+                # as often an organisation as a person, so the name needs a glued one's
+                # evidence (a known surname).
+                group.evidence = min(group.evidence, Evidence.GLUED)
             self._close(suffix=role)
             return
         if piece.text in SHORT_ROLES and not labelled:

@@ -339,6 +339,19 @@ def _unlabelled(lines: list[str], *, chinese: bool, max_date: date) -> str | Non
     return None
 
 
+def _with_time(lines: list[str], day: str, *, chinese: bool, max_date: date) -> str:
+    """``day`` with its time of day when another line of the header gives the same day with
+    one (``[ 日期：2026-11-05 ]`` in a paper's meta bar, then ``发布时间：2026-11-05 07:20``):
+    the fuller value of the same date, never another date."""
+    for line in lines:
+        if UPDATE_LABEL_RE.search(line) and not PUBLISH_LABEL_RE.search(line):
+            continue
+        found = parse_date(line, chinese=chinese, max_date=max_date)
+        if found and "T" in found and found.startswith(day + "T"):
+            return found
+    return day
+
+
 def _header_regions(head: list[str], title: str | None, *, split_known: bool) -> list[list[str]]:
     """The article's own header first, then what sits above it.
 
@@ -418,6 +431,8 @@ def extract_date(
         for line in region:
             if not found and len(line) <= 60:
                 found = parse_relative(line, fetched_at, chinese=chinese)
+        if found and len(found) == 10:
+            found = _with_time(region, found, chinese=chinese, max_date=max_date)
         if found:
             return found
     found = date_from_url(url, max_date)

@@ -44,7 +44,7 @@ from crawler.extraction.titles import drop_confirmed_tag, extract_title, normali
 
 LOGGER = logging.getLogger(__name__)
 
-EXTRACTOR_VERSION: Final = "0.3.0"
+EXTRACTOR_VERSION: Final = "0.3.1"
 _CONTROL_CHARS_RE: Final = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 #: How far down the body the headline may be repeated, and how much text may stand above it,
 #: for it and what precedes it to be taken as page furniture.
@@ -347,7 +347,9 @@ def _extract_page(
         for line in [*meta.meta_bars, *head_lines, *tail_lines, *body_lines[-3:]]
         if SOURCE_LABEL_RE.search(line)
     ]
-    source = extract_source(labelled, body_lines[:1], credits.outlets, site)
+    source = extract_source(
+        labelled, body_lines[:1], credits.outlets, site, [*meta.meta_bars, *head_lines]
+    )
 
     text_out = "\n".join(kept_lines)
     kind, reason = classify_page(

@@ -147,6 +147,15 @@ LEAD_RE: Final = re.compile(
     rf"^[\s【\[（(]*([{HAN}]{{2,8}}?)(?:讯|(?:[{HAN}]{{2,6}})?\d{{1,2}}月\d{{1,2}}日(?:电|讯))"
 )
 
+#: A newspaper's edition line, the paper then the day and the page it was printed on:
+#: ``南方都市报 2026-11-05 A07版``, ``《人民日报》（2024年05月20日 第 04 版）``,
+#: ``北京日报 2024年5月20日 第5版``. A paper's site prints it where a portal prints ``来源``.
+EDITION_RE: Final = re.compile(
+    rf"(?:^|[\s|｜])《?([{HAN}]{{1,10}}[报刊])》?\s*[（(]?\s*"
+    r"(?:19|20)\d{2}\s*[-年./]\s*\d{1,2}\s*[-月./]\s*\d{1,2}\s*日?\s*"
+    r"(?:星期[一二三四五六日天]\s*)?第?\s*[A-Za-z]{0,2}\s*\d{1,3}\s*版"
+)
+
 
 _OUTLETS_LONGEST_FIRST: Final = sorted(OUTLETS, key=len, reverse=True)
 
@@ -193,8 +202,11 @@ def extract_source(
     leads: Iterable[str],
     byline_outlets: Iterable[str],
     site: str,
+    header: Iterable[str] = (),
 ) -> str | None:
-    """The outlet, from ``来源`` values first, then dateline leads, then byline prefixes."""
+    """The outlet, from ``来源`` values first, then dateline leads, then a paper's edition
+    line in the ``header`` (metadata bars and the lines under the headline), then byline
+    prefixes."""
     for text in labelled:
         for match in SOURCE_LABEL_RE.finditer(text):
             value = clean_source(match.group(1))
@@ -204,6 +216,10 @@ def extract_source(
         value = source_from_lead(line, site)
         if value:
             return value
+    for line in header:
+        edition = EDITION_RE.search(line)
+        if edition is not None:
+            return expand_outlet(edition.group(1))
     for outlet in byline_outlets:
         if outlet in {"本报", "本刊", "本网"}:
             paper = paper_of_site(site)
