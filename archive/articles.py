@@ -28,7 +28,7 @@ from archive.models import Article, ArticleAlias, ArticleRevision
 from archive.reading import find_article, same_text_where
 from archive.record import ArticleRecord
 from archive.rows import CONTENT_FIELDS, article_values
-from archive.search import index_article, index_articles
+from archive.search import defer_index_merges, index_article, index_articles
 from archive.textkey import site_family, text_key
 from archive.warc import WarcLocation
 
@@ -363,6 +363,7 @@ def upsert_articles(
         return []
     now = datetime.now(UTC)
     with engine.begin() as conn:
+        defer_index_merges(conn)
         batch = _Batch(conn, writes, now)
         # The counter first, before any write (the order every writer takes its locks in).
         seq = bump_change(conn)
@@ -388,6 +389,8 @@ class _Batch:
         self.conn = conn
         self.now = now
         self.writes = writes
+        #: The write :meth:`decide` is at.
+        self.index = 0
         self.values = [article_values(w.record) for w in writes]
         #: Every article read or created, by id (stored) or creation order (new).
         self.by_url: dict[str, _Known] = {}
@@ -475,6 +478,7 @@ class _Batch:
     ) -> tuple[UpsertOutcome, _Known, int]:
         """What :func:`upsert_article` does with the batch's write number ``index``, done to
         the batch's view."""
+        self.index = index
         write = self.writes[index]
         record = write.record
         values = self.values[index]
@@ -552,8 +556,23 @@ class _Batch:
     def _revision(
         self, known: _Known, number: int, write: ArticleWrite, run_id: int | None, seq: int
     ) -> dict[str, Any]:
-        row = revision_row(0, number, write.record, write.fetch, run_id, self.now, seq)
-        return {c.key: getattr(row, c.key) for c in _REVISIONS.columns if c.key != "id"}
+        """The ``article_revisions`` row :func:`revision_row` makes, from the values already
+        computed (the text key is the costly part of :func:`article_values`)."""
+        values = self.values[self.index]
+        fetch = write.fetch
+        warc = fetch.warc if fetch else None
+        return {
+            **{key: values[key] for key in CONTENT_FIELDS},
+            "revision": number,
+            "fetched_url": fetch.url if fetch else None,
+            "status": fetch.status if fetch else None,
+            "warc_path": warc.path if warc else None,
+            "warc_offset": warc.offset if warc else None,
+            "warc_length": warc.length if warc else None,
+            "crawl_run_id": run_id,
+            "created_at": self.now,
+            "change_seq": seq,
+        }
 
     def write(self, run_id: int | None, seq: int) -> None:
         """The batch's changes, one statement per table."""
