@@ -3,8 +3,10 @@
 
 :func:`upsert_article` stores a record under its canonical URL, as a new article, a new
 revision, an alias of a copy already archived, or nothing at all when it is unchanged;
-:func:`mark_removed` marks an article gone without deleting it. Each is one transaction,
-retried by :func:`~archive.db.guarded_write`. A copy of an archived text (the same text key,
+:func:`upsert_articles` does the same for a batch of records in one transaction (the crawl's
+path), with their frontier pages marked done in it; :func:`mark_removed` marks an article
+gone without deleting it. Each is one transaction, retried by
+:func:`~archive.db.guarded_write`. A copy of an archived text (the same text key,
 :mod:`archive.textkey`) on the same site is an alias, never a second article.
 :func:`fill_text_keys` keys the articles of an upgraded archive. Reading is
 :mod:`archive.reading`'s.

@@ -331,9 +331,9 @@ def defer_index_merges(conn: Connection) -> None:
     index's pending list up to :data:`BATCH_PENDING_LIST` (``SET LOCAL
     gin_pending_list_limit``) rather than the default 4 MB, so that a crawl's write merges the
     list into the index less often, in larger sorted runs, and autovacuum does more of it
-    in the background: a batch of articles with their documents went in 2.6 times as fast.
-    Searches scan the pending list, so it is kept small enough for them. No schema change; a
-    no-op on SQLite."""
+    in the background: the documents of a batch went in about twice as fast (see
+    docs/ARCHITECTURE.md). Searches scan the pending list, so it is kept small enough for
+    them. No schema change; a no-op on SQLite."""
     if conn.dialect.name == "postgresql":
         conn.execute(text(f"SET LOCAL gin_pending_list_limit = '{BATCH_PENDING_LIST}'"))
 
