@@ -2,7 +2,7 @@
 against one article per transaction, measured in the same run.
 
     python3 benchmarks/writes.py [--articles 2000] [--rounds 3] [--batch 200]
-                                 [--preload 5000] [--backends sqlite,postgresql]
+                                 [--preload 5000] [--backends sqlite,postgresql] [--is-copy]
 
 Each backend gets a fresh archive, first loaded with ``--preload`` synthetic articles of
 ``benchmarks/scale.py`` (about 5 KB of text each, 80 % Chinese) so that its indexes are not
@@ -16,11 +16,11 @@ taking turns:
   transaction), then its page marked done (``CrawlState.page_done``, another one), as
   ``ArchivePipeline`` did.
 
-Both paths start, for each article, with what the spider asks of every article page before
-it becomes an item (``CrawlState.is_copy``: its text key, and one indexed lookup), so that
-what is timed is the crawl thread's work on an article from its parse to its commit. Both
-first queue their pages as ``pending`` (the spider does that when it requests them; not
-timed), and write no WARC record (the same cost for both). Printed: the median
+With ``--is-copy``, both paths start, for each article, with what the spider asks of every
+article page before it becomes an item (``CrawlState.is_copy``: its text key, remembered for
+the write, and one indexed lookup): the crawl thread's work on an article from its parse to
+its commit. Both first queue their pages as ``pending`` (the spider does that when it
+requests them; not timed), and write no WARC record (the same cost for both). Printed: the median
 articles/s of each path over the rounds and their ratio, and the CPU milliseconds this
 process spent an article (on SQLite, all of the work; on PostgreSQL, the server's share is
 not in it): on a shared machine whose load decides how much CPU a run gets, that figure
@@ -48,9 +48,10 @@ from crawler.state import CrawlState
 HEADERS = {"etag": '"bench"', "last-modified": "Sat, 01 Jun 2024 08:00:00 GMT"}
 
 
-def batched(state: CrawlState, records: list[ArticleRecord]) -> None:
+def batched(state: CrawlState, records: list[ArticleRecord], is_copy: bool = False) -> None:
     for record in records:
-        state.is_copy(record, record.url)  # the spider asks this of every article page
+        if is_copy:  # the spider asks this of every article page
+            state.is_copy(record, record.url)
         state.store_article(
             record,
             PageFetch(url=record.url, status=200, fetched_at=record.fetched_at),
@@ -62,9 +63,10 @@ def batched(state: CrawlState, records: list[ArticleRecord]) -> None:
     state.flush_articles()
 
 
-def one_by_one(state: CrawlState, records: list[ArticleRecord]) -> None:
+def one_by_one(state: CrawlState, records: list[ArticleRecord], is_copy: bool = False) -> None:
     for record in records:
-        state.is_copy(record, record.url)
+        if is_copy:
+            state.is_copy(record, record.url)
         result = state.archive.upsert_article(
             record,
             PageFetch(url=record.url, status=200, fetched_at=record.fetched_at),
@@ -92,7 +94,7 @@ def bench_backend(db_url: str, args: argparse.Namespace) -> None:
         write_batch=args.batch,
         write_interval=0,  # batches by size: the benchmark pushes as fast as it can
     )
-    paths: dict[str, Callable[[CrawlState, list[ArticleRecord]], None]] = {
+    paths: dict[str, Callable[[CrawlState, list[ArticleRecord], bool], None]] = {
         "batched": batched,
         "one by one": one_by_one,
     }
@@ -108,7 +110,7 @@ def bench_backend(db_url: str, args: argparse.Namespace) -> None:
                 record.fetched_at = datetime.now(UTC)
             state.enqueue((r.url, "article", 1) for r in records)
             began, began_cpu = time.perf_counter(), time.process_time()
-            paths[name](state, records)
+            paths[name](state, records, args.is_copy)
             seconds = time.perf_counter() - began
             cpu_ms = (time.process_time() - began_cpu) * 1000 / args.articles
             rates[name].append(args.articles / seconds)
@@ -144,6 +146,9 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=200, help="NEWSARCHIVE_WRITE_BATCH")
     parser.add_argument("--preload", type=int, default=5000, help="articles loaded first")
     parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument(
+        "--is-copy", action="store_true", help="time CrawlState.is_copy too, as the spider calls it"
+    )
     parser.add_argument("--workdir", type=Path, help="where the SQLite file goes [a temp dir]")
     args = parser.parse_args()
     # A benchmark stopped with kill still drops its PostgreSQL database (finally blocks run).
