@@ -3,8 +3,10 @@
 
 :func:`upsert_article` stores a record under its canonical URL, as a new article, a new
 revision, an alias of a copy already archived, or nothing at all when it is unchanged;
-:func:`mark_removed` marks an article gone without deleting it. Each is one transaction,
-retried by :func:`~archive.db.guarded_write`. A copy of an archived text (the same text key,
+:func:`upsert_articles` does the same for a batch of records in one transaction (the crawl's
+path), with their frontier pages marked done in it; :func:`mark_removed` marks an article
+gone without deleting it. Each is one transaction, retried by
+:func:`~archive.db.guarded_write`. A copy of an archived text (the same text key,
 :mod:`archive.textkey`) on the same site is an alias, never a second article.
 :func:`fill_text_keys` keys the articles of an upgraded archive. Reading is
 :mod:`archive.reading`'s.
@@ -13,23 +15,24 @@ retried by :func:`~archive.db.guarded_write`. A copy of an archived text (the sa
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Final, Literal, cast
+from typing import Any, Final, Literal, Protocol, cast
 
-from sqlalchemy import Connection, Engine, Table, bindparam, func, select
+from sqlalchemy import Connection, Engine, Table, and_, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from archive.changes import bump_change
 from archive.db import guarded_write
+from archive.frontier import PageDone, mark_pages_done
 from archive.models import Article, ArticleAlias, ArticleRevision
 from archive.reading import find_article, same_text_where
 from archive.record import ArticleRecord
 from archive.rows import CONTENT_FIELDS, article_values
-from archive.search import index_article
+from archive.search import defer_index_merges, index_article, index_articles
 from archive.stories import assign_story
-from archive.textkey import text_key
+from archive.textkey import site_family, text_key
 from archive.warc import WarcLocation
 
 logger = logging.getLogger(__name__)
@@ -212,7 +215,22 @@ def _same_text(session: Session, record: ArticleRecord, key: str | None) -> Arti
     ).scalar_one_or_none()
 
 
-def _is_new_version(row: Article, record: ArticleRecord, key: str | None) -> bool:
+class _Versioned(Protocol):
+    """What :func:`_is_new_version` reads of an article: an ORM row, or a batch's view of one."""
+
+    @property
+    def url(self) -> str: ...
+    @property
+    def title(self) -> str | None: ...
+    @property
+    def content_hash(self) -> str: ...
+    @property
+    def text_key(self) -> str | None: ...
+    @property
+    def extractor_version(self) -> str: ...
+
+
+def _is_new_version(row: _Versioned, record: ArticleRecord, key: str | None) -> bool:
     """Whether ``record``, found at the URL of the article ``row`` or at an alias of it, is a
     new version of the article.
 
@@ -267,4 +285,399 @@ def revision_row(
         crawl_run_id=run_id,
         created_at=now,
         change_seq=seq,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleWrite:
+    """One article of a batch for :func:`upsert_articles`: the arguments of one
+    :func:`upsert_article` call, and the frontier pages that hold it (marked done, with the
+    article's id, in the transaction that stores it)."""
+
+    record: ArticleRecord
+    fetch: PageFetch | None = None
+    aliases: tuple[str, ...] = ()
+    pages: tuple[PageDone, ...] = ()
+
+
+@dataclass(slots=True, eq=False)
+class _Known:
+    """An article as a batch sees it: as stored (the small columns), plus the batch's changes.
+
+    ``id`` is None for an article new in this batch until the batch inserts it; ``order``
+    sorts articles as their ids will (stored ones by id, new ones after, in creation order).
+    """
+
+    id: int | None
+    order: tuple[int, int]
+    url: str
+    site: str
+    title: str | None
+    content_hash: str
+    text_key: str | None
+    extractor_version: str
+    revision: int
+    removed_at: datetime | None
+    profile: str | None
+    #: The columns to write: all of them for a new article, the content for an updated one.
+    values: dict[str, Any] | None = None
+    came_back: bool = False
+    #: Title and text for the search index, when this batch changes them.
+    indexed: tuple[str | None, str] | None = None
+
+
+#: The ``articles`` columns a batch reads for each article it may touch (not the text).
+_KNOWN_COLUMNS: Final = (
+    Article.id,
+    Article.url,
+    Article.site,
+    Article.title,
+    Article.content_hash,
+    Article.text_key,
+    Article.extractor_version,
+    Article.revision,
+    Article.removed_at,
+    Article.profile,
+)
+
+
+@guarded_write
+def upsert_articles(
+    engine: Engine,
+    writes: Sequence[ArticleWrite],
+    *,
+    run_id: int | None = None,
+    profile: str | None = None,
+) -> list[UpsertResult]:
+    """Store a batch of records in ONE transaction, with their frontier pages marked done in
+    it; returns what :func:`upsert_article` would have returned for each, called in order.
+
+    The batch may hold one URL twice, or a copy or an alias of an earlier record of the same
+    batch: every decision is taken on the archive as the earlier records of the batch left
+    it (``tests/test_archive_batch.py`` compares batches with sequential calls on random
+    sequences). What differs: the whole batch takes one change-counter value, and one
+    ``now`` for its timestamps. The reads are a few statements for the whole batch (the
+    articles at its URLs and aliases, the articles of its text keys), the decisions are
+    taken in memory, and the writes are one statement per table (``executemany``).
+
+    A lost race with another writer (a unique key) rolls the batch back and runs it again
+    (:func:`~archive.db.guarded_write`); a record the database refuses fails the batch, which
+    the caller may then write record by record to find it.
+    """
+    if not writes:
+        return []
+    now = datetime.now(UTC)
+    with engine.begin() as conn:
+        defer_index_merges(conn)
+        batch = _Batch(conn, writes, now)
+        # The counter first, before any write (the order every writer takes its locks in).
+        seq = bump_change(conn)
+        outcomes = [batch.decide(i, run_id, profile, seq) for i in range(len(writes))]
+        batch.write(run_id, seq)
+        results = [
+            UpsertResult(outcome, cast("int", known.id), revision, known.url)
+            for outcome, known, revision in outcomes
+        ]
+        pages = [
+            replace(page, article_id=result.article_id)
+            for write, result in zip(writes, results, strict=True)
+            for page in write.pages
+        ]
+        mark_pages_done(conn, pages, profile=profile, run_id=run_id)
+    return results
+
+
+class _Batch:
+    """The in-memory view of the archive one :func:`upsert_articles` call works on."""
+
+    def __init__(self, conn: Connection, writes: Sequence[ArticleWrite], now: datetime) -> None:
+        self.conn = conn
+        self.now = now
+        self.writes = writes
+        #: The write :meth:`decide` is at.
+        self.index = 0
+        self.values = [article_values(w.record) for w in writes]
+        #: Every article read or created, by id (stored) or creation order (new).
+        self.by_url: dict[str, _Known] = {}
+        self.alias_of: dict[str, _Known] = {}
+        #: Articles by text key, and by (site, content hash) for texts without a key; entries
+        #: whose article changed since are skipped when read (its current values decide).
+        self.by_key: dict[str, list[_Known]] = {}
+        self.by_hash: dict[tuple[str, str], list[_Known]] = {}
+        self.new: list[_Known] = []
+        self.updated: dict[int, _Known] = {}
+        self.revisions: list[tuple[_Known, dict[str, Any]]] = []
+        self.aliases: list[tuple[str, _Known, str]] = []
+        #: Articles whose text the batch writes, in the order of their last write: the order
+        #: their stories are placed in.
+        self.storied: list[_Known] = []
+        self._read(writes)
+
+    def _read(self, writes: Sequence[ArticleWrite]) -> None:
+        conn = self.conn
+        urls = list(dict.fromkeys(u for w in writes for u in (w.record.url, *w.aliases)))
+        stored: dict[int, _Known] = {}
+
+        def load(where: Any) -> list[_Known]:
+            rows = conn.execute(select(*_KNOWN_COLUMNS).where(where)).all()
+            return [stored.setdefault(row.id, _known_of(row)) for row in rows]
+
+        aliased: dict[str, int] = {}
+        for start in range(0, len(urls), _CHUNK):
+            chunk = urls[start : start + _CHUNK]
+            load(Article.url.in_(chunk))
+            for alias_url, article_id in conn.execute(
+                select(ArticleAlias.url, ArticleAlias.article_id).where(ArticleAlias.url.in_(chunk))
+            ):
+                aliased[alias_url] = article_id
+        missing = set(aliased.values()) - set(stored)
+        if missing:
+            load(Article.id.in_(sorted(missing)))
+        keys = {v["text_key"] for v in self.values if v["text_key"] is not None}
+        keyless = {(v["site"], v["content_hash"]) for v in self.values if v["text_key"] is None}
+        if keys:
+            sites = {s for v in self.values for s in site_family(v["site"])}
+            load(and_(Article.site.in_(sorted(sites)), Article.text_key.in_(sorted(keys))))
+        if keyless:
+            load(
+                and_(
+                    Article.site.in_(sorted({s for s, _ in keyless})),
+                    Article.content_hash.in_(sorted({h for _, h in keyless})),
+                )
+            )
+        for known in sorted(stored.values(), key=lambda k: k.order):
+            self._register(known)
+        for alias_url, article_id in aliased.items():
+            self.alias_of[alias_url] = stored[article_id]
+
+    def _register(self, known: _Known) -> None:
+        self.by_url[known.url] = known
+        if known.text_key is not None:
+            self.by_key.setdefault(known.text_key, []).append(known)
+        self.by_hash.setdefault((known.site, known.content_hash), []).append(known)
+
+    def find(self, url: str) -> _Known | None:
+        """:func:`~archive.reading.find_article`: the article at ``url`` or at an alias."""
+        return self.by_url.get(url) or self.alias_of.get(url)
+
+    def same_text(self, site: str, key: str | None, content_hash: str) -> _Known | None:
+        """:func:`_same_text`, on the batch's view: the first article (by id) of the text."""
+        if key is not None:
+            family = set(site_family(site))
+            found = [k for k in self.by_key.get(key, ()) if k.text_key == key and k.site in family]
+        else:
+            found = [
+                k
+                for k in self.by_hash.get((site, content_hash), ())
+                if k.site == site and k.content_hash == content_hash
+            ]
+        return min(found, key=lambda k: k.order) if found else None
+
+    def add_aliases(self, known: _Known, urls: Iterable[str], reason: str) -> None:
+        """:func:`add_aliases`: each URL not yet an article's or an alias becomes one."""
+        for url in urls:
+            if url in self.by_url or url in self.alias_of:
+                continue
+            self.alias_of[url] = known
+            self.aliases.append((url, known, reason))
+
+    def decide(
+        self, index: int, run_id: int | None, profile: str | None, seq: int
+    ) -> tuple[UpsertOutcome, _Known, int]:
+        """What :func:`upsert_article` does with the batch's write number ``index``, done to
+        the batch's view."""
+        self.index = index
+        write = self.writes[index]
+        record = write.record
+        values = self.values[index]
+        key = values["text_key"]
+        known = self.find(record.url)
+        if known is None:
+            twin = self.same_text(record.site, key, record.content_hash)
+            if twin is not None and record.text:
+                self.add_aliases(twin, [record.url, *write.aliases], "same_text")
+                return "duplicate", twin, twin.revision
+            known = _Known(
+                id=None,
+                order=(1, len(self.new)),
+                url=record.url,
+                site=values["site"],
+                title=values["title"],
+                content_hash=values["content_hash"],
+                text_key=key,
+                extractor_version=values["extractor_version"],
+                revision=1,
+                removed_at=None,
+                profile=profile or record.profile,
+                values={
+                    **values,
+                    "first_seen_at": self.now,
+                    "updated_at": self.now,
+                    "removed_at": None,
+                    "crawl_run_id": run_id,
+                    "change_seq": seq,
+                },
+                indexed=(record.title, record.text),
+            )
+            self.new.append(known)
+            self.storied.append(known)
+            self._register(known)
+            self.revisions.append((known, self._revision(known, 1, write, run_id, seq)))
+            self.add_aliases(known, write.aliases, "canonical_link")
+            return "new", known, 1
+        changed = _is_new_version(known, record, key)
+        self.add_aliases(known, write.aliases, "canonical_link")
+        if known.url != record.url:
+            self.add_aliases(known, [record.url], "canonical_link")
+        if known.removed_at is not None:
+            known.removed_at = None
+            known.came_back = True
+            self._touch(known, seq)
+        if not changed:
+            return "unchanged", known, known.revision
+        content = dict(values)
+        content.pop("url")
+        known.revision += 1
+        known.site = content["site"]
+        known.title = content["title"]
+        known.content_hash = content["content_hash"]
+        known.text_key = key
+        known.extractor_version = content["extractor_version"]
+        if profile:
+            known.profile = profile
+        known.values = {
+            **(known.values or {}),
+            **content,
+            "updated_at": self.now,
+            "crawl_run_id": run_id,
+            "change_seq": seq,
+        }
+        known.indexed = (record.title, record.text)
+        self.storied = [k for k in self.storied if k is not known] + [known]
+        self._touch(known, seq)
+        self._register(known)
+        self.revisions.append((known, self._revision(known, known.revision, write, run_id, seq)))
+        return "updated", known, known.revision
+
+    def _touch(self, known: _Known, seq: int) -> None:
+        if known.id is not None:
+            self.updated[known.id] = known
+
+    def _revision(
+        self, known: _Known, number: int, write: ArticleWrite, run_id: int | None, seq: int
+    ) -> dict[str, Any]:
+        """The ``article_revisions`` row :func:`revision_row` makes, from the values already
+        computed (the text key is the costly part of :func:`article_values`)."""
+        values = self.values[self.index]
+        fetch = write.fetch
+        warc = fetch.warc if fetch else None
+        return {
+            **{key: values[key] for key in CONTENT_FIELDS},
+            "revision": number,
+            "fetched_url": fetch.url if fetch else None,
+            "status": fetch.status if fetch else None,
+            "warc_path": warc.path if warc else None,
+            "warc_offset": warc.offset if warc else None,
+            "warc_length": warc.length if warc else None,
+            "crawl_run_id": run_id,
+            "created_at": self.now,
+            "change_seq": seq,
+        }
+
+    def write(self, run_id: int | None, seq: int) -> None:
+        """The batch's changes, one statement per table."""
+        conn = self.conn
+        if self.new:
+            rows = []
+            for known in self.new:
+                assert known.values is not None
+                rows.append(
+                    {
+                        **known.values,
+                        "url": known.url,
+                        "profile": known.profile,
+                        "revision": known.revision,
+                        "removed_at": known.removed_at,
+                    }
+                )
+            inserted = conn.execute(
+                _ARTICLES.insert().returning(_ARTICLES.c.id, sort_by_parameter_order=True), rows
+            ).all()
+            for known, row in zip(self.new, inserted, strict=True):
+                known.id = int(row[0])
+        changed = [k for k in self.updated.values() if k.values is not None]
+        if changed:
+            columns = sorted({c for k in changed for c in cast("dict[str, Any]", k.values)})
+            conn.execute(
+                _ARTICLES.update()
+                .where(_ARTICLES.c.id == bindparam("b_id"))
+                .values(
+                    {
+                        **{c: bindparam(f"b_{c}", type_=_ARTICLES.c[c].type) for c in columns},
+                        "revision": bindparam("b_revision"),
+                        "profile": bindparam("b_profile"),
+                        "removed_at": None,
+                    }
+                ),
+                [
+                    {
+                        "b_id": k.id,
+                        "b_revision": k.revision,
+                        "b_profile": k.profile,
+                        **{f"b_{c}": v for c, v in cast("dict[str, Any]", k.values).items()},
+                    }
+                    for k in changed
+                ],
+            )
+        back = [k for k in self.updated.values() if k.values is None and k.came_back]
+        if back:
+            conn.execute(
+                _ARTICLES.update()
+                .where(_ARTICLES.c.id.in_([k.id for k in back]))
+                .values(removed_at=None, change_seq=seq)
+            )
+        if self.revisions:
+            conn.execute(
+                _REVISIONS.insert(),
+                [{**row, "article_id": known.id} for known, row in self.revisions],
+            )
+        if self.aliases:
+            conn.execute(
+                _ALIASES.insert(),
+                [
+                    {"url": url, "article_id": known.id, "reason": reason, "created_at": self.now}
+                    for url, known, reason in self.aliases
+                ],
+            )
+        fresh = [(cast("int", k.id), *k.indexed) for k in self.new if k.indexed is not None]
+        index_articles(conn, fresh, fresh=True)
+        again = [(cast("int", k.id), *k.indexed) for k in changed if k.indexed is not None]
+        index_articles(conn, again)
+        # Stories last, in the order the batch wrote the texts, as one by one: each article
+        # finds the bands of those before it, the batch's own included.
+        for known in self.storied:
+            if known.indexed is not None:
+                assign_story(conn, cast("int", known.id), *known.indexed, seq=seq)
+
+
+#: URLs per read statement (SQLite's parameter cap is far above).
+_CHUNK: Final = 500
+_ARTICLES: Final = cast("Table", Article.__table__)
+_REVISIONS: Final = cast("Table", ArticleRevision.__table__)
+_ALIASES: Final = cast("Table", ArticleAlias.__table__)
+
+
+def _known_of(row: Any) -> _Known:
+    return _Known(
+        id=row.id,
+        order=(0, row.id),
+        url=row.url,
+        site=row.site,
+        title=row.title,
+        content_hash=row.content_hash,
+        text_key=row.text_key,
+        extractor_version=row.extractor_version,
+        revision=row.revision,
+        removed_at=row.removed_at,
+        profile=row.profile,
     )

@@ -20,6 +20,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import (
     ArgumentError,
+    DataError,
     DBAPIError,
     IntegrityError,
     NoSuchModuleError,
@@ -40,6 +41,12 @@ _URL_HELP: Final = (
 
 class ArchiveError(Exception):
     """A failure the user can act on; its message is one line that says what to do."""
+
+
+class RecordRefused(ArchiveError):
+    """The database refused what one write holds (a value it cannot store, a constraint), not
+    the write itself: the archive is still usable, and other records go in. A crawl skips the
+    record (counted, logged) rather than stopping."""
 
 
 def resolve_db_url(explicit: str | None = None) -> str:
@@ -123,7 +130,8 @@ def guarded_write(
 ) -> Callable[Concatenate[Engine, _P], _T]:
     """Retry a write (a function of the engine that runs one transaction) that found the
     database locked, or that lost a race to insert the same row to another writer; turn
-    storage failures into one line.
+    storage failures into one line (:class:`RecordRefused` when the database refused the
+    data rather than the write).
 
     The write's transaction is rolled back before the error surfaces, so what was stored
     before stays intact and nothing is half-written.
@@ -154,6 +162,10 @@ def guarded_write(
                     raise ArchiveError(
                         f"the archive {shown_url(engine)} is full ({reason}):"
                         " free some space; the last write was rolled back"
+                    ) from None
+                if isinstance(exc, DataError | IntegrityError):
+                    raise RecordRefused(
+                        f"the archive {shown_url(engine)} refused the record: {reason}"
                     ) from None
                 raise ArchiveError(
                     f"cannot write to the archive {shown_url(engine)}: {reason}"

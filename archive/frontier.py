@@ -4,16 +4,19 @@ Every request a crawl makes is queued here as ``pending`` first (:func:`enqueue_
 marked ``done`` with its validators when its response is handled (:func:`record_fetch`), so a
 crawl killed at any point resumes from the database (:func:`pending_pages`), feeds Scrapy a
 batch at a time (:func:`run_pending_pages`), and asks known pages conditionally
-(:func:`page_states`) or again when their recheck is due (:func:`due_articles`).
+(:func:`page_states`) or again when their recheck is due (:func:`due_articles`). Article pages
+are marked done by :func:`mark_pages_done` inside the transaction that stores their articles
+(:func:`archive.articles.upsert_articles`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Connection, Engine, Table, bindparam, case, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from archive.db import guarded_write
@@ -201,3 +204,95 @@ def due_articles(
             .limit(limit)
         ).scalars()
         return [_page_state(row) for row in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class PageDone:
+    """A page's response, for :func:`mark_pages_done`: what :func:`record_fetch` takes."""
+
+    url: str
+    kind: str
+    status: int
+    fetched_at: datetime
+    etag: str | None = None
+    last_modified: str | None = None
+    next_check_at: datetime | None = None
+    article_id: int | None = None
+    state: str = "done"
+
+
+def mark_pages_done(
+    conn: Connection, pages: Sequence[PageDone], *, profile: str | None, run_id: int | None
+) -> None:
+    """:func:`record_fetch` for each of ``pages``, in the caller's transaction (the batched
+    article write marks its pages done in the transaction that stores their articles), a few
+    statements per chunk. A URL given twice ends as its last entry says, as in a loop."""
+    last: dict[str, PageDone] = {}
+    for page in pages:
+        last.pop(page.url, None)  # keep the order of the last occurrences
+        last[page.url] = page
+    urls = list(last)
+    table = cast("Table", Page.__table__)
+    for start in range(0, len(urls), CHUNK):
+        chunk = urls[start : start + CHUNK]
+        known = set(conn.execute(select(table.c.url).where(table.c.url.in_(chunk))).scalars())
+        rows = [_done_values(last[url]) for url in chunk if url in known]
+        # A 304 keeps the validators the page had; any other status replaces them.
+        for keep_validators in (False, True):
+            group = [r for r in rows if (r["b_status"] == 304) is keep_validators]
+            if not group:
+                continue
+            values: dict[str, Any] = {
+                "kind": bindparam("b_kind"),
+                "state": bindparam("b_state"),
+                "last_status": bindparam("b_status"),
+                "last_fetched_at": bindparam("b_fetched_at", type_=table.c.last_fetched_at.type),
+                "next_check_at": bindparam("b_next_check_at", type_=table.c.next_check_at.type),
+                "article_id": func.coalesce(bindparam("b_article_id"), table.c.article_id),
+            }
+            if not keep_validators:
+                values["etag"] = bindparam("b_etag")
+                values["last_modified"] = bindparam("b_last_modified")
+            if profile:
+                values["profile"] = case(
+                    (or_(table.c.profile.is_(None), table.c.profile == ""), profile),
+                    else_=table.c.profile,
+                )
+            conn.execute(
+                table.update().where(table.c.url == bindparam("b_url")).values(values), group
+            )
+        fresh = [
+            {
+                "url": url,
+                "profile": profile,
+                "kind": page.kind,
+                "state": page.state,
+                "depth": 0,
+                "run_id": run_id,
+                "last_status": page.status,
+                "last_fetched_at": page.fetched_at,
+                "etag": page.etag,
+                "last_modified": page.last_modified,
+                "next_check_at": page.next_check_at,
+                "article_id": page.article_id,
+            }
+            for url in chunk
+            if url not in known
+            for page in (last[url],)
+        ]
+        if fresh:
+            conn.execute(insert(table), fresh)
+
+
+def _done_values(page: PageDone) -> dict[str, Any]:
+    return {
+        "b_url": page.url,
+        "b_kind": page.kind,
+        "b_state": page.state,
+        "b_status": page.status,
+        "b_fetched_at": page.fetched_at,
+        "b_next_check_at": page.next_check_at,
+        "b_article_id": page.article_id,
+        "b_etag": page.etag,
+        "b_last_modified": page.last_modified,
+    }

@@ -28,11 +28,11 @@ from typing import Any
 from sqlalchemy import Engine
 
 from archive import articles, changes, frontier, health, importing, reading, runs
-from archive.articles import PageFetch, UpsertOutcome, UpsertResult
+from archive.articles import ArticleWrite, PageFetch, UpsertOutcome, UpsertResult
 from archive.changes import ChangeWindow, SavedCursor
 from archive.db import WRITE_ATTEMPTS, make_engine, parse_db_url, resolve_db_url
 from archive.filters import ArticleFilter
-from archive.frontier import PageState
+from archive.frontier import PageDone, PageState
 from archive.health import RunHealth, SiteHealth
 from archive.reading import ArticleVersion, RevisionSummary, SearchHit, Story, StoryHit
 from archive.record import ArticleRecord
@@ -46,7 +46,9 @@ __all__ = [
     "WRITE_ATTEMPTS",
     "Archive",
     "ArticleVersion",
+    "ArticleWrite",
     "ChangeWindow",
+    "PageDone",
     "PageFetch",
     "PageState",
     "RevisionSummary",
@@ -136,6 +138,17 @@ class Archive:
         return articles.upsert_article(
             self.engine, record, fetch, run_id=run_id, profile=profile, aliases=aliases
         )
+
+    def upsert_articles(
+        self,
+        writes: Sequence[ArticleWrite],
+        *,
+        run_id: int | None = None,
+        profile: str | None = None,
+    ) -> list[UpsertResult]:
+        """Store a batch of records in one transaction, their frontier pages marked done in it;
+        returns what :meth:`upsert_article` would have returned for each, in order."""
+        return articles.upsert_articles(self.engine, writes, run_id=run_id, profile=profile)
 
     def mark_removed(self, url: str, when: datetime | None = None) -> bool:
         """Record that the article at ``url`` (or an alias) is gone. Never deletes it."""

@@ -178,12 +178,20 @@ def key_lines(title: str | None, text: str) -> list[str]:
     return kept
 
 
+#: Texts whose keys :func:`text_key` remembers: a crawl asks for a page's key when it parses
+#: the page (is it a copy?) and again when its batch is stored, up to a batch of articles
+#: later (``NEWSARCHIVE_WRITE_BATCH``, 200); the key takes about a millisecond for 5 KB.
+TEXT_KEY_CACHE: Final = 256
+
+
+@functools.lru_cache(maxsize=TEXT_KEY_CACHE)
 def text_key(title: str | None, text: str) -> str | None:
     """SHA-256 (hex) of ``text``'s key lines with all whitespace removed; None when they are
     too short to tell one page from another (see :data:`MIN_KEY_CHARS`).
 
     ``title`` only serves to drop a first line that repeats it: the key of a text is the same
-    under any headline.
+    under any headline. The last :data:`TEXT_KEY_CACHE` keys are remembered (a pure function
+    of two strings, so a remembered key is always right).
     """
     lines = [line.replace(" ", "") for line in key_lines(title, text)]
     chars = sum(len(line) for line in lines)

@@ -1,8 +1,9 @@
 """Item pipelines: thin adapters between Scrapy and the archive.
 
 ``ValidationPipeline`` drops items that are not worth storing (counted); ``ArchivePipeline``
-writes the page to the run's WARC file and hands the record to :class:`archive.store.Archive`.
-The archive never sees a Scrapy type.
+writes the page to the run's WARC file and hands the record to the crawl's
+:class:`~crawler.state.CrawlState`, which stores articles in batches. The archive never sees a
+Scrapy type.
 """
 
 from __future__ import annotations
@@ -14,10 +15,12 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 from scrapy.statscollectors import StatsCollector
 from scrapy.utils.defer import deferred_from_coro
+from twisted.internet.task import LoopingCall
 
 from archive.db import ArchiveError
 from archive.store import PageFetch
 from crawler.items import ArticleItem
+from crawler.state import DEFAULT_WRITE_INTERVAL, CrawlState, StoredArticle
 from crawler.urls import canonicalize_url
 
 logger = logging.getLogger(__name__)
@@ -70,14 +73,23 @@ def run_counters(stats: dict[str, Any]) -> dict[str, int]:
 
 
 class ArchivePipeline:
-    """Writes each article's page to the run's WARC file and the article to the archive.
+    """Writes each article's page to the run's WARC file and queues the article for the
+    archive, in batches (:meth:`CrawlState.store_article`).
 
     The crawl's archive connection, run and WARC writer belong to the spider's
-    :class:`~crawler.state.CrawlState`; this adapter only hands records over.
+    :class:`~crawler.state.CrawlState`; this adapter hands records over, writes what waits
+    every ``NEWSARCHIVE_WRITE_INTERVAL`` seconds (a Twisted ``LoopingCall`` on the reactor's
+    thread, like every other write) and when the spider closes, and counts the outcomes in the
+    crawl's statistics as their batches are committed. A page's WARC record is written before
+    its article's batch commits, as the article row points into the WARC file.
     """
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
+        self.interval = max(
+            0.0, crawler.settings.getfloat("NEWSARCHIVE_WRITE_INTERVAL", DEFAULT_WRITE_INTERVAL)
+        )
+        self._timer: LoopingCall | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ArchivePipeline:
@@ -88,8 +100,35 @@ class ArchivePipeline:
         assert self.crawler.stats is not None
         return self.crawler.stats
 
+    def _state(self) -> CrawlState | None:
+        return getattr(self.crawler.spider, "state", None)
+
+    def open_spider(self) -> None:
+        if self.interval > 0:
+            self._timer = LoopingCall(self.flush)
+            self._timer.start(self.interval, now=False)
+
+    def close_spider(self) -> None:
+        """Runs before the spider's ``spider_closed`` handler records the run, so the counters
+        it records include the last batch."""
+        if self._timer is not None and self._timer.running:
+            self._timer.stop()
+        self.flush()
+
+    def flush(self) -> None:
+        """Write the articles waiting for their batch (never raises: the timer calls it)."""
+        state = self._state()
+        if state is None or not state.waiting_articles:
+            return
+        try:
+            stored = state.flush_articles()
+        except (ArchiveError, OSError) as exc:
+            self._storage_failed(exc)
+            return
+        self._count(stored)
+
     def process_item(self, item: Any) -> Any:
-        state = getattr(self.crawler.spider, "state", None)
+        state = self._state()
         if not isinstance(item, ArticleItem) or state is None:
             return item
         page = item.page
@@ -103,43 +142,47 @@ class ArchivePipeline:
                 page.fetched_at,
                 page.request_headers,
             )
-            with state.clock.timing("archive_write"):
-                result = state.archive.upsert_article(
-                    item.record,
-                    PageFetch(
-                        url=page.url, status=page.status, fetched_at=page.fetched_at, warc=location
-                    ),
-                    run_id=state.run_id,
-                    profile=state.profile,
-                    aliases=item.aliases,
-                )
             validators = {
                 name.lower(): value
                 for name, value in page.headers
                 if name.lower() in ("etag", "last-modified")
             }
-            state.health.article(item.record)
-            fetched_as = canonicalize_url(page.url)
-            state.stored(
-                [item.record.url, fetched_as, *item.aliases],
-                result,
+            stored = state.store_article(
+                item.record,
+                PageFetch(
+                    url=page.url, status=page.status, fetched_at=page.fetched_at, warc=location
+                ),
+                aliases=item.aliases,
+                urls=[item.record.url, canonicalize_url(page.url), *item.aliases],
                 status=page.status,
                 headers=validators,
             )
         except (ArchiveError, OSError) as exc:
-            # The archive is locked for good, or the disk is full: the write was rolled back,
-            # and going on would only fail again. Stop the crawl; what is stored stays.
-            message = str(exc) if isinstance(exc, ArchiveError) else f"cannot write: {exc}"
-            self.stats.inc_value("newsarchive/errors/storage")
-            if not self.stats.get_value("newsarchive/storage_error"):
-                self.stats.set_value("newsarchive/storage_error", message)
-                logger.error("stopping the crawl: %s", message)
-                assert self.crawler.engine is not None
-                deferred_from_coro(self.crawler.engine.close_spider_async(reason="storage_error"))
-            raise DropItem(message) from None
-        self.stats.inc_value(f"newsarchive/articles/{result.outcome}")
-        logger.debug("%s article: %s", result.outcome, item.record.url)
+            raise DropItem(self._storage_failed(exc)) from None
+        self._count(stored)
         return item
+
+    def _count(self, stored: list[StoredArticle]) -> None:
+        for article in stored:
+            if article.result is not None:
+                self.stats.inc_value(f"newsarchive/articles/{article.result.outcome}")
+                logger.debug("%s article: %s", article.result.outcome, article.record.url)
+            else:
+                self.stats.inc_value("newsarchive/skipped/refused")
+                logger.warning("skipped (refused): %s: %s", article.record.url, article.refused)
+
+    def _storage_failed(self, exc: ArchiveError | OSError) -> str:
+        """The archive is locked for good, or the disk is full: the write was rolled back
+        (its pages stay pending), and going on would only fail again. Stop the crawl; what is
+        stored stays."""
+        message = str(exc) if isinstance(exc, ArchiveError) else f"cannot write: {exc}"
+        self.stats.inc_value("newsarchive/errors/storage")
+        if not self.stats.get_value("newsarchive/storage_error"):
+            self.stats.set_value("newsarchive/storage_error", message)
+            logger.error("stopping the crawl: %s", message)
+            assert self.crawler.engine is not None
+            deferred_from_coro(self.crawler.engine.close_spider_async(reason="storage_error"))
+        return message
 
 
 _REASONS = {200: "OK", 203: "Non-Authoritative Information", 206: "Partial Content"}

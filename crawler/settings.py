@@ -30,6 +30,12 @@ NEWSARCHIVE_QUEUE_SIZE = 5000
 NEWSARCHIVE_PROGRESS_INTERVAL = 10.0
 #: Seconds each attempt to POST a profile's alert to its webhook may take (one retry at most).
 NEWSARCHIVE_ALERT_TIMEOUT = 5.0
+#: Articles written to the archive per transaction, with their pages marked done in it
+#: (crawler/state.py); 1 writes each article on its own.
+NEWSARCHIVE_WRITE_BATCH = 200
+#: Seconds an article may wait for its batch before it is written anyway (0: no timer; a batch
+#: is then written when full, and when the spider closes).
+NEWSARCHIVE_WRITE_INTERVAL = 0.5
 
 # --- extraction off the reactor (crawler/pool.py, crawler/pagework.py) --------------------------
 #: Worker processes that extract pages: "auto" starts one per core; N starts N; 0 extracts in the

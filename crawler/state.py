@@ -4,6 +4,13 @@ One :class:`CrawlState` per crawl, opened when the spider opens and closed when 
 spider asks it what to fetch (new URLs, known articles due for a recheck, pages an interrupted run
 left pending) and tells it what came back; the archive pipeline uses its archive connection,
 run id and WARC writer. It holds no Scrapy objects, so it can be tested without a crawl.
+
+Articles are written in batches (:meth:`CrawlState.store_article`): a batch of
+``write_batch`` articles, or what came in ``write_interval`` seconds, whichever is first, goes
+into the archive in one transaction that also marks their pages done
+(:meth:`archive.store.Archive.upsert_articles`). Until then the pages stay ``pending``, so a
+crawl killed with articles in memory fetches them again when resumed: nothing is lost, and
+nothing counts as done before it is stored.
 """
 
 from __future__ import annotations
@@ -16,16 +23,34 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
-from archive.db import ArchiveError
+from archive.db import ArchiveError, RecordRefused
 from archive.record import ArticleRecord, site_of
-from archive.store import Archive, PageState, UpsertResult
+from archive.store import Archive, ArticleWrite, PageDone, PageFetch, PageState, UpsertResult
 from archive.textkey import site_base, text_key
 from archive.warc import WarcLocation, WarcWriter
 from crawler.health import HealthTally
 
 logger = logging.getLogger(__name__)
+
+#: Articles per write transaction (``NEWSARCHIVE_WRITE_BATCH``): past a few hundred the
+#: per-transaction cost is spread thin, and a batch of 5 KB articles stays around a megabyte.
+DEFAULT_WRITE_BATCH: Final = 200
+#: Seconds an article may wait for its batch (``NEWSARCHIVE_WRITE_INTERVAL``), so that a slow
+#: crawl stores (and a search sees) its articles within about that long.
+DEFAULT_WRITE_INTERVAL: Final = 0.5
+
+
+@dataclass(frozen=True, slots=True)
+class StoredArticle:
+    """What became of an article handed to :meth:`CrawlState.store_article`, once its batch
+    was written: stored as ``result``, or ``refused`` by the database (the reason; its pages
+    are then marked failed, and the crawl goes on)."""
+
+    record: ArticleRecord
+    result: UpsertResult | None
+    refused: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,8 +91,15 @@ class CrawlState:
         start_urls: list[str],
         recheck_after: timedelta,
         warc_dir: Path | None = None,
+        write_batch: int = DEFAULT_WRITE_BATCH,
+        write_interval: float = DEFAULT_WRITE_INTERVAL,
     ) -> None:
         self.archive = archive
+        self.write_batch = max(1, write_batch)
+        self.write_interval = max(0.0, write_interval)
+        #: Articles waiting for their batch, and when the first of them came.
+        self._batch: list[ArticleWrite] = []
+        self._batch_since = 0.0
         self.profile = profile
         self.recheck_after = recheck_after
         self.run_id = archive.start_run(start_urls, profile=profile)
@@ -190,17 +222,91 @@ class CrawlState:
                 request_headers=request_headers,
             )
 
-    def stored(
-        self, urls: Iterable[str], result: UpsertResult, *, status: int, headers: dict[str, str]
-    ) -> None:
-        """The article page fetched as ``urls`` was archived as ``result``'s article."""
-        for url in dict.fromkeys(urls):
-            self.page_done(
-                url, kind="article", status=status, headers=headers, article_id=result.article_id
+    def store_article(
+        self,
+        record: ArticleRecord,
+        fetch: PageFetch,
+        *,
+        aliases: Iterable[str],
+        urls: Iterable[str],
+        status: int,
+        headers: dict[str, str],
+    ) -> list[StoredArticle]:
+        """Queue ``record`` for the archive; the pages fetched as ``urls`` are marked done
+        (with the validators in ``headers``) in the transaction that stores it.
+
+        Returns what was written when this article completed a batch (``write_batch``
+        articles, or the first of them ``write_interval`` seconds old; 0: no age limit), else
+        nothing yet: the rest comes from :meth:`flush_articles`.
+        """
+        now = datetime.now(UTC)
+        pages = tuple(
+            PageDone(
+                url,
+                kind="article",
+                status=status,
+                fetched_at=now,
+                etag=headers.get("etag"),
+                last_modified=headers.get("last-modified"),
+                next_check_at=now + self.recheck_after,
             )
+            for url in dict.fromkeys(urls)
+        )
+        if not self._batch:
+            self._batch_since = time.monotonic()
+        self._batch.append(ArticleWrite(record, fetch, tuple(aliases), pages))
+        waited = time.monotonic() - self._batch_since
+        if len(self._batch) >= self.write_batch or 0 < self.write_interval <= waited:
+            return self.flush_articles()
+        return []
+
+    @property
+    def waiting_articles(self) -> int:
+        """Articles queued by :meth:`store_article` and not written yet."""
+        return len(self._batch)
+
+    def flush_articles(self) -> list[StoredArticle]:
+        """Write the queued articles, one transaction for all of them; a record the database
+        refuses sends the batch in again one article at a time, so that only that one is
+        skipped. A failure of the archive itself (locked, full, gone) is raised: the batch's
+        pages are still ``pending``, and a resumed crawl fetches them again."""
+        writes, self._batch = self._batch, []
+        if not writes:
+            return []
+        with self.clock.timing("archive_write"):
+            try:
+                results = self.archive.upsert_articles(
+                    writes, run_id=self.run_id, profile=self.profile
+                )
+                stored = [StoredArticle(w.record, r) for w, r in zip(writes, results, strict=True)]
+            except RecordRefused:
+                stored = [self._write_alone(write) for write in writes]
+        for article in stored:
+            if article.result is not None:
+                self.health.article(article.record)
+        return stored
+
+    def _write_alone(self, write: ArticleWrite) -> StoredArticle:
+        try:
+            (result,) = self.archive.upsert_articles(
+                [write], run_id=self.run_id, profile=self.profile
+            )
+        except RecordRefused as exc:
+            for page in write.pages:  # judged: not to be fetched again by a resumed crawl
+                self.page_done(
+                    page.url, kind="article", status=page.status, headers={}, failed=True
+                )
+            return StoredArticle(write.record, None, str(exc))
+        return StoredArticle(write.record, result)
 
     def finish(self, status: str, counters: dict[str, int], stats: dict[str, Any]) -> None:
         try:
+            if self._batch:  # the pipeline flushes on close; this is a safety net
+                logger.warning("writing %d articles left waiting at the end", len(self._batch))
+                try:
+                    self.flush_articles()
+                except ArchiveError as exc:  # their pages stay pending: a resume fetches them
+                    logger.error("could not write the last articles: %s", exc)
             if self._warc is not None:
                 self._warc.close()
             try:  # the figures first, so that a run recorded as ended has them

@@ -21,7 +21,8 @@ from archive.store import Archive
 ROOT = Path(__file__).resolve().parent.parent
 
 #: Archive's public methods as they were before store.py was split (other branches call them),
-#: with those added since: the health of runs (archive.health) and update_run_stats.
+#: with those added since: the health of runs (archive.health), update_run_stats and the batched
+#: write (upsert_articles).
 SIGNATURES = """
 __enter__(self) -> 'Archive'
 __exit__(self, *_exc: 'object') -> 'None'
@@ -86,13 +87,17 @@ update_run_stats(self, run_id: 'int', stats: 'Mapping[str, Any]') -> 'None'
 upsert_article(self, record: 'ArticleRecord', fetch: 'PageFetch | None' = None, *, run_id: 'int
     | None' = None, profile: 'str | None' = None, aliases: 'Iterable[str]' = ()) ->
     'UpsertResult'
+upsert_articles(self, writes: 'Sequence[ArticleWrite]', *, run_id: 'int | None' = None, profile:
+    'str | None' = None) -> 'list[UpsertResult]'
 """
 
 #: Names other code imports from archive.store; those that moved are re-exported.
 EXPORTED = {
     "Archive",
     "ArticleVersion",
+    "ArticleWrite",
     "ChangeWindow",
+    "PageDone",
     "PageFetch",
     "PageState",
     "RevisionSummary",
@@ -155,7 +160,7 @@ def test_each_method_has_a_module_function_of_the_same_shape() -> None:
     folder, which the archive holds)."""
     pairs = delegated_methods()
     # All but __init__, __enter__, __exit__, close and create_schema.
-    assert len(pairs) == len(public_methods()) - 5 == 37
+    assert len(pairs) == len(public_methods()) - 5 == 38
     for name, (method, target) in pairs.items():
         ours = list(inspect.signature(method).parameters.values())[1:]  # type: ignore[arg-type]
         theirs = [

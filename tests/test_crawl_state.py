@@ -1,12 +1,16 @@
-"""CrawlState without a crawl: what the spider asks it about a page's text (is_copy)."""
+"""CrawlState without a crawl: what the spider asks it about a page's text (is_copy), and the
+batches it writes articles in."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+from sqlalchemy import text
+
 from archive.record import ArticleRecord
-from archive.store import Archive
-from crawler.state import CrawlState
+from archive.store import Archive, PageFetch
+from crawler.state import CrawlState, StoredArticle
 
 TEXT = "\n".join(
     [
@@ -45,4 +49,96 @@ def test_a_page_is_a_copy_when_its_text_was_seen_or_is_archived_elsewhere(sqlite
     assert not state2.is_copy(short, short.url)
     assert not state2.is_copy(short, short.url)
     assert not state2.is_copy(page("http://other.example/1.html"), "http://other.example/1.html")
+    state.finish("finished", {}, {})
+
+
+def store(state: CrawlState, record: ArticleRecord) -> list[StoredArticle]:
+    return state.store_article(
+        record,
+        PageFetch(url=record.url, status=200),
+        aliases=(),
+        urls=[record.url],
+        status=200,
+        headers={"etag": '"1"'},
+    )
+
+
+def numbered(n: int) -> ArticleRecord:
+    return page(f"http://www.news.example/{n}.html", text=f"{TEXT}\n第{n}号文件的补充说明。" * 2)
+
+
+def test_articles_wait_for_their_batch_and_their_pages_stay_pending(sqlite_url: str) -> None:
+    archive = Archive(sqlite_url)
+    state = CrawlState(
+        archive,
+        profile="p",
+        start_urls=[],
+        recheck_after=timedelta(days=1),
+        write_batch=3,
+        write_interval=0,
+    )
+    urls = [numbered(n).url for n in range(4)]
+    state.enqueue((u, "article", 1) for u in urls)
+    assert store(state, numbered(0)) == []
+    assert store(state, numbered(1)) == []
+    assert archive.count_articles() == 0
+    assert {s.state for s in archive.page_states(urls).values()} == {"pending"}
+    third = store(state, numbered(2))  # the batch is full: written, pages done with it
+    assert [(s.record.url, s.result and s.result.outcome) for s in third] == [
+        (urls[0], "new"),
+        (urls[1], "new"),
+        (urls[2], "new"),
+    ]
+    states = archive.page_states(urls)
+    assert [states[u].state for u in urls] == ["done", "done", "done", "pending"]
+    assert states[urls[0]].article_id == third[0].result.article_id  # type: ignore[union-attr]
+    assert store(state, numbered(3)) == []
+    assert state.waiting_articles == 1
+    state.finish("finished", {}, {})  # what still waits is written before the run ends
+    assert archive.count_articles() == 4
+    assert sum(h.articles for h in archive.run_site_health([state.run_id])[state.run_id]) == 4
+
+
+def test_an_old_batch_is_written_by_the_next_article(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = [100.0]
+    monkeypatch.setattr("crawler.state.time.monotonic", lambda: clock[0])
+    state = CrawlState(
+        Archive(sqlite_url),
+        profile=None,
+        start_urls=[],
+        recheck_after=timedelta(0),
+        write_batch=100,
+        write_interval=0.5,
+    )
+    assert store(state, numbered(0)) == []
+    clock[0] += 0.6
+    assert [s.record.url for s in store(state, numbered(1))] == [numbered(0).url, numbered(1).url]
+    state.finish("finished", {}, {})
+
+
+def test_a_refused_record_is_skipped_and_the_rest_of_its_batch_stored(sqlite_url: str) -> None:
+    archive = Archive(sqlite_url)
+    with archive.engine.begin() as conn:  # a database that refuses one headline
+        conn.execute(
+            text(
+                "CREATE TRIGGER refuse BEFORE INSERT ON articles WHEN NEW.title = '坏'"
+                " BEGIN SELECT RAISE(ABORT, 'refused'); END"
+            )
+        )
+    state = CrawlState(
+        archive, profile=None, start_urls=[], recheck_after=timedelta(0), write_batch=3
+    )
+    bad = page("http://www.news.example/bad.html", title="坏", text=TEXT + "\n坏消息。")
+    store(state, numbered(0))
+    store(state, bad)
+    stored = store(state, numbered(1))
+    assert [s.result is not None for s in stored] == [True, False, True]
+    assert stored[1].refused is not None
+    assert "refused" in stored[1].refused
+    assert archive.count_articles() == 2
+    # Judged: failed, so that a resumed crawl does not fetch it again and again.
+    assert archive.page_states([bad.url])[bad.url].state == "failed"
+    assert sum(h.articles for h in state.health.rows()) == 2
     state.finish("finished", {}, {})

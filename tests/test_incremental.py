@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from archive.store import Archive
 from newsarchive.testsite import SyntheticServer, SyntheticSite
@@ -217,6 +218,8 @@ def test_crash_between_parse_and_store_loses_nothing(tmp_path: Path) -> None:
             "CRASH_AFTER_ITEMS=5",
             "-s",
             "CONCURRENT_REQUESTS_PER_DOMAIN=1",
+            "-s",
+            "NEWSARCHIVE_WRITE_BATCH=1",  # each article written as it comes
         )
         assert crashed.returncode == 137, crashed.stderr
         with Archive(db_url, create=False) as archive:
@@ -327,3 +330,71 @@ def test_a_sitemap_larger_than_the_queue_is_fed_from_the_frontier(tmp_path: Path
     assert stats["newsarchive/fed_from_frontier"] >= 20
     # Scrapy's own counters, read at every response: the backlog stayed near the limit.
     assert stats["newsarchive/max_scheduler_backlog"] <= 10
+
+
+def article_pages(db_url: str) -> tuple[set[str], set[str], set[str]]:
+    """URLs of the archived articles, of the article pages marked done, and of those whose
+    article id points to no article."""
+    with Archive(db_url, create=False) as archive, archive.engine.connect() as conn:
+        stored = set(conn.execute(text("SELECT url FROM articles")).scalars())
+        done = set(
+            conn.execute(
+                text("SELECT url FROM pages WHERE kind = 'article' AND state = 'done'")
+            ).scalars()
+        )
+        orphans = set(
+            conn.execute(
+                text(
+                    "SELECT p.url FROM pages p LEFT JOIN articles a ON a.id = p.article_id"
+                    " WHERE p.kind = 'article' AND p.state = 'done' AND a.id IS NULL"
+                )
+            ).scalars()
+        )
+    return stored, done, orphans
+
+
+def test_kill_9_with_a_batch_waiting_loses_nothing(tmp_path: Path) -> None:
+    """The process dies with articles waiting for their batch (written to the WARC file, not
+    yet to the archive): the batches before are stored with their pages done, the waiting
+    ones' pages are still pending, and the resumed crawl stores each article once."""
+    site = SyntheticSite(articles=30, per_page=10)
+    db_url = f"sqlite:///{tmp_path / 'a.db'}"
+    pipelines = (
+        '{"crawler.pipelines.ValidationPipeline": 100, '
+        '"crawler.pipelines.ArchivePipeline": 300, '
+        '"tests.crash_pipeline.CrashPipeline": 400}'
+    )
+    with SyntheticServer(site) as server:
+        profile = write_profile(tmp_path / "p.toml", server.start_url, recheck_days=7)
+        crashed = crawl(
+            profile,
+            db_url,
+            tmp_path,
+            "-s",
+            f"ITEM_PIPELINES={pipelines}",
+            "-s",
+            "CRASH_AFTER_ITEMS=8",  # after the archive pipeline took its 8th article
+            "-s",
+            "CONCURRENT_REQUESTS_PER_DOMAIN=1",
+            "-s",
+            "NEWSARCHIVE_WRITE_BATCH=3",
+            "-s",
+            "NEWSARCHIVE_WRITE_INTERVAL=0",  # batches by size only
+        )
+        assert crashed.returncode == 137, crashed.stderr
+        stored, done, orphans = article_pages(db_url)
+        assert len(stored) == 6  # two batches of 3; the 7th and 8th were waiting
+        assert done == stored  # no page done without its article, none stored and pending
+        assert orphans == set()
+        resumed = crawl(profile, db_url, tmp_path, "-s", "NEWSARCHIVE_WRITE_BATCH=7")
+    assert resumed.returncode == 0, resumed.stderr
+    assert "articles: 24 new" in resumed.stdout
+    stored, done, orphans = article_pages(db_url)
+    assert len(stored) == 30
+    assert done == stored
+    assert orphans == set()
+    with Archive(db_url, create=False) as archive:
+        urls = [r.url for r in archive.iter_articles()]
+        runs = archive.list_runs()
+    assert len(urls) == len(set(urls))
+    assert runs[0].counters["articles_new"] == 24  # the counters hold every batch, the last too

@@ -47,7 +47,12 @@ from crawler.pagination import is_next_listing_page
 from crawler.pool import ExtractionFailed, PoolBroken
 from crawler.profiles import Profile, load_profiles
 from crawler.scheduling import ProfileLock, default_lock_dir
-from crawler.state import CrawlState, LinkDecision
+from crawler.state import (
+    DEFAULT_WRITE_BATCH,
+    DEFAULT_WRITE_INTERVAL,
+    CrawlState,
+    LinkDecision,
+)
 from crawler.urls import Scope, canonicalize_url, classify_url, scope_for
 
 DEFAULT_CONTACT_URL = "https://github.com/newsarchive/newsarchive"
@@ -202,6 +207,12 @@ class NewsSpider(Spider):
                 start_urls=[*self.start_urls, *self.feeds, *self.sitemaps],
                 recheck_after=recheck,
                 warc_dir=self.warc_dir,
+                write_batch=self.crawler.settings.getint(
+                    "NEWSARCHIVE_WRITE_BATCH", DEFAULT_WRITE_BATCH
+                ),
+                write_interval=self.crawler.settings.getfloat(
+                    "NEWSARCHIVE_WRITE_INTERVAL", DEFAULT_WRITE_INTERVAL
+                ),
             )
         except ArchiveError as exc:  # locked for good, full, gone: nothing to crawl into
             self.crawler.stats.set_value("newsarchive/storage_error", str(exc))

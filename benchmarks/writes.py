@@ -1,0 +1,169 @@
+"""The crawl's write path: articles/s into SQLite and PostgreSQL, search index included, batched
+against one article per transaction, measured in the same run.
+
+    python3 benchmarks/writes.py [--articles 2000] [--rounds 3] [--batch 200]
+                                 [--preload 5000] [--backends sqlite,postgresql] [--is-copy]
+
+Each backend gets a fresh archive, first loaded with ``--preload`` synthetic articles of
+``benchmarks/scale.py`` (about 5 KB of text each, 80 % Chinese) so that its indexes are not
+empty. Then, ``--rounds`` times, ``--articles`` new articles go through each path, the two paths
+taking turns:
+
+- **batched** (the crawl now): ``CrawlState.store_article`` for each article, as the archive
+  pipeline calls it, and ``flush_articles`` at the end (what the pipeline does on close): a
+  transaction per ``--batch`` articles, their frontier pages marked done in it;
+- **one by one** (the crawl before): ``Archive.upsert_article`` for each article (one
+  transaction), then its page marked done (``CrawlState.page_done``, another one), as
+  ``ArchivePipeline`` did.
+
+With ``--is-copy``, both paths start, for each article, with what the spider asks of every
+article page before it becomes an item (``CrawlState.is_copy``: its text key, remembered for
+the write, and one indexed lookup): the crawl thread's work on an article from its parse to
+its commit. Both first queue their pages as ``pending`` (the spider does that when it
+requests them; not timed), and write no WARC record (the same cost for both). Printed: the median
+articles/s of each path over the rounds and their ratio, and the CPU milliseconds this
+process spent an article (on SQLite, all of the work; on PostgreSQL, the server's share is
+not in it): on a shared machine whose load decides how much CPU a run gets, that figure
+varies less than the rate. Nothing is asserted: read the ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from scale import bench_database, generate
+
+from archive.record import ArticleRecord
+from archive.store import Archive, ArticleVersion, PageFetch
+from crawler.state import CrawlState
+
+HEADERS = {"etag": '"bench"', "last-modified": "Sat, 01 Jun 2024 08:00:00 GMT"}
+
+
+def batched(state: CrawlState, records: list[ArticleRecord], is_copy: bool = False) -> None:
+    for record in records:
+        if is_copy:  # the spider asks this of every article page
+            state.is_copy(record, record.url)
+        state.store_article(
+            record,
+            PageFetch(url=record.url, status=200, fetched_at=record.fetched_at),
+            aliases=(),
+            urls=[record.url],
+            status=200,
+            headers=HEADERS,
+        )
+    state.flush_articles()
+
+
+def one_by_one(state: CrawlState, records: list[ArticleRecord], is_copy: bool = False) -> None:
+    for record in records:
+        if is_copy:
+            state.is_copy(record, record.url)
+        result = state.archive.upsert_article(
+            record,
+            PageFetch(url=record.url, status=200, fetched_at=record.fetched_at),
+            run_id=state.run_id,
+            profile=state.profile,
+        )
+        state.page_done(
+            record.url, kind="article", status=200, headers=HEADERS, article_id=result.article_id
+        )
+
+
+def bench_backend(db_url: str, args: argparse.Namespace) -> None:
+    archive = Archive(db_url)
+    if args.preload:
+        started = time.perf_counter()
+        archive.import_versions(
+            (ArticleVersion(r, 1, []) for r in generate(args.preload, seed=3)), bulk=True
+        )
+        print(f"  preloaded {args.preload:,} articles in {time.perf_counter() - started:.0f} s")
+    state = CrawlState(
+        archive,
+        profile="bench",
+        start_urls=[],
+        recheck_after=timedelta(days=1),
+        write_batch=args.batch,
+        write_interval=0,  # batches by size: the benchmark pushes as fast as it can
+    )
+    paths: dict[str, Callable[[CrawlState, list[ArticleRecord], bool], None]] = {
+        "batched": batched,
+        "one by one": one_by_one,
+    }
+    rates: dict[str, list[float]] = {name: [] for name in paths}
+    cpu: dict[str, list[float]] = {name: [] for name in paths}
+    start = args.preload
+    for round_number in range(args.rounds):
+        order = list(paths) if round_number % 2 == 0 else list(paths)[::-1]
+        for name in order:
+            records = list(generate(args.articles, seed=100 + start, start=start))
+            start += args.articles
+            for record in records:
+                record.fetched_at = datetime.now(UTC)
+            state.enqueue((r.url, "article", 1) for r in records)
+            began, began_cpu = time.perf_counter(), time.process_time()
+            paths[name](state, records, args.is_copy)
+            seconds = time.perf_counter() - began
+            cpu_ms = (time.process_time() - began_cpu) * 1000 / args.articles
+            rates[name].append(args.articles / seconds)
+            cpu[name].append(cpu_ms)
+            print(
+                f"  round {round_number + 1}, {name}: {args.articles / seconds:,.0f} articles/s,"
+                f" {cpu_ms:.2f} ms of this process's CPU an article"
+            )
+    total = archive.count_articles()
+    pending = len(archive.pending_pages("bench"))
+    state.finish("finished", {}, {})
+    ours, theirs = statistics.median(rates["batched"]), statistics.median(rates["one by one"])
+    ours_cpu, theirs_cpu = statistics.median(cpu["batched"]), statistics.median(cpu["one by one"])
+    print(
+        f"  median of {args.rounds} rounds of {args.articles:,} articles"
+        f" (archive of {total:,} at the end; pages left pending: {pending}):"
+    )
+    print(
+        f"    batched (batches of {args.batch}), pages marked in the batch:"
+        f" {ours:,.0f}/s, {ours_cpu:.2f} ms CPU an article"
+    )
+    print(
+        f"    one transaction per article, then one per page:"
+        f"       {theirs:,.0f}/s, {theirs_cpu:.2f} ms CPU an article"
+    )
+    print(f"    ratio: {ours / theirs:.1f}x the rate, {theirs_cpu / ours_cpu:.1f}x less CPU")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--articles", type=int, default=2000, help="articles per path and round")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--batch", type=int, default=200, help="NEWSARCHIVE_WRITE_BATCH")
+    parser.add_argument("--preload", type=int, default=5000, help="articles loaded first")
+    parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument(
+        "--is-copy", action="store_true", help="time CrawlState.is_copy too, as the spider calls it"
+    )
+    parser.add_argument("--workdir", type=Path, help="where the SQLite file goes [a temp dir]")
+    args = parser.parse_args()
+    # A benchmark stopped with kill still drops its PostgreSQL database (finally blocks run).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    for backend in (b.strip() for b in args.backends.split(",") if b.strip()):
+        print(f"== {backend}")
+        if backend == "sqlite":
+            with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
+                bench_backend(f"sqlite:///{Path(tmp) / 'writes.db'}", args)
+        elif backend == "postgresql":
+            with bench_database() as url:
+                bench_backend(url, args)
+        else:
+            parser.error(f"unknown backend {backend!r}")
+
+
+if __name__ == "__main__":
+    main()
