@@ -66,11 +66,13 @@ class CrawlState:
         start_urls: list[str],
         recheck_after: timedelta,
         warc_dir: Path | None = None,
+        exclusive: bool = True,
     ) -> None:
         self.archive = archive
         self.profile = profile
         self.recheck_after = recheck_after
-        self.run_id = archive.start_run(start_urls, profile=profile)
+        # exclusive=False: one worker of a distributed crawl (crawler/distributed.py).
+        self.run_id = archive.start_run(start_urls, profile=profile, exclusive=exclusive)
         self.warc_dir = warc_dir or archive.warc_dir
         self._warc: WarcWriter | None = None
         # The sites and text keys of the article pages parsed in this run, hashed: a collision
