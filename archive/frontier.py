@@ -21,7 +21,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, Engine, and_, func, insert, literal, or_, select, update
+from sqlalchemy import Connection, Engine, and_, func, insert, literal, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
@@ -31,6 +31,12 @@ from archive.rows import same_profile
 
 #: URLs per statement: large enough to be quick, small enough for any database's parameter cap.
 CHUNK = 500
+
+#: Coordination transactions (claims, leases, heartbeats, host slots) commit without waiting
+#: for the WAL flush: 10-20 ms less each on this machine. A crash of PostgreSQL may forget the
+#: last few; a forgotten claim or lease only lets a page be fetched twice, and the article
+#: write (which keeps the default) stores it once.
+NO_FSYNC = "SET LOCAL synchronous_commit = off"
 
 
 @dataclass(frozen=True, slots=True)
@@ -260,7 +266,7 @@ def _offer(
                 or_(Page.last_fetched_at.is_(None), Page.last_fetched_at < since),
             ),
         )
-        queued += conn.execute(statement).rowcount or 0
+        queued += len(conn.execute(statement.returning(Page.id)).all())
     return queued
 
 
@@ -309,6 +315,7 @@ def claim_pages(
         .with_for_update(skip_locked=True)
     )
     with Session(engine, expire_on_commit=False) as session, session.begin():
+        session.execute(text(NO_FSYNC))
         rows = (
             session.execute(
                 update(Page)

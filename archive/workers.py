@@ -22,11 +22,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, delete, func, literal, select, update
+from sqlalchemy import Engine, delete, func, literal, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from archive.db import guarded_write
-from archive.frontier import _offer, release_pages, renew_leases
+from archive.frontier import NO_FSYNC, _offer, release_pages, renew_leases
 from archive.models import CrawlRun, DistributedCrawl, HostPace, HostSlot, Worker
 
 #: A worker whose heartbeat is older than this many leases is dead (shown as ``lost``).
@@ -184,6 +184,7 @@ def heartbeat(
     """The worker is alive: its row is updated and the leases of the pages it still holds
     among ``page_ids`` renewed, in one transaction (one round trip's worth); returns those."""
     with engine.begin() as conn:
+        conn.execute(text(NO_FSYNC))
         conn.execute(
             update(Worker)
             .where(Worker.id == worker_id)
@@ -270,6 +271,7 @@ def acquire_host_slot(
     previous one, whichever worker sent it), or None when every slot is taken (try again).
     A slot is held until :func:`release_host_slot` or ``ttl`` seconds (a killed worker)."""
     with engine.begin() as conn:
+        conn.execute(text(NO_FSYNC))
         # One transaction per host at a time: counting the slots and taking one must not
         # interleave with another worker doing the same.
         conn.execute(select(func.pg_advisory_xact_lock(_host_lock_key(host))))
@@ -307,6 +309,7 @@ def acquire_host_slot(
 def release_host_slot(engine: Engine, host: str, holder: str) -> None:
     """The request of ``holder`` is over: its slot is free for any worker."""
     with engine.begin() as conn:
+        conn.execute(text(NO_FSYNC))
         conn.execute(delete(HostSlot).where(HostSlot.host == host, HostSlot.holder == holder))
 
 

@@ -307,6 +307,7 @@ class WorkerFrontier:
             self._stop("worker_error")
 
     def _feed(self, pages: list[frontier.PageState]) -> None:
+        logger.debug("claimed %d pages: %s", len(pages), ", ".join(p.url for p in pages))
         self.held.update(page.id for page in pages)
         engine = self.crawler.engine
         assert engine is not None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 from typing import Any
 
@@ -72,8 +73,9 @@ class SharedPolitenessMiddleware:
     through the chain as new requests, each take a slot too.
     """
 
-    #: Seconds between two tries when every slot of the host is taken.
-    POLL = 0.02
+    #: Seconds between two tries when every slot of the host is taken (a slot this worker
+    #: gives back wakes its waiting requests at once; this is for the other workers' slots).
+    POLL = 0.1
 
     def __init__(self, crawler: Crawler, budget: Any, holder_prefix: str) -> None:
         from crawler.distributed import coordination_clock
@@ -83,6 +85,8 @@ class SharedPolitenessMiddleware:
         self.holder_prefix = holder_prefix
         self.clock = coordination_clock(crawler)
         self._sequence = 0
+        #: Per host, set when this worker gives a slot back: its waiting requests try again.
+        self._freed: dict[str, asyncio.Event] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> SharedPolitenessMiddleware:
@@ -122,7 +126,10 @@ class SharedPolitenessMiddleware:
                 wait = await self.budget.acquire(host, holder)
             if wait is not None:
                 break
-            await asyncio.sleep(self.POLL * (0.5 + random.random()))
+            freed = self._freed.setdefault(host, asyncio.Event())
+            jitter = self.POLL * (0.5 + random.random())
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(freed.wait(), timeout=jitter)
         request.meta[_SLOT_HOLDER] = (host, holder)
         if wait > 0:
             await asyncio.sleep(wait)
@@ -139,6 +146,9 @@ class SharedPolitenessMiddleware:
         if slot is not None:
             with self.clock.call("politeness"):
                 await self.budget.release(*slot)
+            freed = self._freed.pop(slot[0], None)
+            if freed is not None:
+                freed.set()
 
     async def spider_closed(self, spider: Any) -> None:
         await self.budget.close()

@@ -76,7 +76,8 @@ save_export_cursor(self, name: 'str', cursor_at: 'datetime', *, seq: 'int', arti
 save_run_health(self, run_id: 'int', rows: 'Iterable[SiteHealth]') -> 'None'
 search(self, query: 'str', *, limit: 'int' = 20, filters: 'ArticleFilter | None' = None, sort:
     'SortOrder' = 'relevance', offset: 'int' = 0) -> 'list[SearchHit]'
-start_run(self, start_urls: 'list[str]', *, profile: 'str | None' = None, exclusive: 'bool' = True) -> 'int'
+start_run(self, start_urls: 'list[str]', *, profile: 'str | None' = None, exclusive: 'bool' =
+    True) -> 'int'
 update_run_stats(self, run_id: 'int', stats: 'Mapping[str, Any]') -> 'None'
 upsert_article(self, record: 'ArticleRecord', fetch: 'PageFetch | None' = None, *, run_id: 'int
     | None' = None, profile: 'str | None' = None, aliases: 'Iterable[str]' = ()) ->

@@ -398,7 +398,9 @@ class NewsSpider(Spider):
         assert self.state is not None
         targets = []
         for page in pages:
-            if self._in_scope(page.url):
+            # Feeds and sitemaps named by the profile or a robots.txt are fetched wherever
+            # they are, as in a crawl of one's own; other pages must be in scope.
+            if page.kind in ("feed", "sitemap") or self._in_scope(page.url):
                 targets.append(_Target(page.url, page.kind, page.depth))
             else:
                 self._skip("out_of_scope", page.url)
