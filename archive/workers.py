@@ -284,13 +284,17 @@ def acquire_host_slot(
         if taken >= concurrency:
             return None
         step = literal(timedelta(seconds=delay))
-        statement = pg_insert(HostPace).values(host=host, next_at=func.now() + step)
+        # The wall clock, not now() (the transaction's start): the wait is counted from the
+        # answer, and a transaction that waited for the lock would otherwise wait too long
+        # and start late, too close to the next worker's reserved start.
+        clock = func.clock_timestamp()
+        statement = pg_insert(HostPace).values(host=host, next_at=clock + step)
         start = conn.execute(
             statement.on_conflict_do_update(
                 index_elements=[HostPace.host],
-                set_={"next_at": func.greatest(HostPace.next_at, func.now()) + step},
+                set_={"next_at": func.greatest(HostPace.next_at, clock) + step},
             ).returning(
-                func.extract("epoch", HostPace.next_at - step - func.now()),
+                func.extract("epoch", HostPace.next_at - step - clock),
             )
         ).scalar_one()
         wait = max(0.0, float(start))

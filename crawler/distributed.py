@@ -437,8 +437,11 @@ class ArchiveHostBudget:
         self.delay = delay
         self.ttl = ttl
 
+    # In a thread: a transaction blocking the event loop would make other requests, whose
+    # start times are already reserved, start late and bunch up.
     async def acquire(self, host: str, holder: str) -> float | None:
-        return workers.acquire_host_slot(
+        return await asyncio.to_thread(
+            workers.acquire_host_slot,
             self.engine,
             host,
             holder,
@@ -448,7 +451,7 @@ class ArchiveHostBudget:
         )
 
     async def release(self, host: str, holder: str) -> None:
-        workers.release_host_slot(self.engine, host, holder)
+        await asyncio.to_thread(workers.release_host_slot, self.engine, host, holder)
 
     async def close(self) -> None:
         self.engine.dispose()
