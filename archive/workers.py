@@ -266,48 +266,44 @@ def list_workers(engine: Engine, profile: str | None = None) -> list[WorkerInfo]
 def acquire_host_slot(
     engine: Engine, host: str, holder: str, *, concurrency: int, delay: float, ttl: float
 ) -> float | None:
-    """Take one of ``host``'s ``concurrency`` request slots for ``holder`` and reserve its
-    start: returns the seconds to wait before sending (the next start is ``delay`` after the
-    previous one, whichever worker sent it), or None when every slot is taken (try again).
-    A slot is held until :func:`release_host_slot` or ``ttl`` seconds (a killed worker)."""
+    """Try to take one of ``host``'s ``concurrency`` request slots for ``holder``, to send a
+    request now: 0.0 when taken; the seconds until the host's next start is allowed (``delay``
+    after the previous start, whichever worker sent it) when it is too early; None when every
+    slot is taken. A slot is held until :func:`release_host_slot`, or ``ttl`` seconds (a
+    killed worker). Starts are granted when they may happen, never reserved ahead: a
+    reservation kept late (a busy process) would bring two starts closer than ``delay``."""
     with engine.begin() as conn:
         conn.execute(text(NO_FSYNC))
         # One transaction per host at a time: counting the slots and taking one must not
         # interleave with another worker doing the same.
         conn.execute(select(func.pg_advisory_xact_lock(_host_lock_key(host))))
-        conn.execute(
-            delete(HostSlot).where(HostSlot.host == host, HostSlot.expires_at < func.now())
-        )
+        expired = HostSlot.expires_at < func.now()
+        conn.execute(delete(HostSlot).where(HostSlot.host == host, expired))
         taken = conn.execute(
             select(func.count()).select_from(HostSlot).where(HostSlot.host == host)
         ).scalar_one()
         if taken >= concurrency:
             return None
-        step = literal(timedelta(seconds=delay))
-        # The wall clock, not now() (the transaction's start): the wait is counted from the
-        # answer, and a transaction that waited for the lock would otherwise wait too long
-        # and start late, too close to the next worker's reserved start.
+        # The wall clock, not now() (the transaction's start, before the lock was granted).
         clock = func.clock_timestamp()
+        early = conn.execute(
+            select(func.extract("epoch", HostPace.next_at - clock)).where(HostPace.host == host)
+        ).scalar_one_or_none()
+        if early is not None and float(early) > 0:
+            return float(early)
+        step = literal(timedelta(seconds=delay))
         statement = pg_insert(HostPace).values(host=host, next_at=clock + step)
-        start = conn.execute(
+        conn.execute(
             statement.on_conflict_do_update(
-                index_elements=[HostPace.host],
-                set_={"next_at": func.greatest(HostPace.next_at, clock) + step},
-            ).returning(
-                func.extract("epoch", HostPace.next_at - step - clock),
+                index_elements=[HostPace.host], set_={"next_at": clock + step}
             )
-        ).scalar_one()
-        wait = max(0.0, float(start))
+        )
         conn.execute(
             pg_insert(HostSlot)
-            .values(
-                host=host,
-                holder=holder,
-                expires_at=func.now() + literal(timedelta(seconds=wait + ttl)),
-            )
+            .values(host=host, holder=holder, expires_at=clock + literal(timedelta(seconds=ttl)))
             .on_conflict_do_nothing()
         )
-        return wait
+        return 0.0
 
 
 def release_host_slot(engine: Engine, host: str, holder: str) -> None:

@@ -369,7 +369,8 @@ class HostBudget(Protocol):
     flight, and starts ``delay`` seconds apart."""
 
     async def acquire(self, host: str, holder: str) -> float | None:
-        """Take a slot: seconds to wait before sending, or None when every slot is taken."""
+        """Try to take a slot to send now: 0.0 when taken, else the seconds until the host's
+        next start is allowed (try again then), or None when every slot is taken."""
 
     async def release(self, host: str, holder: str) -> None:
         """Give the slot back."""
@@ -378,9 +379,11 @@ class HostBudget(Protocol):
         """Let go of connections."""
 
 
-#: KEYS: the host's slots (sorted set holder -> expiry, ms) and its next start (ms).
-#: ARGV: concurrency, delay ms, slot ttl ms, holder. Returns the ms to wait, or -1 when full.
-#: Redis's own clock, so that the machines' clocks do not matter.
+#: KEYS: the host's slots (sorted set holder -> expiry, ms) and its next allowed start (ms).
+#: ARGV: concurrency, delay ms, slot ttl ms, holder. Returns 0 when the slot is taken, the ms
+#: until the next allowed start when too early, -1 when every slot is taken. Redis's own
+#: clock, so that the machines' clocks do not matter. A start is granted when it may happen,
+#: never reserved ahead (see archive.workers.acquire_host_slot).
 _ACQUIRE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -389,11 +392,14 @@ redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 if redis.call('ZCARD', KEYS[1]) >= concurrency then
   return -1
 end
-local start = math.max(tonumber(redis.call('GET', KEYS[2]) or '0'), now)
-redis.call('SET', KEYS[2], start + delay, 'PX', start + delay - now + 60000)
-redis.call('ZADD', KEYS[1], start + ttl, ARGV[4])
-redis.call('PEXPIRE', KEYS[1], start + ttl - now + 60000)
-return start - now
+local next_start = tonumber(redis.call('GET', KEYS[2]) or '0')
+if next_start > now then
+  return next_start - now
+end
+redis.call('SET', KEYS[2], now + delay, 'PX', delay + 60000)
+redis.call('ZADD', KEYS[1], now + ttl, ARGV[4])
+redis.call('PEXPIRE', KEYS[1], ttl + 60000)
+return 0
 """
 
 

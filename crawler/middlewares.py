@@ -60,9 +60,9 @@ class SharedPolitenessMiddleware:
     """One politeness budget per host for every worker of a distributed crawl.
 
     Before a request goes out, it takes one of the host's ``CONCURRENT_REQUESTS_PER_DOMAIN``
-    slots and its start time, ``NEWSARCHIVE_HOST_DELAY`` seconds after the previous start by
-    any worker (:class:`crawler.distributed.HostBudget`: Redis when
-    ``NEWSARCHIVE_REDIS_URL`` is set, else the archive's PostgreSQL), waits for that time, and
+    slots, no sooner than ``NEWSARCHIVE_HOST_DELAY`` seconds after the previous start by any
+    worker (:class:`crawler.distributed.HostBudget`: Redis when ``NEWSARCHIVE_REDIS_URL`` is
+    set, else the archive's PostgreSQL; too early, it sleeps until then and asks again), and
     gives the slot back when the response (or the error) comes. So two workers never fetch one
     host faster than one would. A slot taken by a worker that dies is freed after
     ``DOWNLOAD_TIMEOUT`` plus 30 s. Off (``NotConfigured``) unless
@@ -124,15 +124,18 @@ class SharedPolitenessMiddleware:
         while True:
             with self.clock.call("politeness"):
                 wait = await self.budget.acquire(host, holder)
-            if wait is not None:
+            if wait == 0:
                 break
+            if wait is not None:  # too early: the host's next start is allowed in ``wait`` s
+                await asyncio.sleep(wait)
+                continue
+            # Every slot taken: one of ours given back wakes us, the other workers' are polled
+            # (with jitter, so that the workers' tries spread).
             freed = self._freed.setdefault(host, asyncio.Event())
             jitter = self.POLL * (0.5 + random.random())
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(freed.wait(), timeout=jitter)
         request.meta[_SLOT_HOLDER] = (host, holder)
-        if wait > 0:
-            await asyncio.sleep(wait)
 
     async def process_response(self, request: Request, response: Response) -> Response:
         await self._release(request)
