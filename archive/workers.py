@@ -22,7 +22,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, delete, func, literal, select, text, update
+from sqlalchemy import Connection, Engine, delete, func, literal, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from archive.db import guarded_write
@@ -110,13 +110,34 @@ def join_crawl(
         return CrawlJoined(started_at=now, seeded=True)
 
 
+def _interrupt_lost_runs(conn: Connection, profile: str, lost_after: float) -> None:
+    """Runs of this profile's workers that stopped beating ``lost_after`` seconds ago and never
+    stopped cleanly were killed: mark them ``interrupted``."""
+    lost = (
+        select(Worker.run_id)
+        .where(
+            Worker.profile == profile,
+            Worker.stopped_at.is_(None),
+            Worker.last_heartbeat_at < func.now() - literal(timedelta(seconds=lost_after)),
+        )
+        .scalar_subquery()
+    )
+    conn.execute(
+        update(CrawlRun)
+        .where(CrawlRun.status == "running", CrawlRun.id.in_(lost))
+        .values(status="interrupted", finished_at=func.now())
+    )
+
+
 @guarded_write
-def finish_crawl(engine: Engine, profile: str) -> bool:
+def finish_crawl(engine: Engine, profile: str, *, lost_after: float = 300.0) -> bool:
     """End the crawl of ``profile`` if no page of it is pending; returns whether it is over
-    (whoever ended it). In one statement, so a page queued meanwhile keeps it going."""
+    (whoever ended it). In one statement, so a page queued meanwhile keeps it going. The runs
+    of workers silent for ``lost_after`` seconds are marked ``interrupted``."""
     from archive.models import Page
 
     with engine.begin() as conn:
+        _interrupt_lost_runs(conn, profile, lost_after)
         conn.execute(
             update(DistributedCrawl)
             .where(
@@ -134,10 +155,17 @@ def finish_crawl(engine: Engine, profile: str) -> bool:
 
 @guarded_write
 def register_worker(
-    engine: Engine, worker_id: str, *, host: str, pid: int, profile: str, run_id: int | None
+    engine: Engine,
+    worker_id: str,
+    *,
+    host: str,
+    pid: int,
+    profile: str,
+    run_id: int | None,
+    lost_after: float = 300.0,
 ) -> None:
     """Record a worker as starting (an id given again, after a restart, is taken over), and
-    mark ``interrupted`` the runs of this profile's workers that stopped beating."""
+    mark ``interrupted`` the runs of this profile's workers silent for ``lost_after`` s."""
     values = {
         "host": host,
         "pid": pid,
@@ -152,20 +180,7 @@ def register_worker(
         "stopped_at": None,
     }
     with engine.begin() as conn:
-        dead_runs = (
-            select(Worker.run_id)
-            .where(
-                Worker.profile == profile,
-                Worker.stopped_at.is_(None),
-                Worker.last_heartbeat_at < func.now() - literal(timedelta(minutes=5)),
-            )
-            .scalar_subquery()
-        )
-        conn.execute(
-            update(CrawlRun)
-            .where(CrawlRun.status == "running", CrawlRun.id.in_(dead_runs))
-            .values(status="interrupted", finished_at=func.now())
-        )
+        _interrupt_lost_runs(conn, profile, lost_after)
         statement = pg_insert(Worker).values(id=worker_id, **values)
         conn.execute(statement.on_conflict_do_update(index_elements=[Worker.id], set_=values))
 

@@ -184,6 +184,7 @@ class WorkerFrontier:
             pid=os.getpid(),
             profile=profile,
             run_id=state.run_id,
+            lost_after=2 * self.lease_seconds,
         )
         joined = self._timed(
             "join",
@@ -290,9 +291,11 @@ class WorkerFrontier:
                     elif quiet_since is None:
                         quiet_since = now
                     elif now - quiet_since >= self.grace_seconds:
-                        if self._timed(
-                            "finish", lambda: workers.finish_crawl(self.engine, self.profile)
-                        ):
+                        with self.clock.call("finish"):
+                            over = workers.finish_crawl(
+                                self.engine, self.profile, lost_after=2 * self.lease_seconds
+                            )
+                        if over:
                             self._finish()
                             return
                         quiet_since = None

@@ -238,7 +238,8 @@ class NewsSpider(Spider):
                 self.crawler.stats.set_value(f"newsarchive/cpu_seconds/{stage}", round(seconds, 3))
         stats = dict(self.crawler.stats.get_stats()) if self.crawler.stats else {}
         status = "finished" if reason in ("finished", "closespider_pagecount") else reason
-        if not stats.get("newsarchive/start_urls_fetched"):
+        # A worker of a distributed crawl may never be handed a start page: another was.
+        if not stats.get("newsarchive/start_urls_fetched") and self.frontier is None:
             status = "failed"
         # Records the run (degraded when it broke the profile's alert thresholds), then sends
         # the alert; Scrapy waits for both that and the extraction workers' exit.
