@@ -59,6 +59,8 @@ T = TypeVar("T")
 _TICK = 0.05
 #: Seconds between claims that found nothing (others hold the last pages).
 _EMPTY_WAIT = 0.5
+#: Seconds before claiming again after a claim that got fewer pages than it asked for.
+_SHORT_QUEUE_WAIT = 0.2
 
 
 def default_worker_id() -> str:
@@ -263,7 +265,9 @@ class WorkerFrontier:
                     self._heartbeat()
                     next_beat = now + heartbeat_every
                 busy = self._busy()
-                if busy >= self.room:
+                # Claim when half the room is free: fewer, fuller claims (each one is a
+                # transaction on the reactor's thread), and the pages spread over workers.
+                if busy > self.room // 2:
                     await asyncio.sleep(_TICK)
                     continue
                 with self.clock.call("claim"):
@@ -279,7 +283,10 @@ class WorkerFrontier:
                     quiet_since = None
                     self.status = "crawling"
                     self._feed(pages)
-                    await asyncio.sleep(0)
+                    # Fewer than asked: the queue is short, wait for the pages in hand to
+                    # add to it rather than ask again at once.
+                    full = len(pages) >= min(self.claim_size, self.room - busy)
+                    await asyncio.sleep(0 if full else _SHORT_QUEUE_WAIT)
                     continue
                 if busy == 0 and self._idle():
                     queue = self._timed(
