@@ -33,8 +33,11 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+from crawler.distributed import ArchiveHostBudget, RedisHostBudget
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
+# After the imports above: benchmarks/incremental.py would shadow Twisted's `incremental`.
 sys.path.insert(0, str(HERE))
 
 from benchsite import StaticServer, generate_site  # noqa: E402
@@ -132,8 +135,6 @@ def budget_latency(redis: bool, db_url: str, calls: int = 300) -> float:
     """Milliseconds one politeness call (take or give back a host slot) costs on its own, on a
     quiet event loop: the crawl's wall time of these awaits also counts the loop's other work."""
     import asyncio
-
-    from crawler.distributed import ArchiveHostBudget, RedisHostBudget
 
     async def run() -> float:
         budget: ArchiveHostBudget | RedisHostBudget
