@@ -33,11 +33,14 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from crawler.distributed import ArchiveHostBudget, RedisHostBudget
-
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-# After the imports above: benchmarks/incremental.py would shadow Twisted's `incremental`.
+# benchmarks/incremental.py would shadow Twisted's `incremental`, which Scrapy imports: the
+# benchmarks folder joins the path only after crawler.distributed is imported.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
+
+from crawler.distributed import ArchiveHostBudget, RedisHostBudget  # noqa: E402
+
 sys.path.insert(0, str(HERE))
 
 from benchsite import StaticServer, generate_site  # noqa: E402
