@@ -76,6 +76,8 @@ class SharedPolitenessMiddleware:
     #: Seconds between two tries when every slot of the host is taken (a slot this worker
     #: gives back wakes its waiting requests at once; this is for the other workers' slots).
     POLL = 0.1
+    #: Shared delays below this are none.
+    MIN_DELAY = 0.01
 
     def __init__(self, crawler: Crawler, budget: Any, holder_prefix: str) -> None:
         from crawler.distributed import coordination_clock
@@ -98,6 +100,10 @@ class SharedPolitenessMiddleware:
 
         concurrency = max(1, settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN", 1))
         delay = max(0.0, settings.getfloat("NEWSARCHIVE_HOST_DELAY", 0.0))
+        if delay < cls.MIN_DELAY:
+            # settings.py's 1 ms DOWNLOAD_DELAY works around Scrapy's dispatch; it is no
+            # politeness, and as a shared delay it made most requests ask twice.
+            delay = 0.0
         ttl = settings.getfloat("DOWNLOAD_TIMEOUT", 180.0) + 30.0
         redis_url = settings.get("NEWSARCHIVE_REDIS_URL")
         budget: Any
