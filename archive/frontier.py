@@ -7,24 +7,53 @@ batch at a time (:func:`run_pending_pages`), and asks known pages conditionally
 (:func:`page_states`) or again when their recheck is due (:func:`due_articles`). Article pages
 are marked done by :func:`mark_pages_done` inside the transaction that stores their articles
 (:func:`archive.articles.upsert_articles`).
+
+Many workers (``newsarchive worker``, PostgreSQL only) share one profile's frontier: a worker
+offers the pages it finds (:func:`offer_pages`: queued unless fetched in the crawl already),
+claims a few pending pages at a time under a lease (:func:`claim_pages`, ``SELECT ... FOR
+UPDATE SKIP LOCKED``, so two workers never get the same page), renews the leases of those it
+still holds (:func:`renew_leases`) and gives them back when it stops (:func:`release_pages`).
+A page whose lease expired (its worker was killed) is claimable again; recording its fetch
+(:func:`record_fetch`, or :func:`mark_pages_done` for article pages) ends its lease.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Connection, Engine, Table, bindparam, case, func, insert, or_, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Table,
+    and_,
+    bindparam,
+    case,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
 from archive.db import guarded_write
-from archive.models import Page
+from archive.models import Page, Worker
 from archive.rows import same_profile
 
 #: URLs per statement: large enough to be quick, small enough for any database's parameter cap.
 CHUNK = 500
+
+#: Coordination transactions (claims, leases, heartbeats, host slots) commit without waiting
+#: for the WAL flush: 10-20 ms less each on this machine. A crash of PostgreSQL may forget the
+#: last few; a forgotten claim or lease only lets a page be fetched twice, and the article
+#: write (which keeps the default) stores it once.
+NO_FSYNC = "SET LOCAL synchronous_commit = off"
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,6 +195,9 @@ def record_fetch(
             row.article_id = article_id
         if profile and not row.profile:
             row.profile = profile
+        # Handled: whichever worker held it, its lease ends with this transaction.
+        row.claimed_by = None
+        row.lease_expires_at = None
 
 
 @guarded_write
@@ -249,6 +281,9 @@ def mark_pages_done(
                 "last_fetched_at": bindparam("b_fetched_at", type_=table.c.last_fetched_at.type),
                 "next_check_at": bindparam("b_next_check_at", type_=table.c.next_check_at.type),
                 "article_id": func.coalesce(bindparam("b_article_id"), table.c.article_id),
+                # Handled: whichever worker held it, its lease ends with this transaction.
+                "claimed_by": None,
+                "lease_expires_at": None,
             }
             if not keep_validators:
                 values["etag"] = bindparam("b_etag")
@@ -296,3 +331,177 @@ def _done_values(page: PageDone) -> dict[str, Any]:
         "b_etag": page.etag,
         "b_last_modified": page.last_modified,
     }
+
+
+# -- many workers, one frontier (PostgreSQL) ---------------------------------------------------
+
+
+def _offer(
+    conn: Connection,
+    entries: Sequence[tuple[str, str, int]],
+    *,
+    profile: str,
+    run_id: int | None,
+    since: datetime,
+) -> int:
+    first: dict[str, tuple[str, int]] = {}
+    for url, kind, depth in entries:
+        first.setdefault(url, (kind, depth))
+    urls = list(first)
+    queued = 0
+    for start in range(0, len(urls), CHUNK):
+        rows = [
+            {
+                "url": url,
+                "profile": profile,
+                "kind": first[url][0],
+                "state": "pending",
+                "depth": first[url][1],
+                "run_id": run_id,
+            }
+            for url in urls[start : start + CHUNK]
+        ]
+        statement = pg_insert(Page).values(rows)
+        # Known pages come back to the queue only when this crawl has not fetched them yet:
+        # each worker remembers its own requests only, and a listing found by every worker
+        # must be fetched once per crawl. A page pending already (claimed or not) is left be.
+        statement = statement.on_conflict_do_update(
+            index_elements=[Page.url],
+            set_={
+                "state": "pending",
+                "run_id": statement.excluded.run_id,
+                "claimed_by": None,
+                "lease_expires_at": None,
+            },
+            where=and_(
+                Page.state != "pending",
+                or_(Page.last_fetched_at.is_(None), Page.last_fetched_at < since),
+            ),
+        )
+        queued += len(conn.execute(statement.returning(Page.id)).all())
+    return queued
+
+
+@guarded_write
+def offer_pages(
+    engine: Engine,
+    entries: Iterable[tuple[str, str, int]],
+    *,
+    profile: str,
+    run_id: int | None,
+    since: datetime,
+) -> int:
+    """Queue ``(url, kind, depth)`` entries found by a worker of the crawl of ``profile`` that
+    began at ``since``: new URLs, and known ones not fetched since; returns how many were
+    (re)queued. PostgreSQL only (``ON CONFLICT ... WHERE``)."""
+    with engine.begin() as conn:
+        return _offer(conn, list(entries), profile=profile, run_id=run_id, since=since)
+
+
+@guarded_write
+def claim_pages(
+    engine: Engine,
+    profile: str,
+    worker_id: str,
+    *,
+    limit: int,
+    lease_seconds: float,
+    run_id: int | None = None,
+) -> list[PageState]:
+    """Hand up to ``limit`` pending pages of ``profile`` to ``worker_id``, in queue order, under
+    a lease of ``lease_seconds`` (the database's clock, so that the machines' clocks do not
+    matter). Pages leased to another worker are passed over until the lease expires; pages
+    another claimer is locking right now are skipped (``SKIP LOCKED``), so no two claimers
+    ever get the same page and none waits for another. The worker's ``pages_claimed`` grows
+    in the same transaction."""
+    now = func.now()
+    claimable = (
+        select(Page.id)
+        .where(
+            Page.profile == profile,
+            Page.state == "pending",
+            or_(Page.lease_expires_at.is_(None), Page.lease_expires_at < now),
+        )
+        .order_by(Page.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    with Session(engine, expire_on_commit=False) as session, session.begin():
+        session.execute(text(NO_FSYNC))
+        rows = (
+            session.execute(
+                update(Page)
+                .where(Page.id.in_(claimable.scalar_subquery()))
+                .values(
+                    claimed_by=worker_id,
+                    lease_expires_at=now + literal(timedelta(seconds=lease_seconds)),
+                    run_id=run_id,
+                )
+                .returning(Page),
+                execution_options={"synchronize_session": False},
+            )
+            .scalars()
+            .all()
+        )
+        if rows:
+            session.execute(
+                update(Worker)
+                .where(Worker.id == worker_id)
+                .values(pages_claimed=Worker.pages_claimed + len(rows))
+            )
+        return sorted((_page_state(row) for row in rows), key=lambda page: page.id)
+
+
+def renew_leases(
+    conn: Connection, worker_id: str, page_ids: Iterable[int], *, lease_seconds: float
+) -> set[int]:
+    """Extend the leases of the pages ``worker_id`` still holds among ``page_ids``; returns
+    those ids (the others were handled, or lost to another worker after an expiry). Runs in
+    the caller's transaction (the worker's heartbeat)."""
+    ids = list(page_ids)
+    held: set[int] = set()
+    for start in range(0, len(ids), CHUNK):
+        held.update(
+            conn.execute(
+                update(Page)
+                .where(
+                    Page.id.in_(ids[start : start + CHUNK]),
+                    Page.claimed_by == worker_id,
+                    Page.state == "pending",
+                )
+                .values(lease_expires_at=func.now() + literal(timedelta(seconds=lease_seconds)))
+                .returning(Page.id)
+            ).scalars()
+        )
+    return held
+
+
+def release_pages(conn: Connection, worker_id: str) -> int:
+    """Give back every page ``worker_id`` holds (a clean stop): claimable at once."""
+    result = conn.execute(
+        update(Page)
+        .where(Page.claimed_by == worker_id, Page.state == "pending")
+        .values(claimed_by=None, lease_expires_at=None)
+    )
+    return result.rowcount or 0
+
+
+@dataclass(frozen=True, slots=True)
+class QueueState:
+    """A profile's pending pages: how many, and how many of them under a live lease."""
+
+    pending: int
+    leased: int
+
+
+def queue_state(engine: Engine, profile: str) -> QueueState:
+    """Pending pages of ``profile`` and those leased now (a worker is on them, and may find
+    more): the crawl is over when both stay 0."""
+    with engine.connect() as conn:
+        row = conn.execute(
+            select(
+                func.count(),
+                func.count().filter(Page.lease_expires_at > func.now()),
+            ).where(Page.profile == profile, Page.state == "pending")
+        ).one()
+    return QueueState(pending=int(row[0]), leased=int(row[1]))

@@ -209,6 +209,77 @@ class Page(Base):
     next_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     article_id: Mapped[int | None] = mapped_column(ForeignKey("articles.id", ondelete="SET NULL"))
     run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id"))
+    #: The worker (``newsarchive worker``) that holds this pending page, until
+    #: ``lease_expires_at``; an expired lease makes the page claimable again (a worker killed
+    #: with ``kill -9`` loses nothing). Both None outside distributed crawls.
+    claimed_by: Mapped[str | None] = mapped_column(String(128), index=True)
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+# Workers claim a profile's pending pages in queue order (added by migration 0007_workers).
+Index("ix_pages_profile_state_id", Page.profile, Page.state, Page.id)
+
+
+class Worker(Base):
+    """One ``newsarchive worker`` process of a distributed crawl: who it is, what it holds.
+
+    Written by the worker itself (registration, heartbeats); ``newsarchive workers`` reads it.
+    A worker whose heartbeat is older than its lease is dead: its pages come back to the queue
+    when their leases expire, whatever this row says.
+    """
+
+    __tablename__ = "workers"
+
+    id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    host: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int] = mapped_column(Integer)
+    profile: Mapped[str] = mapped_column(String(64), index=True)
+    #: The worker's own crawl run (each worker records its run, statistics and WARC files).
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id", ondelete="SET NULL"))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_heartbeat_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: ``starting``, ``crawling``, ``waiting`` (queue empty, others still busy), ``stopped``.
+    state: Mapped[str] = mapped_column(String(16))
+    pages_claimed: Mapped[int] = mapped_column(Integer, default=0)
+    pages_done: Mapped[int] = mapped_column(Integer, default=0)
+    current_url: Mapped[str | None] = mapped_column(Text)
+    stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class DistributedCrawl(Base):
+    """The distributed crawl of a profile in progress (or the last one): when it was seeded.
+
+    A page fetched since ``started_at`` is not queued again by a worker that finds its link
+    (each worker only remembers its own requests); one fetched before is (a new round).
+    """
+
+    __tablename__ = "distributed_crawls"
+
+    profile: Mapped[str] = mapped_column(String(64), primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    seeded_by: Mapped[str] = mapped_column(String(128))
+    #: Set by the worker that found the queue empty with no live lease; the next worker seeds.
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class HostSlot(Base):
+    """A request in flight to ``host`` by a worker, until ``expires_at`` (PostgreSQL politeness,
+    when no Redis is given): at most the host's concurrency of live rows, across all workers."""
+
+    __tablename__ = "host_slots"
+
+    host: Mapped[str] = mapped_column(String(255), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(160), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class HostPace(Base):
+    """When the next request to ``host`` may start, across all workers (PostgreSQL politeness)."""
+
+    __tablename__ = "host_pace"
+
+    host: Mapped[str] = mapped_column(String(255), primary_key=True)
+    next_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class CrawlRun(Base):

@@ -49,19 +49,24 @@ class RunSummary:
 
 
 @guarded_write
-def start_run(engine: Engine, start_urls: list[str], *, profile: str | None = None) -> int:
+def start_run(
+    engine: Engine, start_urls: list[str], *, profile: str | None = None, exclusive: bool = True
+) -> int:
     """Record the start of a crawl in this process; returns the run's id.
 
     Earlier runs of the same profile that are still marked ``running`` are marked
-    ``interrupted``: the caller holds the profile's lock, so they cannot be running.
+    ``interrupted``: the caller holds the profile's lock, so they cannot be running. Not so
+    for a worker of a distributed crawl (``exclusive=False``): the other workers' runs are
+    running beside it (archive/workers.py marks those of dead workers).
     """
     now = datetime.now(UTC)
     with Session(engine, expire_on_commit=False) as session, session.begin():
-        session.execute(
-            update(CrawlRun)
-            .where(CrawlRun.status == "running", same_profile(profile, CrawlRun.profile))
-            .values(status="interrupted", finished_at=now)
-        )
+        if exclusive:
+            session.execute(
+                update(CrawlRun)
+                .where(CrawlRun.status == "running", same_profile(profile, CrawlRun.profile))
+                .values(status="interrupted", finished_at=now)
+            )
         run = CrawlRun(
             started_at=now,
             status="running",

@@ -156,9 +156,11 @@ class Archive:
 
     # -- crawl runs (archive.runs) -----------------------------------------------------------
 
-    def start_run(self, start_urls: list[str], *, profile: str | None = None) -> int:
+    def start_run(
+        self, start_urls: list[str], *, profile: str | None = None, exclusive: bool = True
+    ) -> int:
         """Record the start of a crawl in this process; returns the run's id."""
-        return runs.start_run(self.engine, start_urls, profile=profile)
+        return runs.start_run(self.engine, start_urls, profile=profile, exclusive=exclusive)
 
     def finish_run(
         self, run_id: int, status: str, counters: Mapping[str, int], stats: Mapping[str, Any]

@@ -37,6 +37,24 @@ NEWSARCHIVE_WRITE_BATCH = 200
 #: is then written when full, and when the spider closes).
 NEWSARCHIVE_WRITE_INTERVAL = 0.5
 
+# --- one crawl, N workers (crawler/distributed.py; set by newsarchive worker) --------------------
+#: This process's worker id: set, the crawl is one worker of a distributed crawl (PostgreSQL).
+NEWSARCHIVE_WORKER_ID = ""
+#: Seconds a claimed page stays the worker's without a heartbeat; then it goes back to the queue.
+NEWSARCHIVE_LEASE_SECONDS = 60.0
+#: Pages claimed at a time: small, so that work spreads over the workers.
+NEWSARCHIVE_CLAIM_SIZE = 8
+#: Seconds the shared queue must stay empty, with no page leased, before the workers stop.
+NEWSARCHIVE_WORKER_GRACE = 3.0
+#: One politeness budget per host for all workers (SharedPolitenessMiddleware): on for workers.
+NEWSARCHIVE_SHARED_POLITENESS = False
+#: Seconds between two request starts to one host across workers (-1: DOWNLOAD_DELAY's value).
+NEWSARCHIVE_HOST_DELAY = -1.0
+#: Redis for the shared politeness budget (redis://host:6379/0); empty: PostgreSQL does it.
+NEWSARCHIVE_REDIS_URL = os.environ.get("NEWSARCHIVE_REDIS_URL", "")
+#: Prefix of every Redis key the crawl writes.
+NEWSARCHIVE_REDIS_PREFIX = "newsarchive:"
+
 # --- extraction off the reactor (crawler/pool.py, crawler/pagework.py) --------------------------
 #: Worker processes that extract pages: "auto" starts one per core; N starts N; 0 extracts in the
 #: crawl's own process, on the reactor thread (one process: for debugging and profiling; no
@@ -140,6 +158,9 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.safety.BodyGuardMiddleware": 590,
     # Sees a redirect before Scrapy's redirect middleware (600) follows it.
     "crawler.safety.RedirectGuardMiddleware": 610,
+    # Workers of a distributed crawl: one budget per host across them, taken last before the
+    # download (off for newsarchive crawl).
+    "crawler.middlewares.SharedPolitenessMiddleware": 950,
 }
 EXTENSIONS = {
     "crawler.extensions.ProgressReporter": 500,

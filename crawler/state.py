@@ -93,6 +93,7 @@ class CrawlState:
         warc_dir: Path | None = None,
         write_batch: int = DEFAULT_WRITE_BATCH,
         write_interval: float = DEFAULT_WRITE_INTERVAL,
+        exclusive: bool = True,
     ) -> None:
         self.archive = archive
         self.write_batch = max(1, write_batch)
@@ -102,7 +103,8 @@ class CrawlState:
         self._batch_since = 0.0
         self.profile = profile
         self.recheck_after = recheck_after
-        self.run_id = archive.start_run(start_urls, profile=profile)
+        # exclusive=False: one worker of a distributed crawl (crawler/distributed.py).
+        self.run_id = archive.start_run(start_urls, profile=profile, exclusive=exclusive)
         self.warc_dir = warc_dir or archive.warc_dir
         self._warc: WarcWriter | None = None
         # The sites and text keys of the article pages parsed in this run, hashed: a collision

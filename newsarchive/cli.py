@@ -1078,6 +1078,188 @@ def reextract(db_url: str | None, warc_dir: Path | None) -> None:
     click.echo(_counts(counts))
 
 
+@main.command()
+@click.option(
+    "--profiles",
+    "profiles_file",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The TOML file of site profiles (the same file on every machine).",
+)
+@click.option(
+    "--profile",
+    "profile_name",
+    metavar="NAME",
+    help="The profile to crawl [default: the only one].",
+)
+@click.option("--db", "db_url", metavar="DB_URL", help="The shared PostgreSQL archive " + _DB_HELP)
+@click.option(
+    "--redis",
+    "redis_url",
+    metavar="REDIS_URL",
+    help="Redis for the per-host politeness budget (redis://host:6379/0)"
+    " [default: $NEWSARCHIVE_REDIS_URL, else the archive's PostgreSQL].",
+)
+@click.option(
+    "--lease",
+    type=click.FloatRange(min=1),
+    default=60.0,
+    show_default=True,
+    help="Seconds a claimed page stays this worker's without a heartbeat (a killed worker's"
+    " pages come back after it).",
+)
+@click.option("--id", "worker_id", metavar="NAME", help="Worker id [default: HOST-PID-XXXX].")
+@click.option(
+    "--warc-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder of this worker's WARC files [default: $NEWSARCHIVE_WARC_DIR, else"
+    " ./newsarchive-warc].",
+)
+@click.option(
+    "--log-level",
+    type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]),
+    default="WARNING",
+    show_default=True,
+)
+@click.option(
+    "-s",
+    "--set",
+    "overrides",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Override a Scrapy setting (repeatable).",
+)
+def worker(
+    profiles_file: Path,
+    profile_name: str | None,
+    db_url: str | None,
+    redis_url: str | None,
+    lease: float,
+    worker_id: str | None,
+    warc_dir: Path | None,
+    log_level: str,
+    overrides: tuple[str, ...],
+) -> None:
+    """Work on a profile's crawl with any number of other workers, on any machines.
+
+    The workers share the crawl through the PostgreSQL archive: the first seeds it, each
+    claims a few pending pages at a time under a lease, and all stop when no page is left.
+    Per-host concurrency and delay hold across them (in Redis with --redis). A worker killed
+    outright loses nothing: its pages come back when their lease expires.
+    """
+    import os
+
+    from archive.workers import require_postgresql
+    from crawler.distributed import default_worker_id
+    from crawler.profiles import ProfileError, find_profile, load_profiles
+    from crawler.run import CrawlSpec
+
+    try:
+        profiles = load_profiles(profiles_file)
+        if profile_name is None and len(profiles) != 1:
+            names = ", ".join(p.name for p in profiles)
+            _fail(f"{profiles_file} has several profiles ({names}): pass --profile NAME")
+        chosen = find_profile(profiles, profile_name) if profile_name else profiles[0]
+    except ProfileError as exc:
+        _fail(str(exc))
+    except OSError as exc:
+        _fail(f"cannot read {profiles_file}: {exc.strerror or exc}")
+    archive = _open_archive(db_url)
+    try:
+        require_postgresql(archive.engine)
+    except ValueError as exc:
+        _fail(str(exc))
+    finally:
+        archive.close()
+    redis_url = redis_url or os.environ.get("NEWSARCHIVE_REDIS_URL") or None
+    if redis_url:
+        _check_redis(redis_url)
+    settings: dict[str, Any] = {"LOG_LEVEL": log_level}
+    for item in overrides:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            _fail(f"bad setting {item!r}: use -s NAME=VALUE")
+        settings[name.strip()] = value
+    settings["NEWSARCHIVE_WORKER_ID"] = worker_id or default_worker_id()
+    settings["NEWSARCHIVE_LEASE_SECONDS"] = lease
+    settings["NEWSARCHIVE_REDIS_URL"] = redis_url or ""
+    spec = CrawlSpec(profiles_file=str(profiles_file), profile=chosen.name)
+    (report,) = _crawl([spec], db_url, 0, settings, warc_dir)
+    click.echo(f"worker {settings['NEWSARCHIVE_WORKER_ID']}: " + report.summary())
+    if report.storage_error:
+        _fail(report.storage_error)
+
+
+def _check_redis(url: str) -> None:
+    import redis
+
+    try:
+        client = redis.Redis.from_url(url, socket_connect_timeout=5)
+        client.ping()
+        client.close()
+    except (redis.RedisError, ValueError) as exc:
+        _fail(f"cannot reach Redis at {url}: {exc} (start redis-server, or leave out --redis)")
+
+
+@main.command(name="workers")
+@click.option("--db", "db_url", metavar="DB_URL", help=_DB_HELP)
+@click.option("--profile", help="Only the workers of this profile.")
+def workers_(db_url: str | None, profile: str | None) -> None:
+    """Who works on what: the workers of distributed crawls, newest first."""
+    from archive.workers import list_workers, require_postgresql
+
+    archive = _open_archive(db_url, create=False)
+    try:
+        require_postgresql(archive.engine)
+        listed = list_workers(archive.engine, profile)
+    except ValueError as exc:
+        _fail(str(exc))
+    finally:
+        archive.close()
+    if not listed:
+        click.echo("no workers recorded")
+        return
+    header = (
+        "worker",
+        "host",
+        "pid",
+        "profile",
+        "state",
+        "claimed",
+        "done",
+        "holding",
+        "heartbeat",
+    )
+    rows = [header]
+    for w in listed:
+        state = w.state
+        if w.state not in ("stopped", "done") and w.heartbeat_age > LOST_AFTER_SECONDS:
+            state = "lost"  # no heartbeat: killed, or its machine is gone
+        rows.append(
+            (
+                w.id,
+                w.host,
+                str(w.pid),
+                w.profile,
+                state,
+                str(w.pages_claimed),
+                str(w.pages_done),
+                str(w.holding),
+                f"{w.heartbeat_age:.0f} s ago",
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    for row in rows:
+        click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
+    for w in listed:
+        if w.current_url and w.state not in ("stopped", "done"):
+            click.echo(f"{w.id}: {w.current_url}")
+
+
+#: A worker silent this long is shown as lost (a heartbeat comes every third of its lease).
+LOST_AFTER_SECONDS = 120.0
+
+
 if __name__ == "__main__":  # pragma: no cover
     logging.basicConfig()
     main()

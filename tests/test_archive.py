@@ -81,7 +81,8 @@ search(self, query: 'str', *, limit: 'int' = 20, filters: 'ArticleFilter | None'
     'SortOrder' = 'relevance', offset: 'int' = 0) -> 'list[SearchHit]'
 search_stories(self, query: 'str', *, limit: 'int' = 20, filters: 'ArticleFilter | None' = None,
     sort: 'SortOrder' = 'relevance') -> 'list[StoryHit]'
-start_run(self, start_urls: 'list[str]', *, profile: 'str | None' = None) -> 'int'
+start_run(self, start_urls: 'list[str]', *, profile: 'str | None' = None, exclusive: 'bool' =
+    True) -> 'int'
 story_sites(self, story_ids: 'Iterable[int]') -> 'dict[int, list[str]]'
 update_run_stats(self, run_id: 'int', stats: 'Mapping[str, Any]') -> 'None'
 upsert_article(self, record: 'ArticleRecord', fetch: 'PageFetch | None' = None, *, run_id: 'int

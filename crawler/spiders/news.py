@@ -36,9 +36,10 @@ from twisted.python.failure import Failure
 
 from archive.db import ArchiveError, resolve_db_url
 from archive.record import content_hash, site_of
-from archive.store import Archive
+from archive.store import Archive, PageState
 from crawler.alerts import end_run
 from crawler.discovery import DiscoveryError, parse_feed, parse_sitemap, sitemaps_from_robots
+from crawler.distributed import WorkerFrontier
 from crawler.extraction import PageResult
 from crawler.items import ArticleItem, FetchedPage
 from crawler.middlewares import PageLimitReached
@@ -157,6 +158,9 @@ class NewsSpider(Spider):
         #: Pages handed to extraction and not back yet (waiting for a worker, or in one).
         self._in_extraction = 0
         self._cpu_at_open = 0.0
+        #: A worker of a distributed crawl (newsarchive worker): the shared frontier that hands
+        #: this process its pages; None for a crawl of its own (crawler/distributed.py).
+        self.frontier: WorkerFrontier | None = None
 
     # -- set-up ----------------------------------------------------------------------------
 
@@ -164,13 +168,18 @@ class NewsSpider(Spider):
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> NewsSpider:
         spider: NewsSpider = super().from_crawler(crawler, *args, **kwargs)
         settings = crawler.settings
+        distributed = bool(settings.get("NEWSARCHIVE_WORKER_ID"))
         if spider.profile is not None:
             # One crawl of a profile at a time, whoever starts it (CLI, scheduler, cron, scrapyd);
-            # the lock dies with the process, so a killed crawl never blocks the next.
-            spider._lock = ProfileLock(default_lock_dir(), spider.profile.name)
-            spider._lock.acquire()
+            # the lock dies with the process, so a killed crawl never blocks the next. Workers
+            # of a distributed crawl share the crawl instead, through the archive.
+            if not distributed:
+                spider._lock = ProfileLock(default_lock_dir(), spider.profile.name)
+                spider._lock.acquire()
             for key, value in spider.profile.settings_overrides().items():
                 settings.set(key, value, priority="spider")
+        if distributed:
+            spider.frontier = WorkerFrontier.from_crawler(crawler, spider)
         if spider.max_pages:
             settings.set("NEWSARCHIVE_MAX_PAGES", spider.max_pages, priority="spider")
             settings.set("CLOSESPIDER_PAGECOUNT", spider.max_pages, priority="spider")
@@ -213,6 +222,7 @@ class NewsSpider(Spider):
                 write_interval=self.crawler.settings.getfloat(
                     "NEWSARCHIVE_WRITE_INTERVAL", DEFAULT_WRITE_INTERVAL
                 ),
+                exclusive=self.frontier is None,
             )
         except ArchiveError as exc:  # locked for good, full, gone: nothing to crawl into
             self.crawler.stats.set_value("newsarchive/storage_error", str(exc))
@@ -225,6 +235,8 @@ class NewsSpider(Spider):
     def _on_closed(self, spider: Spider, reason: str) -> Deferred[None] | None:
         if self._lock is not None:
             self._lock.release()
+        if self.frontier is not None:  # its pages go back to the queue, its figures to the run
+            self.frontier.close()
         # Extraction workers finish and exit (returned: Scrapy waits for it before it stops).
         closing = deferred_from_coro(self.extractor.close()) if self.extractor else None
         if self.state is None:
@@ -237,7 +249,8 @@ class NewsSpider(Spider):
                 self.crawler.stats.set_value(f"newsarchive/cpu_seconds/{stage}", round(seconds, 3))
         stats = dict(self.crawler.stats.get_stats()) if self.crawler.stats else {}
         status = "finished" if reason in ("finished", "closespider_pagecount") else reason
-        if not stats.get("newsarchive/start_urls_fetched"):
+        # A worker of a distributed crawl may never be handed a start page: another was.
+        if not stats.get("newsarchive/start_urls_fetched") and self.frontier is None:
             status = "failed"
         # Records the run (degraded when it broke the profile's alert thresholds), then sends
         # the alert; Scrapy waits for both that and the extraction workers' exit.
@@ -274,6 +287,16 @@ class NewsSpider(Spider):
         if self.profile is not None:
             for host in sorted({(s.scheme, s.host) for s in self.scopes}):
                 targets.append(_Target(f"{host[0]}://{host[1]}/robots.txt", "robots", 0))
+        if self.frontier is not None and self.profile is not None:
+            # A worker: the first to find no crawl in progress queues the start points and the
+            # articles due; pages come from the shared queue (claimed), robots.txt from here.
+            seeds = [(t.url, t.kind, t.depth) for t in targets if t.kind != "robots"]
+            seeds += [(p.url, "article", p.depth) for p in self.state.due_articles()]
+            self.frontier.open(self.state, self.profile.name, seeds)
+            robots = [t for t in targets if t.kind == "robots"]
+            for request in self._requests(robots, {}, force=True):
+                yield request
+            return
         resumed = [
             _Target(page.url, page.kind, page.depth)
             for page in self.state.resume_pages()
@@ -306,25 +329,34 @@ class NewsSpider(Spider):
         decisions: dict[str, LinkDecision],
         *,
         force: bool = False,
+        claimed: bool = False,
     ) -> list[Request]:
         """Requests for the targets worth fetching, persisted as pending first.
 
         At most ``NEWSARCHIVE_QUEUE_SIZE`` requests wait in Scrapy's scheduler (in memory):
         targets beyond that are only persisted as pending, and fed later (``_on_idle``), so
         that a sitemap of a million URLs costs frontier rows, not a million Request objects.
+
+        A worker of a distributed crawl only offers what it finds to the shared frontier, which
+        hands each page to one worker; ``claimed`` are the pages it was handed.
         """
         requests: list[Request] = []
         pending: list[tuple[str, str, int]] = []
         room = self._queue_size - self._backlog()
         for target in targets:
             decision = decisions.get(target.url, LinkDecision(fetch=True))
-            if target.url in self._requested or not (decision.fetch or force):
+            seen = target.url in self._requested and not claimed
+            if seen or not (decision.fetch or force or claimed):
                 if decision.known_article and not decision.fetch:
                     self.crawler.stats.inc_value("newsarchive/known_not_due")
                     if self.state is not None and target.url not in self._requested:
                         self.state.health.known(target.url)  # not read in this run either
                 continue
-            if len(requests) >= room and target.kind != "robots":
+            if self.frontier is not None and not claimed and target.kind != "robots":
+                self._requested.add(target.url)
+                pending.append((target.url, target.kind, target.depth))
+                continue
+            if len(requests) >= room and target.kind != "robots" and not claimed:
                 pending.append((target.url, target.kind, target.depth))
                 self._waiting = True
                 self.crawler.stats.inc_value("newsarchive/queued_in_frontier")
@@ -357,14 +389,37 @@ class NewsSpider(Spider):
                     headers=headers or None,
                     meta=meta,
                     priority=100 if force else _PRIORITY.get(target.kind, 0),
-                    dont_filter=force,
+                    # A page claimed again after its lease expired is fetched again.
+                    dont_filter=force or claimed,
                 )
             )
-            if target.kind != "robots":
+            if target.kind != "robots" and not claimed:
                 pending.append((target.url, target.kind, target.depth))
-        if pending and self.state is not None:
+        if pending and self.frontier is not None:
+            self.frontier.offer(pending)
+        elif pending and self.state is not None:
             self.state.enqueue(pending)
         return requests
+
+    def claimed_requests(self, pages: list[PageState]) -> list[Request]:
+        """Requests for the pages the shared frontier handed this worker (crawler/distributed.py).
+
+        A page out of this worker's scope (another version of the profile queued it) is marked
+        failed, so that it does not stay claimed.
+        """
+        assert self.state is not None
+        targets = []
+        for page in pages:
+            # Feeds and sitemaps named by the profile or a robots.txt are fetched wherever
+            # they are, as in a crawl of one's own; other pages must be in scope.
+            if page.kind in ("feed", "sitemap") or self._in_scope(page.url):
+                targets.append(_Target(page.url, page.kind, page.depth))
+            else:
+                self._skip("out_of_scope", page.url)
+                self.state.page_done(page.url, kind=page.kind, status=0, headers={}, failed=True)
+        if not targets:
+            return []
+        return self._requests(targets, self.state.decide(t.url for t in targets), claimed=True)
 
     def _on_idle(self, spider: Spider) -> None:
         """Scrapy ran out of requests: hand it the next pages waiting in the frontier."""
