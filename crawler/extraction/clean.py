@@ -14,7 +14,7 @@ from typing import Final
 
 from lxml.html import HtmlElement
 
-from crawler.extraction.text import squash
+from crawler.extraction.text import MarkerTest, squash
 
 #: Headings of recommendation, ranking and comment widgets.
 WIDGET_HEADING_RE: Final = re.compile(
@@ -258,13 +258,19 @@ def _holds_blocks(el: HtmlElement) -> bool:
     )
 
 
-def clean_tree(root: HtmlElement, body_chars: int) -> None:
+_is_furniture_marker: Final = MarkerTest(FURNITURE_CLASS_RE)
+
+
+def clean_tree(
+    root: HtmlElement, body_chars: int, crumbs: list[HtmlElement] | None = None
+) -> None:
     """Remove breadcrumbs, widgets, furniture and boilerplate lines from the tree, in place.
 
     ``body_chars`` is the length of the page's text: nothing holding a large share of it is
-    removed by class name (that would be the article's own container).
+    removed by class name (that would be the article's own container). ``crumbs``: what
+    :func:`find_breadcrumbs` found on the unchanged tree, when the caller already has it.
     """
-    for el in find_breadcrumbs(root):
+    for el in find_breadcrumbs(root) if crumbs is None else crumbs:
         _drop(el)
     headings: list[HtmlElement] = []
     furniture: list[HtmlElement] = []
@@ -283,7 +289,7 @@ def clean_tree(root: HtmlElement, body_chars: int) -> None:
             headings.append(el)
             continue
         marker = f"{el.get('class', '')} {el.get('id', '')}"
-        if marker.strip() and FURNITURE_CLASS_RE.search(marker):
+        if marker.strip() and _is_furniture_marker(marker):
             furniture.append(el)
             continue
         if el.tag in {"p", "div", "span", "li", "td", "font", "section", "strong", "em", "b"}:
