@@ -34,6 +34,7 @@ import base64
 import hashlib
 import io
 import os
+import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from http import HTTPStatus
@@ -49,7 +50,10 @@ from warcio.archiveiterator import (  # type: ignore[import-untyped, unused-igno
 from warcio.statusandheaders import (  # type: ignore[import-untyped, unused-ignore]
     StatusAndHeaders,
 )
-from warcio.warcwriter import WARCWriter  # type: ignore[import-untyped, unused-ignore]
+from warcio.warcwriter import (  # type: ignore[import-untyped, unused-ignore]
+    GzippingWrapper,
+    WARCWriter,
+)
 
 __all__ = [
     "OPEN_SUFFIX",
@@ -96,6 +100,27 @@ class WarcResponse:
 def warc_file_name(run_id: int, serial: int) -> str:
     """The name of the ``serial``-th WARC file of crawl run ``run_id``."""
     return f"newsarchive-run{run_id:06d}-{serial:05d}.warc.gz"
+
+
+#: zlib's own default. warcio compresses at 9, which on news pages costs 1.6 times the CPU of 6
+#: for files 3% smaller, on the crawl's reactor thread, for every page.
+GZIP_LEVEL: Final = 6
+
+
+class _Gzipping(GzippingWrapper):  # type: ignore[misc]
+    """warcio's gzip member writer, at :data:`GZIP_LEVEL`."""
+
+    def __init__(self, out: IO[bytes]) -> None:
+        super().__init__(out)
+        self.compressor = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, zlib.MAX_WBITS + 16)
+
+
+class _Writer(WARCWriter):  # type: ignore[misc]
+    """warcio's writer, each record one gzip member at :data:`GZIP_LEVEL` (made with
+    ``gzip=False``, so that warcio does not wrap the output in its own level-9 member)."""
+
+    def _write_warc_record(self, out: IO[bytes], record: Any) -> None:
+        super()._write_warc_record(_Gzipping(out), record)
 
 
 class _WireHeaders(StatusAndHeaders):  # type: ignore[misc]
@@ -291,7 +316,7 @@ class WarcWriter:
                 raise WarcError(f"cannot create a WARC file in {self.directory}: {exc}") from exc
             break
         self._file, self._name = out, name
-        self._writer = WARCWriter(out, gzip=True, warc_version="1.0")
+        self._writer = _Writer(out, gzip=False, warc_version="1.0")
         info = {
             "software": _software(),
             "format": "WARC File Format 1.0",

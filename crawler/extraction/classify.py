@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Final, Literal
 
+from lxml import etree
 from lxml.html import HtmlElement
 
 from crawler.extraction.clean import link_share
@@ -137,8 +138,7 @@ def page_stats(root: HtmlElement) -> PageStats:
         link_chars += len(squash(a.text_content()))
     dated = items = 0
     for li in scope.iter("li", "dd", "tr"):
-        anchors = li.findall(".//a")
-        if not anchors:
+        if next(li.iter("a"), None) is None:  # no link under it (an iterator: no list)
             continue
         text = squash(li.text_content())
         if len(text) >= 6:
@@ -155,8 +155,13 @@ _VISIBLE_TEXT_XPATH: Final = (
 )
 
 
+#: Compiled once, returning plain strings: lxml's default "smart" strings (each one knowing
+#: its parent element) cost an object per text node of the page.
+_VISIBLE_TEXT: Final = etree.XPath(_VISIBLE_TEXT_XPATH, smart_strings=False)
+
+
 def _visible_text(scope: HtmlElement) -> list[str]:
-    return [t for t in scope.xpath(_VISIBLE_TEXT_XPATH) if isinstance(t, str)]
+    return [t for t in _VISIBLE_TEXT(scope) if isinstance(t, str)]
 
 
 def _tiny(img: HtmlElement) -> bool:

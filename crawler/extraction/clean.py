@@ -14,7 +14,7 @@ from typing import Final
 
 from lxml.html import HtmlElement
 
-from crawler.extraction.text import squash
+from crawler.extraction.text import MarkerTest, squash
 
 #: Headings of recommendation, ranking and comment widgets.
 WIDGET_HEADING_RE: Final = re.compile(
@@ -258,23 +258,32 @@ def _holds_blocks(el: HtmlElement) -> bool:
     )
 
 
-def clean_tree(root: HtmlElement, body_chars: int) -> None:
+_is_furniture_marker: Final = MarkerTest(FURNITURE_CLASS_RE)
+#: The longest element text :func:`clean_tree` removes as a boilerplate line (a disclaimer),
+#: and how much of an element's raw text shows that it is longer.
+_LONGEST_LINE: Final = 400
+_LONG_RAW: Final = 2000
+
+
+def clean_tree(root: HtmlElement, body_chars: int, crumbs: list[HtmlElement] | None = None) -> None:
     """Remove breadcrumbs, widgets, furniture and boilerplate lines from the tree, in place.
 
     ``body_chars`` is the length of the page's text: nothing holding a large share of it is
-    removed by class name (that would be the article's own container).
+    removed by class name (that would be the article's own container). ``crumbs``: what
+    :func:`find_breadcrumbs` found on the unchanged tree, when the caller already has it.
     """
-    for el in find_breadcrumbs(root):
+    for el in find_breadcrumbs(root) if crumbs is None else crumbs:
         _drop(el)
     headings: list[HtmlElement] = []
     furniture: list[HtmlElement] = []
     lines: list[HtmlElement] = []
     for el in root.iter():
-        if not isinstance(el.tag, str) or el.tag in SKIP_TAGS or el.tag in {"html", "body"}:
+        tag = el.tag  # lxml makes a new string at each reading
+        if not isinstance(tag, str) or tag in SKIP_TAGS or tag in {"html", "body"}:
             continue
         own = squash(el.text or "")
         if (
-            el.tag != "a"
+            tag != "a"
             and own
             and len(own) <= 30
             and WIDGET_HEADING_RE.match(own)
@@ -283,15 +292,20 @@ def clean_tree(root: HtmlElement, body_chars: int) -> None:
             headings.append(el)
             continue
         marker = f"{el.get('class', '')} {el.get('id', '')}"
-        if marker.strip() and FURNITURE_CLASS_RE.search(marker):
+        if marker.strip() and _is_furniture_marker(marker):
             furniture.append(el)
             continue
-        if el.tag in {"p", "div", "span", "li", "td", "font", "section", "strong", "em", "b"}:
-            text = text_of(el)
+        if tag in {"p", "div", "span", "li", "td", "font", "section", "strong", "em", "b"}:
+            raw = el.text_content()
+            # A container of the article's text: longer than any line looked for here, which
+            # its beginning, squashed, already shows (squashing the whole costs more).
+            if len(raw) > _LONG_RAW and len(squash(raw[:_LONG_RAW])) > _LONGEST_LINE:
+                continue
+            text = squash(raw)
             if text and (
                 (len(text) <= 80 and BOILERPLATE_LINE_RE.match(text))
                 or (
-                    len(text) <= 400
+                    len(text) <= _LONGEST_LINE
                     and DISCLAIMER_RE.search(text)
                     and len(el) <= 3
                     and not _holds_blocks(el)
@@ -736,10 +750,12 @@ def link_share(line: str, link_texts: Iterable[str]) -> float:
     letters = len(_NOT_COUNTED_RE.sub("", line))
     if not letters:
         return 0.0
+    # The containment test first, in a comprehension: a page has hundreds of link texts, and
+    # this runs for every line of the body.
+    found = [anchor for anchor in link_texts if anchor in line and len(anchor) >= 2]
     covered = 0
-    for anchor in link_texts:
-        if len(anchor) >= 2 and anchor in line:
-            covered += len(_NOT_COUNTED_RE.sub("", anchor)) * line.count(anchor)
+    for anchor in found:
+        covered += len(_NOT_COUNTED_RE.sub("", anchor)) * line.count(anchor)
     return covered / letters
 
 

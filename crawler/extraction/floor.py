@@ -53,10 +53,16 @@ def floor_lines(text: str, link_texts: frozenset[str] = frozenset(), site: str =
 
 def is_link_item(line: str, anchors: list[str]) -> bool:
     """A line made mostly of links, or opening with a link (a teaser's linked headline)."""
-    item = line.lstrip(_BULLETS)
-    return link_share(line, anchors) >= LINK_LINE_SHARE or any(
-        len(anchor) >= LINK_ITEM_HEAD and item.startswith(anchor) for anchor in anchors
-    )
+    return _is_link_item(line, anchors, _heads(anchors))
+
+
+def _heads(anchors: list[str]) -> tuple[str, ...]:
+    """The link texts long enough to head a teaser (``str.startswith`` takes a tuple)."""
+    return tuple(anchor for anchor in anchors if len(anchor) >= LINK_ITEM_HEAD)
+
+
+def _is_link_item(line: str, anchors: list[str], heads: tuple[str, ...]) -> bool:
+    return link_share(line, anchors) >= LINK_LINE_SHARE or line.lstrip(_BULLETS).startswith(heads)
 
 
 def drop_link_lists(
@@ -65,7 +71,8 @@ def drop_link_lists(
     """``lines`` without runs of :data:`LINK_LIST_LINES` or more link items, and the short
     heading over such a run (``Most read``). The lines in ``keep`` (a data table's rows, whose
     name cells are often links) are never link items."""
-    linked = [line not in keep and is_link_item(line, anchors) for line in lines]
+    heads = _heads(anchors)
+    linked = [line not in keep and _is_link_item(line, anchors, heads) for line in lines]
     kept: list[str] = []
     start = 0
     while start < len(lines):

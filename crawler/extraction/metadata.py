@@ -11,7 +11,7 @@ from typing import Any, Final
 
 from lxml.html import HtmlElement
 
-from crawler.extraction.text import is_chinese, squash
+from crawler.extraction.text import MarkerTest, is_chinese, squash
 
 LOGGER = logging.getLogger(__name__)
 
@@ -115,12 +115,17 @@ def _walk_jsonld(data: Any) -> Iterator[dict[str, Any]]:
             yield from _walk_jsonld(data["@graph"])
 
 
+_is_comment_marker: Final = MarkerTest(_COMMENT_RE)
+_is_list_area_marker: Final = MarkerTest(_LIST_AREA_RE, _COMMENT_RE)
+_is_meta_bar_marker: Final = MarkerTest(_META_BAR_RE)
+
+
 def _in_comments(el: HtmlElement) -> bool:
     """Inside a comment area (``comment-box > .item > .info``): a user's name there is no
     byline."""
     node: HtmlElement | None = el
     while node is not None and node.tag not in {"body", "html"}:
-        if _COMMENT_RE.search(f"{node.get('class', '')} {node.get('id', '')}"):
+        if _is_comment_marker(f"{node.get('class', '')} {node.get('id', '')}"):
             return True
         node = node.getparent()
     return False
@@ -134,7 +139,7 @@ def _in_list_area(el: HtmlElement) -> bool:
         if node.tag in {"aside", "nav", "footer"}:
             return True
         marker = f"{node.get('class', '')} {node.get('id', '')}"
-        if marker != " " and (_LIST_AREA_RE.search(marker) or _COMMENT_RE.search(marker)):
+        if marker != " " and _is_list_area_marker(marker):
             return True
         node = node.getparent()
     return False
@@ -184,7 +189,7 @@ def comment_lines(root: HtmlElement, lines_of: Callable[[HtmlElement], list[str]
         if not isinstance(el.tag, str) or el.tag in {"body", "html", "head"}:
             continue
         marker = f"{el.get('class', '')} {el.get('id', '')}"
-        if marker.strip() and _COMMENT_RE.search(marker):
+        if marker.strip() and _is_comment_marker(marker):
             parent = el.getparent()
             if parent is None or not _in_comments(parent):
                 found.update(lines_of(el))
@@ -227,7 +232,7 @@ def read_meta(root: HtmlElement) -> PageMeta:
             meta.headings.append(text)
     for el in root.iter(*_MARKED_TAGS):
         marker = f"{el.get('class', '')} {el.get('id', '')}"
-        if marker == " " or not _META_BAR_RE.search(marker):
+        if marker == " " or not _is_meta_bar_marker(marker):
             continue
         if _in_list_area(el):
             continue

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
+from lxml import etree
 from lxml import html as lxml_html
-from lxml.html import HtmlElement
+from lxml.html import HtmlComment, HtmlElement, HtmlEntity, HtmlProcessingInstruction
 
 from archive.record import ROLES, ArticleRecord, site_of
 from crawler.extraction.classify import PageKind, classify_page, looks_binary, page_stats
@@ -52,6 +53,18 @@ _HEADLINE_SEARCH_LINES: Final = 4
 _MAX_ABOVE_HEADLINE: Final = 40
 #: A line with no words: a counter (``8932``), or a label with nothing after it (``阅读：``).
 _BARE_META_LINE_RE: Final = re.compile(r"^\s*(?:[\d,.\s:：|/-]+|[^\s\d，。！？]{1,6}\s*[:：])\s*$")
+
+#: Every element an ``HtmlElement``, chosen in C. lxml.html's own lookup is a Python function
+#: called for every element object lxml makes (on each walk over the tree, ours and
+#: trafilatura's, and on its copies of the tree), about a tenth of the extraction's time; what
+#: it adds, classes of their own for form fields (``input``, ``select``, ``form``...) with
+#: methods to read and fill them, nothing here uses.
+_ELEMENT_CLASSES: Final = etree.ElementDefaultClassLookup(
+    element=HtmlElement,
+    comment=HtmlComment,
+    pi=HtmlProcessingInstruction,
+    entity=HtmlEntity,
+)
 
 #: An XML declaration with an encoding, which lxml refuses in an already decoded string.
 _XML_DECL_RE: Final = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
@@ -109,6 +122,7 @@ def _parse(text: str) -> HtmlElement | None:
         # (``When <!-- -->President<!-- --> Trump…`` kept as ``When``). A parser per call:
         # lxml parsers must not be shared between threads, and one costs microseconds.
         parser = lxml_html.HTMLParser(remove_comments=True, remove_pis=True)
+        parser.set_element_class_lookup(_ELEMENT_CLASSES)
         root = lxml_html.document_fromstring(text, parser=parser)
     except Exception:  # lxml raises ParserError/ValueError on some degenerate input
         return None
@@ -231,6 +245,10 @@ def _extract_page(
     root = _parse(text)
     if root is None:
         return PageResult("empty", None, "empty_body")
+    # Held to the end: lxml keeps one Python object per element for as long as one is alive,
+    # and makes a new one each time a walk meets an element that has none. The rules below
+    # walk the tree a dozen times.
+    _alive = list(root.iter())
 
     site = site_of(url)
     meta = read_meta(root)
@@ -255,7 +273,7 @@ def _extract_page(
     section = extract_section(meta, breadcrumb_section(crumbs))
     max_date = (fetched_at + timedelta(days=1)).date().isoformat()
     chinese = is_chinese((title or "") + " ".join(lines[:80]))
-    clean_tree(root, sum(len(line) for line in lines))
+    clean_tree(root, sum(len(line) for line in lines), crumbs)
     unwrap_layout_tables(root)
     document = _trafilatura(root, url, max_date, metadata=not chinese)
     raw_text = _split_glued(root, (document.text if document is not None else "") or "")

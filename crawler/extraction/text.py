@@ -31,3 +31,35 @@ def is_chinese(text: str) -> bool:
     """Mostly Han (against Latin letters) in ``text``."""
     han = han_count(text)
     return han > 0 and han * 3 >= len(_LATIN_RE.findall(text))
+
+
+#: Markers (``class id``) longer than this are tested every time: only a template's short class
+#: names repeat, and a hostile page's megabyte attributes must not fill the memory.
+_MARKER_CHARS: Final = 200
+#: Distinct markers remembered by one :class:`MarkerTest` (forgotten all at once when full).
+_MARKER_CACHE: Final = 4096
+
+
+class MarkerTest:
+    """Whether any of ``patterns`` is found in an element's ``class id`` marker, remembered.
+
+    The rules test the markers of every element of a page, several times, with unanchored
+    searches that cost a few microseconds each; a site's template repeats the same few hundred
+    markers on every element of every page, so a dictionary answers almost all of them.
+    """
+
+    __slots__ = ("_known", "_patterns")
+
+    def __init__(self, *patterns: re.Pattern[str]) -> None:
+        self._patterns = patterns
+        self._known: dict[str, bool] = {}
+
+    def __call__(self, marker: str) -> bool:
+        known = self._known.get(marker)
+        if known is None:
+            known = any(pattern.search(marker) for pattern in self._patterns)
+            if len(marker) <= _MARKER_CHARS:
+                if len(self._known) >= _MARKER_CACHE:
+                    self._known.clear()
+                self._known[marker] = known
+        return known

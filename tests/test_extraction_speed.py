@@ -1,0 +1,115 @@
+"""The extraction's shortcuts give what the long way gives.
+
+Speed-ups of ``extract_page`` and of the crawl's per-article work must not change a result:
+``benchmarks/extract_dump.py`` checks that on whole corpora; these tests hold each shortcut to
+the long way on small cases, the edge cases included.
+"""
+
+from __future__ import annotations
+
+import re
+
+import lxml.html
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import crawler.extraction.text as text_module
+from crawler.extraction import extract_page
+from crawler.extraction.clean import clean_tree, find_breadcrumbs, link_share
+from crawler.extraction.floor import _heads, drop_link_lists, is_link_item
+from crawler.extraction.page import _parse
+from crawler.extraction.text import MarkerTest
+
+FURNITURE = re.compile(r"(?:^|[\s_-])(?:share|side|nav)(?:$|[\s_-])", re.I)
+COMMENTS = re.compile(r"comment|reply", re.I)
+
+
+@given(st.text(alphabet="abcdehinorstvy _-CSN ", max_size=40))
+@settings(max_examples=300)
+def test_a_marker_test_answers_as_its_patterns_do(marker: str) -> None:
+    test = MarkerTest(FURNITURE, COMMENTS)
+    expected = bool(FURNITURE.search(marker) or COMMENTS.search(marker))
+    assert test(marker) is expected
+    assert test(marker) is expected  # remembered now
+
+
+def test_a_marker_test_remembers_short_markers_only_and_forgets_when_full(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(text_module, "_MARKER_CACHE", 3)
+    test = MarkerTest(FURNITURE)
+    long_marker = "share " + "x" * text_module._MARKER_CHARS
+    assert test(long_marker) is True
+    assert long_marker not in test._known  # a hostile page's huge attributes are not kept
+    for marker in ("nav", "a", "b"):
+        test(marker)
+    assert len(test._known) == 3
+    assert test("side bar") is True  # full: forgotten, then this one remembered
+    assert test._known == {"side bar": True}
+
+
+PAGE = """<html><head><title>区里召开会议</title></head><body>
+<div class="nav"><a href="/">首页</a> <a href="/news">新闻</a></div>
+<div class="position">您的位置：<a href="/">首页</a> &gt; <a href="/news">要闻</a> &gt; 正文</div>
+<h1>区里召开会议</h1>
+<form><label>搜索</label><input name="q" value="x"><select><option>1</option></select></form>
+<div class="content">
+<p>会议强调，要坚持以人民为中心的发展思想，把群众满意作为检验工作的标准，推动各项工作落地见效。</p>
+<p>据了解，今年以来全区共安排重点项目一百余个，年度计划投资稳步增长，城市面貌持续改善。</p>
+<p>相关负责人表示，下一步将继续加大统筹力度，确保各项任务按期完成，让群众有更多获得感。</p>
+<p>现场，工作人员向居民详细介绍了政策内容，并耐心解答大家关心的问题，居民纷纷点赞。</p>
+<p>该区还将建立健全长效机制，推动工作常态化、制度化开展，持续提升基层治理水平和能力。</p>
+</div>
+<div class="share">分享到：微信 微博</div>
+<p>责任编辑：张三</p>
+</body></html>"""
+
+
+def test_clean_tree_given_the_breadcrumbs_found_before_cleans_as_it_would_alone() -> None:
+    alone, given_crumbs = _parse(PAGE), _parse(PAGE)
+    assert alone is not None
+    assert given_crumbs is not None
+    crumbs = find_breadcrumbs(given_crumbs)
+    assert crumbs  # the page has one: the test says something
+    clean_tree(alone, 200)
+    clean_tree(given_crumbs, 200, crumbs)
+    assert lxml.html.tostring(alone) == lxml.html.tostring(given_crumbs)
+    assert "您的位置" not in given_crumbs.text_content()
+
+
+def test_form_fields_parse_as_plain_elements_with_their_text() -> None:
+    root = _parse(PAGE)
+    assert root is not None
+    for tag in ("form", "input", "select", "label"):
+        element = next(root.iter(tag))
+        assert type(element) is lxml.html.HtmlElement
+    assert next(root.iter("label")).text_content() == "搜索"
+    result = extract_page(PAGE.encode(), "http://www.example.gov.cn/a/1.html")
+    assert result.article is not None
+    assert "以人民为中心" in result.article.text
+
+
+ANCHORS = ["Markets rally as rates fall", "Sport", "A longer headline of a story"]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Markets rally as rates fall",
+        "- A longer headline of a story and its summary",
+        "Sport and more sport",
+        "Our own paragraph, not a link at all.",
+        "",
+    ],
+)
+def test_a_link_item_is_told_the_same_with_its_heads_precomputed(line: str) -> None:
+    item = line.lstrip("-•*·> ")
+    long_way = any(len(a) >= 12 and item.startswith(a) for a in ANCHORS)
+    assert line.lstrip("-•*·> ").startswith(_heads(ANCHORS)) is long_way
+    assert is_link_item(line, ANCHORS) is (link_share(line, ANCHORS) >= 0.6 or long_way)
+
+
+def test_link_lists_are_dropped_with_the_heads_precomputed() -> None:
+    lines = ["Most read", *ANCHORS, "Our own paragraph."]
+    assert drop_link_lists(lines, ANCHORS) == ["Our own paragraph."]
