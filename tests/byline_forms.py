@@ -803,6 +803,11 @@ SUPPLIERS: list[str] = ["滨海地铁", "长隆集团", "市公安局", "主办�
 SUPPLIED: list[str] = ["（图/{name}供图）", "图/{name}供图", "（图片/{name}供图）", "{name}供图"]
 
 
+#: N33: kinds of report printed before 报道 (names.REPORT_KINDS is the extractor's list; these
+#: are written out here so that the test does not read its expectations from the code).
+REPORT_KIND_WORDS: list[str] = ["特别", "专题", "连续", "系列", "相关", "跟踪", "现场", "深度"]
+
+
 NEGATIVES: list[Negative] = [
     Negative(
         "N01",
@@ -998,6 +1003,24 @@ NEGATIVES: list[Negative] = [
         "an English 'Most Popular' list with bylines and rel=author links",
         _en_popular,
         NAMES["english"],
+    ),
+    Negative(
+        "N33",
+        "特别报道 alone under the headline (a kind of report, not a name and 报道)",
+        _with("under", markup=False, template="{name}报道"),
+        REPORT_KIND_WORDS,
+    ),
+    Negative(
+        "N33",
+        "<span>专题报道</span> in the info bar",
+        _with("bar_extra", " <span>{name}报道</span>"),
+        REPORT_KIND_WORDS,
+    ),
+    Negative(
+        "N33",
+        "（特别报道） closing the text",
+        _with_paragraph("活动将持续到月底。（{name}报道）", "last"),
+        REPORT_KIND_WORDS,
     ),
     Negative(
         "N32",

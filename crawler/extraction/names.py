@@ -108,8 +108,36 @@ _CLAUSE_ENDINGS: Final[tuple[str, ...]] = (
     "称",
 )
 
+#: Kinds of report printed before ``报道`` (``特别报道``, ``专题报道``, ``连续报道``): a column or
+#: a label, where ``张三 上海报道`` has a name (docs/bylines.md, N33).
+REPORT_KINDS: Final[frozenset[str]] = frozenset(
+    {
+        "特别",
+        "专题",
+        "连续",
+        "系列",
+        "相关",
+        "跟踪",
+        "追踪",
+        "详细",
+        "现场",
+        "重点",
+        "前方",
+        "图文",
+        "视频",
+        "新闻",
+        "深度",
+        "独家",
+        "综合",
+        "联合",
+        "集中",
+        "全程",
+        "持续",
+        "最新",
+    }
+)
 #: Strings that follow a role word in running text or metadata bars but name nobody.
-NOT_NAMES: Final[frozenset[str]] = frozenset(
+NOT_NAMES: Final[frozenset[str]] = REPORT_KINDS | frozenset(
     {
         "本报",
         "本网",

@@ -45,7 +45,7 @@ from crawler.extraction.titles import drop_confirmed_tag, extract_title, normali
 
 LOGGER = logging.getLogger(__name__)
 
-EXTRACTOR_VERSION: Final = "0.3.1"
+EXTRACTOR_VERSION: Final = "0.3.2"
 _CONTROL_CHARS_RE: Final = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 #: How far down the body the headline may be repeated, and how much text may stand above it,
 #: for it and what precedes it to be taken as page furniture.
