@@ -398,3 +398,25 @@ def test_place_new_articles_places_as_one_assign_story_per_article(tmp_path: obj
         got = _state(conn)
     assert got == expected
     assert any(seq == 99 for _, _, seq in got[0])  # merges relabelled articles
+
+
+def test_signature_is_datasketchs_minhash_bit_for_bit() -> None:
+    """The numpy MinHash gives datasketch's values (``update_batch``, same permutations and
+    scheme), so buckets stored before it stay valid; checked across the chunk boundary."""
+    import numpy as np
+    from datasketch import MinHash
+
+    from archive.stories import NUM_PERM, _permutations, signature
+
+    rng = np.random.default_rng(3)
+    for size in (1, 7, 1000, 4096, 9000):
+        shingles = np.unique(rng.integers(0, 2**32, size, dtype=np.uint64))
+        reference = MinHash(
+            num_perm=NUM_PERM,
+            seed=1,
+            hashfunc=int,
+            permutations=_permutations(),
+            scheme="affine32",
+        )
+        reference.update_batch(shingles.tolist())
+        assert signature(shingles).tolist() == reference.hashvalues.tolist()
