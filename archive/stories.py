@@ -44,13 +44,16 @@ threshold for instance.
 
 from __future__ import annotations
 
+import atexit
 import functools
 import hashlib
 import logging
 import os
 import re
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
+from multiprocessing import get_context
 from typing import Any, Final, cast
 
 import numpy as np
@@ -194,19 +197,43 @@ def _permutations() -> tuple[Any, Any]:
     return cast("tuple[Any, Any]", MinHash(num_perm=NUM_PERM, seed=_MINHASH_SEED).permutations)
 
 
-def signature(shingles: np.ndarray[Any, np.dtype[np.uint64]]) -> np.ndarray[Any, Any]:
-    """datasketch's MinHash signature (:data:`NUM_PERM` values) of a set of shingle hashes."""
-    from datasketch import MinHash
+#: The MurmurHash3 32-bit finalizer (shifts and multipliers) that datasketch's ``affine32``
+#: scheme applies to each input hash before its permutations.
+_FMIX32: Final = (
+    np.uint32(16),
+    np.uint32(0x85EBCA6B),
+    np.uint32(13),
+    np.uint32(0xC2B2AE35),
+    np.uint32(16),
+)
+#: Shingles permuted per numpy step: bounds the (shingles x permutations) matrix to 2 MB.
+_SIGNATURE_CHUNK: Final = 4096
 
-    minhash = MinHash(
-        num_perm=NUM_PERM,
-        seed=_MINHASH_SEED,
-        hashfunc=int,
-        permutations=_permutations(),
-        scheme="affine32",
-    )
-    minhash.update_batch(shingles.tolist())  # Python ints: datasketch hashes them one by one
-    return cast("np.ndarray[Any, Any]", minhash.hashvalues)
+
+def signature(shingles: np.ndarray[Any, np.dtype[np.uint64]]) -> np.ndarray[Any, Any]:
+    """datasketch's MinHash signature (:data:`NUM_PERM` values, ``affine32`` scheme, the
+    shingle hashes as input hashes) of a set of shingle hashes.
+
+    Computed here with numpy on the whole array: ``MinHash.update_batch`` builds a Python
+    list and converts it back, which cost more than the permutations themselves. The values
+    are datasketch's, bit for bit (``tests/test_stories.py`` compares them), so buckets
+    stored before and after this change agree.
+    """
+    a, b = _permutations()
+    a32 = np.asarray(a, dtype=np.uint32)
+    b32 = np.asarray(b, dtype=np.uint32)
+    s1, m1, s2, m2, s3 = _FMIX32
+    values = np.full(NUM_PERM, np.iinfo(np.uint32).max, dtype=np.uint32)
+    hashes = np.asarray(shingles).astype(np.uint32)  # 32-bit values: nothing is cut
+    for start in range(0, len(hashes), _SIGNATURE_CHUNK):
+        hv = hashes[start : start + _SIGNATURE_CHUNK].reshape(-1, 1)
+        hv = hv ^ (hv >> s1)
+        hv = hv * m1
+        hv = hv ^ (hv >> s2)
+        hv = hv * m2
+        hv = hv ^ (hv >> s3)
+        values = np.minimum(values, (hv * a32 + b32).min(axis=0))
+    return values
 
 
 def band_buckets(sig: np.ndarray[Any, Any]) -> list[int]:
@@ -344,8 +371,199 @@ def assign_story(
     return story
 
 
-#: Articles read per statement by :func:`rebuild_stories`.
+#: Articles read, fingerprinted and placed per step by :func:`rebuild_stories` and
+#: :func:`place_new_articles`.
 REBUILD_BATCH: Final = 500
+#: Buckets per ``IN`` list of the batch's lookup (well under any SQLite variable limit).
+_BUCKETS_PER_QUERY: Final = 1000
+#: Fewest texts for which fingerprints go to the process pool: below this, sending them
+#: costs more than it saves.
+_POOL_MIN_TEXTS: Final = 64
+
+
+# --- placing many articles: fingerprints in a process pool, the index read per batch ------
+
+
+def _compact_print(title: str | None, text: str) -> tuple[np.ndarray[Any, Any], tuple[int, ...]]:
+    """The fingerprint as ``(sorted distinct shingles as uint32, buckets)``: a quarter of a
+    frozenset's memory, and cheap to send between processes."""
+    hashes = shingle_hashes(title, text)
+    if not len(hashes):
+        return np.empty(0, dtype=np.uint32), ()
+    return hashes.astype(np.uint32), tuple(band_buckets(signature(hashes)))
+
+
+def _compact_prints(
+    texts: list[tuple[str | None, str]],
+) -> list[tuple[np.ndarray[Any, Any], tuple[int, ...]]]:
+    """:func:`_compact_print` of each text (a pool worker's job)."""
+    return [_compact_print(title, text) for title, text in texts]
+
+
+@functools.cache
+def _pool(workers: int) -> ProcessPoolExecutor:
+    """A pool of ``workers`` processes for fingerprints, started once per process (an import
+    places stories batch after batch) and shut down at exit. ``forkserver``: forking the
+    main process, which holds a database connection and maybe threads, is not safe."""
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("forkserver"))
+    atexit.register(pool.shutdown, wait=True, cancel_futures=True)
+    return pool
+
+
+class _Prints:
+    """Fingerprints of a list of texts, computed in the pool (split in one part per worker)
+    or in this process; :meth:`result` waits for them, in the order of the texts."""
+
+    def __init__(self, texts: list[tuple[str | None, str]], workers: int) -> None:
+        self._texts = texts
+        self._parts: list[Future[list[tuple[np.ndarray[Any, Any], tuple[int, ...]]]]] = []
+        if workers > 1 and len(texts) >= _POOL_MIN_TEXTS:
+            size = -(-len(texts) // workers)
+            pool = _pool(workers)
+            self._parts = [
+                pool.submit(_compact_prints, texts[i : i + size])
+                for i in range(0, len(texts), size)
+            ]
+
+    def result(self) -> list[tuple[np.ndarray[Any, Any], tuple[int, ...]]]:
+        if not self._parts:
+            return _compact_prints(self._texts)
+        return [item for part in self._parts for item in part.result()]
+
+
+def _fingerprint_workers(workers: int | None) -> int:
+    return max(1, workers if workers is not None else (os.cpu_count() or 1))
+
+
+def _containment(a: np.ndarray[Any, Any], b: np.ndarray[Any, Any]) -> float:
+    """:func:`story_similarity` on two sorted arrays of distinct shingles (same value)."""
+    if not a.size or not b.size:
+        return 0.0
+    small, large = (a, b) if a.size <= b.size else (b, a)
+    if large.size > MAX_SIZE_RATIO * small.size:
+        return 0.0
+    return int(np.intersect1d(small, large, assume_unique=True).size) / int(small.size)
+
+
+def _place_batch(
+    conn: Connection,
+    rows: Sequence[tuple[int, str | None, str]],
+    prints: list[tuple[np.ndarray[Any, Any], tuple[int, ...]]],
+    *,
+    seq: int | None,
+    threshold: float,
+    rebuilding: bool,
+    workers: int,
+) -> None:
+    """Place ``rows`` (``(id, title, text)``, ids ascending and distinct) exactly as
+    :func:`assign_story` called on each in turn would, with a few statements per batch.
+
+    The index is read once for all the batch's buckets, before any change; for the article
+    at position ``i`` its rows of batch articles at positions up to ``i`` are left out (their
+    old buckets would have been deleted by then) and the buckets the batch's earlier articles
+    got are added from memory. Stories of candidates are read once and kept in step with
+    every merge. Story ids are written in one ``executemany`` (before a merge's relabelling,
+    so that it sees what :func:`assign_story` would have seen), bands in one insert.
+    """
+    articles = cast("Table", Article.__table__)
+    bands = cast("Table", StoryBand.__table__)
+    ids = [row[0] for row in rows]
+    position = {article_id: i for i, article_id in enumerate(ids)}
+    stored: dict[int, list[int]] = {}  # bucket -> article ids, one per band row
+    wanted = sorted({bucket for _, buckets in prints for bucket in buckets})
+    for start in range(0, len(wanted), _BUCKETS_PER_QUERY):
+        for article_id, bucket in conn.execute(
+            select(bands.c.article_id, bands.c.bucket).where(
+                bands.c.bucket.in_(wanted[start : start + _BUCKETS_PER_QUERY])
+            )
+        ):
+            stored.setdefault(bucket, []).append(article_id)
+    # Candidates of each article, as assign_story's query orders and cuts them.
+    added: dict[int, list[int]] = {}
+    candidates: list[list[int]] = []
+    for i, (article_id, (_, buckets)) in enumerate(zip(ids, prints, strict=True)):
+        shared: dict[int, int] = {}
+        for bucket in set(buckets):
+            for other in stored.get(bucket, ()):
+                if position.get(other, len(ids)) > i:
+                    shared[other] = shared.get(other, 0) + 1
+            for other in added.get(bucket, ()):
+                shared[other] = shared.get(other, 0) + 1
+        candidates.append(sorted(shared, key=lambda c: (-shared[c], c))[:MAX_CANDIDATES])
+        for bucket in buckets:
+            added.setdefault(bucket, []).append(article_id)
+    # The stories of the candidates outside the batch (and of the batch itself when placing
+    # new writes), and the texts of the former, fingerprinted as assign_story does.
+    outside = sorted({c for cands in candidates for c in cands if c not in position})
+    story_of: dict[int, int | None] = {}
+    texts: dict[int, tuple[str | None, str]] = {}
+    lookup = outside if rebuilding else [*outside, *ids]
+    for start in range(0, len(lookup), REBUILD_BATCH):
+        for row in conn.execute(
+            select(articles.c.id, articles.c.story_id, articles.c.title, articles.c.text).where(
+                articles.c.id.in_(lookup[start : start + REBUILD_BATCH])
+            )
+        ):
+            story_of[row.id] = row.story_id
+            if row.id not in position:
+                texts[row.id] = (row.title, row.text)
+    known = list(texts)
+    print_of = dict(zip(known, _Prints(list(texts.values()), workers).result(), strict=True))
+    print_of.update(zip(ids, prints, strict=True))
+    del texts
+    if rebuilding:
+        for article_id in ids:
+            story_of[article_id] = None
+    pending: list[dict[str, int]] = []
+    update_story = (
+        articles.update()
+        .where(articles.c.id == bindparam("b_id"))
+        .values(story_id=bindparam("b_story"))
+    )
+
+    def write_pending() -> None:
+        if pending:
+            conn.execute(update_story, pending)
+            pending.clear()
+
+    for i, article_id in enumerate(ids):
+        shingles = prints[i][0]
+        matched: set[int] = set()
+        for other in candidates[i]:
+            story = story_of.get(other)
+            if story is None or story in matched or other not in print_of:
+                continue
+            if _containment(shingles, print_of[other][0]) >= threshold:
+                matched.add(int(story))
+        current = None if rebuilding else story_of.get(article_id)
+        story = min([*matched, current if current is not None else article_id])
+        others = (matched | ({current} if current is not None else set())) - {story}
+        if others:
+            write_pending()
+            relabel = update(articles).where(articles.c.story_id.in_(others))
+            if rebuilding:
+                relabel = relabel.where(articles.c.id < article_id)
+            values: dict[str, Any] = {"story_id": story}
+            if seq is not None:
+                values["change_seq"] = seq
+            conn.execute(relabel.values(**values))
+            logger.info("stories %s merged into story %d", sorted(others), story)
+            for other, other_story in story_of.items():
+                if other_story in others and (not rebuilding or other < article_id):
+                    story_of[other] = story
+        if story != current:
+            pending.append({"b_id": article_id, "b_story": story})
+        story_of[article_id] = story
+    write_pending()
+    if not rebuilding:
+        conn.execute(delete(bands).where(bands.c.article_id.in_(ids)))
+    band_rows = [
+        {"article_id": article_id, "band": band, "bucket": bucket}
+        for article_id, (_, buckets) in zip(ids, prints, strict=True)
+        for band, bucket in enumerate(buckets)
+    ]
+    if band_rows:
+        conn.execute(bands.insert(), band_rows)
 
 
 def rebuild_stories(
@@ -354,10 +572,15 @@ def rebuild_stories(
     batch_size: int = REBUILD_BATCH,
     threshold: float | None = None,
     progress: Callable[[int, int], None] | None = None,
+    workers: int | None = None,
 ) -> int:
     """Forget every story and bucket and place every article again, oldest id first, in
     ``conn``'s transaction, reading ``batch_size`` articles at a time (memory stays flat);
     calls ``progress(done, total)`` after each batch. Returns how many articles were placed.
+
+    The stories are those of :func:`assign_story` called on each article in turn; the
+    fingerprints of the next batch are computed by ``workers`` processes (default: one per
+    CPU, 1: in this process) while this one places the current batch.
 
     Migration ``0006_stories`` runs it on an upgraded archive, ``newsarchive db reindex
     --stories`` after a change of threshold. It marks nothing as changed for
@@ -365,46 +588,69 @@ def rebuild_stories(
     """
     if threshold is None:
         threshold = story_threshold()
+    processes = _fingerprint_workers(workers)
     articles = cast("Table", Article.__table__)
     total = conn.execute(select(func.count()).select_from(articles)).scalar_one()
     conn.execute(delete(cast("Table", StoryBand.__table__)))
     conn.execute(update(articles).values(story_id=None))
-    done = last = 0
-    while True:
-        rows = conn.execute(
-            select(articles.c.id, articles.c.title, articles.c.text)
-            .where(articles.c.id > last)
-            .order_by(articles.c.id)
-            .limit(batch_size)
-        ).all()
-        if not rows:
-            break
-        for row in rows:
-            assign_story(
-                conn, row.id, row.title, row.text, seq=None, threshold=threshold, rebuilding=True
+
+    def read(after: int) -> list[tuple[int, str | None, str]]:
+        return [
+            (row.id, row.title, row.text)
+            for row in conn.execute(
+                select(articles.c.id, articles.c.title, articles.c.text)
+                .where(articles.c.id > after)
+                .order_by(articles.c.id)
+                .limit(batch_size)
             )
+        ]
+
+    done = 0
+    rows = read(0)
+    prints = _Prints([(title, text) for _, title, text in rows], processes)
+    while rows:
+        following = read(rows[-1][0])
+        next_prints = _Prints([(title, text) for _, title, text in following], processes)
+        _place_batch(
+            conn,
+            rows,
+            prints.result(),
+            seq=None,
+            threshold=threshold,
+            rebuilding=True,
+            workers=processes,
+        )
         done += len(rows)
-        last = rows[-1].id
+        rows, prints = following, next_prints
         if progress is not None:
             progress(done, total)
     logger.info("stories placed for %d articles", done)
     return done
 
 
-def place_new_articles(conn: Connection, article_ids: Iterable[int], *, seq: int) -> None:
-    """Place articles written in bulk (imports) in their stories, oldest id first."""
+def place_new_articles(
+    conn: Connection, article_ids: Iterable[int], *, seq: int, workers: int | None = None
+) -> None:
+    """Place articles written in bulk (imports) in their stories, oldest id first, as
+    :func:`assign_story` on each in turn would (see :func:`_place_batch`)."""
     ids = sorted(set(article_ids))
     threshold = story_threshold()
+    processes = _fingerprint_workers(workers)
     for start in range(0, len(ids), REBUILD_BATCH):
         chunk = ids[start : start + REBUILD_BATCH]
-        rows = conn.execute(
-            select(Article.id, Article.title, Article.text)
-            .where(Article.id.in_(bindparam("ids", expanding=True)))
-            .order_by(Article.id),
-            {"ids": chunk},
-        ).all()
-        for row in rows:
-            assign_story(conn, row.id, row.title, row.text, seq=seq, threshold=threshold)
+        rows = [
+            (row.id, row.title, row.text)
+            for row in conn.execute(
+                select(Article.id, Article.title, Article.text)
+                .where(Article.id.in_(bindparam("ids", expanding=True)))
+                .order_by(Article.id),
+                {"ids": chunk},
+            )
+        ]
+        prints = _Prints([(title, text) for _, title, text in rows], processes).result()
+        _place_batch(
+            conn, rows, prints, seq=seq, threshold=threshold, rebuilding=False, workers=processes
+        )
 
 
 __all__: Sequence[str] = [
