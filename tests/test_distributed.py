@@ -191,8 +191,12 @@ async def _hammer(budget: Any, requests: int, holders: int) -> list[tuple[float,
 
 def _check_budget(spans: list[tuple[float, float]], concurrency: int, delay: float) -> None:
     starts = [s for s, _ in spans]
+    # Starts are granted on the budget's clock and read here when the client resumes: a
+    # loaded machine may resume one late, which shortens the gap after it, not a longer span.
     gaps = [b - a for a, b in itertools.pairwise(starts)]
-    assert min(gaps) >= delay * 0.8, f"two starts {min(gaps):.3f} s apart (delay {delay})"
+    assert min(gaps) >= delay * 0.5, f"two starts {min(gaps):.3f} s apart (delay {delay})"
+    spans3 = [b - a for a, b in zip(starts, starts[2:], strict=False)]
+    assert min(spans3) >= 2 * delay * 0.8, f"3 starts in {min(spans3):.3f} s (delay {delay})"
     for start, _ in spans:
         in_flight = sum(1 for s, e in spans if s <= start < e)
         assert in_flight <= concurrency
@@ -343,9 +347,13 @@ def test_two_workers_never_fetch_a_host_faster_than_one(
     pages = [(t, path, agent) for t, path, agent in times if path != "/robots.txt"]
     assert {agent for _, _, agent in pages} == {"test-a", "test-b"}, "both workers fetched"
     starts = sorted(t for t, _, _ in pages)
-    gaps = [b - a for a, b in itertools.pairwise(starts)]
-    # One start per delay across both workers (a generous margin for the server's clock).
-    assert min(gaps) >= delay * 0.8, f"two requests {min(gaps):.3f} s apart: {sorted(times)}"
+    # One start per delay across both workers. The server sees a request a little after the
+    # budget granted it, later still on a loaded machine, so one gap may shrink by that lag;
+    # a span of four starts may not: two workers each keeping only its own pace would make
+    # it half as long (3 × delay / 2).
+    spans = [b - a for a, b in zip(starts, starts[3:], strict=False)]
+    assert min(spans) >= 3 * delay * 0.8, f"4 starts in {min(spans):.3f} s: {sorted(times)}"
+    assert starts[-1] - starts[0] >= (len(starts) - 1) * delay * 0.9
     pairs, revisions = _articles(db_url)
     assert len(pairs) == 16
     assert revisions == 16
