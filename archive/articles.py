@@ -31,7 +31,7 @@ from archive.reading import find_article, same_text_where
 from archive.record import ArticleRecord
 from archive.rows import CONTENT_FIELDS, article_values
 from archive.search import defer_index_merges, index_article, index_articles
-from archive.stories import assign_story
+from archive.stories import Fingerprint, assign_story, fingerprint
 from archive.textkey import site_family, text_key
 from archive.warc import WarcLocation
 
@@ -370,10 +370,16 @@ def upsert_articles(
     with engine.begin() as conn:
         defer_index_merges(conn)
         batch = _Batch(conn, writes, now)
+        # Story fingerprints before the counter's lock: other writers wait for it until this
+        # transaction commits, and this is most of the batch's CPU.
+        prints = {
+            (w.record.title, w.record.text): fingerprint(w.record.title, w.record.text)
+            for w in writes
+        }
         # The counter first, before any write (the order every writer takes its locks in).
         seq = bump_change(conn)
         outcomes = [batch.decide(i, run_id, profile, seq) for i in range(len(writes))]
-        batch.write(run_id, seq)
+        batch.write(run_id, seq, prints)
         results = [
             UpsertResult(outcome, cast("int", known.id), revision, known.url)
             for outcome, known, revision in outcomes
@@ -584,7 +590,9 @@ class _Batch:
             "change_seq": seq,
         }
 
-    def write(self, run_id: int | None, seq: int) -> None:
+    def write(
+        self, run_id: int | None, seq: int, prints: dict[tuple[str | None, str], Fingerprint]
+    ) -> None:
         """The batch's changes, one statement per table."""
         conn = self.conn
         if self.new:
@@ -657,7 +665,13 @@ class _Batch:
         # finds the bands of those before it, the batch's own included.
         for known in self.storied:
             if known.indexed is not None:
-                assign_story(conn, cast("int", known.id), *known.indexed, seq=seq)
+                assign_story(
+                    conn,
+                    cast("int", known.id),
+                    *known.indexed,
+                    seq=seq,
+                    print_=prints.get(known.indexed),
+                )
 
 
 #: URLs per read statement (SQLite's parameter cap is far above).

@@ -24,13 +24,14 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -68,6 +69,11 @@ class Result:
     coordination_seconds: float
     #: Host slots taken and given back (awaited; their cost is measured apart).
     politeness_calls: int = 0
+    #: CPU seconds of the crawl's processes (theirs and their extraction workers'): near
+    #: cores x seconds, the machine, not coordination, is what limits the speed-up.
+    cpu_seconds: float = 0.0
+    #: Calls per kind (claim, heartbeat, queue, ...), summed over the processes.
+    kinds: dict[str, int] = field(default_factory=dict)
 
     @property
     def rate(self) -> float:
@@ -112,6 +118,7 @@ def crawl(kind: str, processes: int, profile: Path, db_url: str, work: Path, red
         commands.append([sys.executable, "-m", "newsarchive", *command])
     env = {**ENV, "NEWSARCHIVE_LOCK_DIR": str(work)}
     started = time.perf_counter()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     procs = [
         subprocess.Popen(c, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         for c in commands
@@ -121,6 +128,8 @@ def crawl(kind: str, processes: int, profile: Path, db_url: str, work: Path, red
         if proc.returncode != 0:
             raise SystemExit(f"{kind} failed ({proc.returncode}):\n{err.decode()[-3000:]}")
     seconds = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     with Archive(db_url, create=False) as archive:
         articles = archive.count_articles()
         runs = archive.list_runs()
@@ -131,7 +140,17 @@ def crawl(kind: str, processes: int, profile: Path, db_url: str, work: Path, red
     coordination -= sum(
         float(r.stats.get("newsarchive/coordination/politeness/seconds", 0)) for r in runs
     )
-    return Result(seconds, articles, pages, calls, coordination, polite)
+    kinds: dict[str, int] = {}
+    for run in runs:
+        for key, value in run.stats.items():
+            parts = key.split("/")
+            if (
+                len(parts) == 4
+                and parts[:2] == ["newsarchive", "coordination"]
+                and parts[3] == "calls"
+            ):
+                kinds[parts[2]] = kinds.get(parts[2], 0) + int(value)
+    return Result(seconds, articles, pages, calls, coordination, polite, cpu, kinds)
 
 
 def budget_latency(redis: bool, db_url: str, calls: int = 300) -> float:
@@ -201,7 +220,10 @@ def main() -> None:
                         results.setdefault(label, []).append(result)
                         print(
                             f"round {number + 1} {label:>12}: {result.articles} articles in "
-                            f"{result.seconds:6.1f} s = {result.rate:6.1f} articles/s",
+                            f"{result.seconds:6.1f} s = {result.rate:6.1f} articles/s; "
+                            f"{result.pages} pages; CPU {result.cpu_seconds:5.1f} s "
+                            f"({result.cpu_seconds / result.seconds:.2f} cores busy); "
+                            f"load {os.getloadavg()[0]:.1f}",
                             flush=True,
                         )
                 db_url = _database(admin)
@@ -222,10 +244,12 @@ def report(results: dict[str, list[Result]], latency: float) -> None:
     print("\nmedians:")
     for label in results:
         print(f"  {label:>12}: {median(label):6.1f} articles/s")
-    one, two = median("1 worker(s)"), median("2 worker(s)")
-    print(f"speed-up, 2 workers over 1: {two / one:.2f}x")
-    crawl_rate = median("crawl")
-    print(f"1 worker against newsarchive crawl (no coordination): {one / crawl_rate:.2f}x")
+    if "1 worker(s)" in results and "2 worker(s)" in results:
+        one, two = median("1 worker(s)"), median("2 worker(s)")
+        print(f"speed-up, 2 workers over 1: {two / one:.2f}x")
+        if "crawl" in results:
+            crawl_rate = median("crawl")
+            print(f"1 worker against newsarchive crawl (no coordination): {one / crawl_rate:.2f}x")
     print(f"\ncoordination per page (one politeness call alone: {latency:.2f} ms):")
     for label, runs in results.items():
         if label == "crawl":
@@ -239,6 +263,14 @@ def report(results: dict[str, list[Result]], latency: float) -> None:
             f" (frontier {frontier_calls:.2f}, politeness {polite:.2f});"
             f" {frontier_ms + polite * latency:.2f} ms a page"
             f" (frontier {frontier_ms:.2f} timed, politeness {polite * latency:.2f})"
+        )
+        kinds: dict[str, int] = {}
+        for run in runs:
+            for kind, calls in run.kinds.items():
+                kinds[kind] = kinds.get(kind, 0) + calls
+        print(
+            " " * 16
+            + ", ".join(f"{kind} {calls / pages:.2f}" for kind, calls in sorted(kinds.items()))
         )
 
 

@@ -14,8 +14,11 @@ from typing import Any
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 from scrapy.statscollectors import StatsCollector
-from scrapy.utils.defer import deferred_from_coro
+from scrapy.utils.defer import deferred_from_coro, maybe_deferred_to_future
+from twisted.internet.defer import Deferred
 from twisted.internet.task import LoopingCall
+from twisted.internet.threads import deferToThread
+from twisted.python.failure import Failure
 
 from archive.db import ArchiveError
 from archive.store import PageFetch
@@ -82,6 +85,11 @@ class ArchivePipeline:
     thread, like every other write) and when the spider closes, and counts the outcomes in the
     crawl's statistics as their batches are committed. A page's WARC record is written before
     its article's batch commits, as the article row points into the WARC file.
+
+    On PostgreSQL a batch is written in a thread (:attr:`CrawlState.writes_in_thread`), one
+    batch at a time, while the crawl goes on: with several workers on one archive, a batch
+    waits for the change counter's lock while another worker's batch commits, and on the
+    reactor's thread that wait stopped the whole process.
     """
 
     def __init__(self, crawler: Crawler) -> None:
@@ -90,6 +98,8 @@ class ArchivePipeline:
             0.0, crawler.settings.getfloat("NEWSARCHIVE_WRITE_INTERVAL", DEFAULT_WRITE_INTERVAL)
         )
         self._timer: LoopingCall | None = None
+        #: The batch being written in a thread, if any (never fails: see :meth:`_write_failed`).
+        self._writing: Deferred[None] | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ArchivePipeline:
@@ -108,24 +118,53 @@ class ArchivePipeline:
             self._timer = LoopingCall(self.flush)
             self._timer.start(self.interval, now=False)
 
-    def close_spider(self) -> None:
+    async def close_spider(self) -> None:
         """Runs before the spider's ``spider_closed`` handler records the run, so the counters
-        it records include the last batch."""
+        it records include the last batch: waits for the batch in a thread, writes the rest."""
         if self._timer is not None and self._timer.running:
             self._timer.stop()
-        self.flush()
-
-    def flush(self) -> None:
-        """Write the articles waiting for their batch (never raises: the timer calls it)."""
+        if self._writing is not None:
+            await maybe_deferred_to_future(self._writing)
         state = self._state()
-        if state is None or not state.waiting_articles:
-            return
+        if state is not None and state.waiting_articles:
+            self._flush_here(state)
+
+    def flush(self) -> Deferred[None] | None:
+        """Write the articles waiting for their batch (never raises, nor fails: the timer calls
+        it, and waits for the returned Deferred when the batch goes to a thread)."""
+        state = self._state()
+        if state is None or not state.waiting_articles or self._writing is not None:
+            return None  # a batch in flight: the next one waits for it (commit order)
+        if not state.writes_in_thread:
+            self._flush_here(state)
+            return None
+        writes = state.take_batch()
+        writing: Deferred[None] = deferToThread(state.write_articles, writes).addCallbacks(
+            self._written, self._write_failed, callbackArgs=(state,)
+        )
+        self._writing = writing
+        return writing
+
+    def _flush_here(self, state: CrawlState) -> None:
         try:
             stored = state.flush_articles()
         except (ArchiveError, OSError) as exc:
             self._storage_failed(exc)
             return
         self._count(stored)
+
+    def _written(self, stored: list[StoredArticle], state: CrawlState) -> None:
+        self._writing = None
+        state.articles_written(stored)
+        self._count(stored)
+
+    def _write_failed(self, failure: Failure) -> None:
+        self._writing = None
+        exc = failure.value
+        if not isinstance(exc, (ArchiveError, OSError)):
+            logger.error("the article write failed: %s", failure.getTraceback())
+            exc = ArchiveError(f"the article write failed: {exc!r}")
+        self._storage_failed(exc)
 
     def process_item(self, item: Any) -> Any:
         state = self._state()
@@ -156,10 +195,13 @@ class ArchivePipeline:
                 urls=[item.record.url, canonicalize_url(page.url), *item.aliases],
                 status=page.status,
                 headers=validators,
+                flush=not state.writes_in_thread,
             )
         except (ArchiveError, OSError) as exc:
             raise DropItem(self._storage_failed(exc)) from None
         self._count(stored)
+        if state.batch_due:
+            self.flush()
         return item
 
     def _count(self, stored: list[StoredArticle]) -> None:

@@ -233,13 +233,16 @@ class CrawlState:
         urls: Iterable[str],
         status: int,
         headers: dict[str, str],
+        flush: bool = True,
     ) -> list[StoredArticle]:
         """Queue ``record`` for the archive; the pages fetched as ``urls`` are marked done
         (with the validators in ``headers``) in the transaction that stores it.
 
         Returns what was written when this article completed a batch (``write_batch``
         articles, or the first of them ``write_interval`` seconds old; 0: no age limit), else
-        nothing yet: the rest comes from :meth:`flush_articles`.
+        nothing yet: the rest comes from :meth:`flush_articles`. ``flush=False``: never writes
+        here; the caller writes when :attr:`batch_due` says (from a thread, see
+        :attr:`writes_in_thread`).
         """
         now = datetime.now(UTC)
         pages = tuple(
@@ -257,10 +260,30 @@ class CrawlState:
         if not self._batch:
             self._batch_since = time.monotonic()
         self._batch.append(ArticleWrite(record, fetch, tuple(aliases), pages))
-        waited = time.monotonic() - self._batch_since
-        if len(self._batch) >= self.write_batch or 0 < self.write_interval <= waited:
+        if flush and self.batch_due:
             return self.flush_articles()
         return []
+
+    @property
+    def batch_due(self) -> bool:
+        """Whether the queued articles make a batch: ``write_batch`` of them, or the first one
+        ``write_interval`` seconds old (0: no age limit)."""
+        if not self._batch:
+            return False
+        waited = time.monotonic() - self._batch_since
+        return len(self._batch) >= self.write_batch or 0 < self.write_interval <= waited
+
+    @property
+    def writes_in_thread(self) -> bool:
+        """Whether a batch may be written from another thread while the crawl goes on
+        (:meth:`take_batch`, :meth:`write_articles`, :meth:`articles_written`).
+
+        On PostgreSQL, yes: a batch takes the change counter's lock (archive/changes.py), and
+        with several workers on one archive it waits there for another worker's batch; on the
+        reactor's thread that wait stopped every download and claim of the process (measured in
+        ``benchmarks/workers.py``, docs/ARCHITECTURE.md). On SQLite, no: the file has one
+        writer, and the reactor's own small writes would only wait for the batch's."""
+        return self.archive.engine.dialect.name == "postgresql"
 
     @property
     def waiting_articles(self) -> int:
@@ -272,7 +295,19 @@ class CrawlState:
         refuses sends the batch in again one article at a time, so that only that one is
         skipped. A failure of the archive itself (locked, full, gone) is raised: the batch's
         pages are still ``pending``, and a resumed crawl fetches them again."""
+        stored = self.write_articles(self.take_batch())
+        self.articles_written(stored)
+        return stored
+
+    def take_batch(self) -> list[ArticleWrite]:
+        """The queued articles, for :meth:`write_articles`; the queue starts again empty."""
         writes, self._batch = self._batch, []
+        return writes
+
+    def write_articles(self, writes: list[ArticleWrite]) -> list[StoredArticle]:
+        """Write ``writes`` as :meth:`flush_articles` does. Touches nothing of the crawl's but
+        the archive, so it may run in a thread (:attr:`writes_in_thread`), one batch at a time:
+        batches must commit in the order they were taken."""
         if not writes:
             return []
         with self.clock.timing("archive_write"):
@@ -283,10 +318,13 @@ class CrawlState:
                 stored = [StoredArticle(w.record, r) for w, r in zip(writes, results, strict=True)]
             except RecordRefused:
                 stored = [self._write_alone(write) for write in writes]
+        return stored
+
+    def articles_written(self, stored: list[StoredArticle]) -> None:
+        """Count what a batch stored in the run's health figures (the reactor's thread)."""
         for article in stored:
             if article.result is not None:
                 self.health.article(article.record)
-        return stored
 
     def _write_alone(self, write: ArticleWrite) -> StoredArticle:
         try:

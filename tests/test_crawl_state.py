@@ -3,6 +3,7 @@ batches it writes articles in."""
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
@@ -142,3 +143,49 @@ def test_a_refused_record_is_skipped_and_the_rest_of_its_batch_stored(sqlite_url
     assert archive.page_states([bad.url])[bad.url].state == "failed"
     assert sum(h.articles for h in state.health.rows()) == 2
     state.finish("finished", {}, {})
+
+
+def test_a_batch_taken_by_the_pipeline_is_written_from_another_thread(db_url: str) -> None:
+    """PostgreSQL crawls write their batches in a thread (a batch may wait there for another
+    worker's on the change counter's lock); the batch is taken on the crawl's thread, written
+    in the other, and its pages are done only with its articles."""
+    archive = Archive(db_url)
+    state = CrawlState(
+        archive,
+        profile="p",
+        start_urls=[],
+        recheck_after=timedelta(days=1),
+        write_batch=2,
+        write_interval=0,
+    )
+    assert state.writes_in_thread is db_url.startswith("postgresql")
+    urls = [numbered(n).url for n in range(2)]
+    state.enqueue((u, "article", 1) for u in urls)
+    for n in range(2):
+        assert (
+            state.store_article(
+                numbered(n),
+                PageFetch(url=numbered(n).url, status=200),
+                aliases=(),
+                urls=[numbered(n).url],
+                status=200,
+                headers={},
+                flush=False,
+            )
+            == []
+        )  # never written here: the caller writes when the batch is due
+    assert state.batch_due
+    assert archive.count_articles() == 0
+    writes = state.take_batch()
+    assert state.waiting_articles == 0
+    assert not state.batch_due
+    stored: list[StoredArticle] = []
+    writer = threading.Thread(target=lambda: stored.extend(state.write_articles(writes)))
+    writer.start()
+    writer.join()
+    assert [s.result and s.result.outcome for s in stored] == ["new", "new"]
+    states = archive.page_states(urls)
+    assert [states[u].state for u in urls] == ["done", "done"]
+    state.articles_written(stored)
+    state.finish("finished", {}, {})
+    assert sum(h.articles for h in archive.run_site_health([state.run_id])[state.run_id]) == 2
