@@ -15,21 +15,35 @@ from datetime import UTC, datetime
 from typing import Any, Final, Literal
 from urllib.parse import urlsplit
 
-Role = Literal["author", "reporter", "correspondent", "editor", "photographer", "translator"]
+Role = Literal[
+    "author",
+    "reporter",
+    "correspondent",
+    "compiler",
+    "issuer",
+    "translator",
+    "editor",
+    "photographer",
+]
 
-#: Byline roles, in the order they are listed.
+#: Byline roles, in the order they are listed (README.md, "Fields", has what each means).
 ROLES: Final[tuple[Role, ...]] = (
     "author",
     "reporter",
     "correspondent",
+    "compiler",
+    "issuer",
     "translator",
     "editor",
     "photographer",
 )
 
-#: Roles whose people are credited for the writing and therefore listed in ``authors``.
+#: Roles whose people are credited for the writing and therefore listed in ``authors``: a
+#: compiler (编译) wrote the text from foreign sources, an issuer (发文机关) is the office
+#: that issued a government document; a translator (译者) rendered someone else's text and
+#: is a byline only.
 WRITING_ROLES: Final[frozenset[str]] = frozenset(
-    {"author", "reporter", "correspondent", "translator"}
+    {"author", "reporter", "correspondent", "compiler", "issuer"}
 )
 
 #: The JSONL export's keys, in the order they are written.

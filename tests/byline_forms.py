@@ -79,6 +79,38 @@ NAMES: dict[str, list[str]] = {
         "Priya Natarajan",
     ],
 }
+#: Names followed by their original-script form in brackets (a translated writer's byline).
+NAMES["original"] = [
+    "周思博 (Joel Spolsky)",
+    "王海峰（Peter Wang）",
+    "李明远 (Mary O'Neill)",
+    "黄晓宇（Anne-Marie Dupont）",
+    "谢雨桐 (J. R. Tolkien)",
+    "韩冬青 (Ahmed Khan)",
+    "许嘉怡（Sarah Kim）",
+    "冯子健 (Tom McAllister)",
+    "次仁旺堆 (Tsering Wangdu)",
+    "程雅琴（Priya Natarajan）",
+    "欧阳娜娜 (Nana Ouyang)",
+    "叶子涵 (Zoe)",
+]
+#: Offices that issue government documents (``发文机关``).
+NAMES["office"] = [
+    "吉林省人民政府",
+    "某某市人民政府办公室",
+    "国务院办公厅",
+    "某某区教育局",
+    "某某市发展和改革委员会",
+    "某某市住房和城乡建设局",
+    "中共某某市委办公室",
+    "某某县卫生健康局",
+    "某某市市场监督管理局",
+    "某某区人民政府",
+    "某某省财政厅",
+    "某某市生态环境局",
+    "某某街道办事处",
+    "某某市应急管理局",
+]
 #: Two-character names padded with an ideographic space (王　军), as typeset to align with
 #: three-character names.
 NAMES["padded"] = [n[0] + "\u3000" + n[1] for n in NAMES["han2"]] + ["李\u3000娜", "张\u3000弛"]
@@ -90,6 +122,8 @@ LABELLED_KINDS = (*HAN_KINDS, "dotted")
 GLUED_KINDS = tuple(k for k in LABELLED_KINDS if k != "rare")
 BARE_KINDS = ("han2", "han3", "compound", "role_end", "word_given", "dotted")
 ENGLISH_KINDS = ("english",)
+ORIGINAL_KINDS = ("original",)
+OFFICE_KINDS = ("office",)
 
 #: Separators between names: space, 、, ，, / (English: comma, and).
 SEPARATORS = (" ", "、", "，", "/", "\u3000")
@@ -164,6 +198,7 @@ class Page:
     paragraphs: list[str]
     bar: str = "2024-05-20 10:21"
     bar_extra: str = ""  # raw HTML appended inside the info bar
+    above: str = ""  # raw HTML before the article (a government document's index table)
     under: str | None = None  # a line between headline and text
     head_extra: str = ""  # raw HTML inside <head>
     after_body: str = ""  # raw HTML after the article (comments, related lists)
@@ -213,7 +248,7 @@ class Page:
         return (
             f"<!DOCTYPE html><html lang='{lang}'><head><meta charset='utf-8'>"
             f"<title>{title}_{site}</title>{self.head_extra}</head><body>"
-            f"<div class='nav'>{nav}</div>{crumbs}{article}{self.after_body}"
+            f"<div class='nav'>{nav}</div>{crumbs}{self.above}{article}{self.after_body}"
             f"<div class='footer'>{footer}</div></body></html>"
         )
 
@@ -293,6 +328,20 @@ def _caption_line(page: Page, credit: str) -> None:
     page.paragraphs.insert(2, credit)
 
 
+def _index(page: Page, credit: str) -> None:
+    """A government document's index table above the article, label and value in two
+    cells (``发文机关：`` | ``吉林省人民政府``)."""
+    label, _, value = credit.partition("：")
+    rows = [
+        ("索引号：", "11220000013544357T/2022-00426"),
+        ("分类：", "通告"),
+        (label + "：", value),
+        ("成文日期：", "2024年05月19日"),
+    ]
+    cells = "".join(f"<tr><td>{escape(a)}</td><td>{escape(b)}</td></tr>" for a, b in rows)
+    page.above = f"<table class='xxgk_index'>{cells}</table>"
+
+
 POSITIONS: dict[str, Placer] = {
     "bar": _bar,
     "under": _under,
@@ -307,6 +356,7 @@ POSITIONS: dict[str, Placer] = {
     "close_line_paren": _close_line_paren,
     "caption": _caption,
     "caption_line": _caption_line,
+    "index": _index,
 }
 
 
@@ -333,6 +383,8 @@ class Form:
     variants: tuple[Variant, ...]
     positions: tuple[str, ...]
     kinds: tuple[str, ...] = LABELLED_KINDS
+    #: The most names one credit holds (a WeChat origin line names one writer).
+    most: int = 3
 
     @property
     def second(self) -> bool:
@@ -465,10 +517,10 @@ FORMS: list[Form] = [
     ),
     Form(
         "F09",
-        "编译：刘洋",
+        "翻译：刘洋",
         tuple(
             _v(label + "{a}", "translator")
-            for label in ("编译：", "翻译：", "译者：", "编译/", "译/")
+            for label in ("翻译：", "译者：", "译/", "译：", "翻译/")
         ),
         ALL_TOP,
     ),
@@ -556,7 +608,7 @@ FORMS: list[Form] = [
     Form(
         "F18",
         "路闻卓立编译",
-        (_v("{a} 编译", "translator"), _v("{a} 整理", "author"), _v("{a}/文", "author")),
+        (_v("{a} 编译", "compiler"), _v("{a} 整理", "author"), _v("{a}/文", "author")),
         ("under", "close_line"),
         kinds=GLUED_KINDS,
     ),
@@ -566,7 +618,7 @@ FORMS: list[Form] = [
         (
             _v("采写：南都记者 {a}", "reporter", source="南方都市报"),
             _v("图/晶报记者 {a}", "photographer", source="晶报"),
-            _v("编译/本报记者 {a}", "translator"),
+            _v("编译/本报记者 {a}", "compiler"),
             _v("文/新京报记者 {a}", "reporter", source="新京报"),
         ),
         ("bar", "under", "top", "close_line"),
@@ -642,6 +694,48 @@ FORMS: list[Form] = [
             _v("川观见习记者 {a}", "reporter"),
         ),
         ALL_TOP,
+    ),
+    Form(
+        "F29",
+        "编译：刘洋",
+        tuple(_v(label + "{a}", "compiler") for label in ("编译：", "编译/", "编译 ", "编译｜")),
+        ALL_TOP,
+    ),
+    Form(
+        "F30",
+        "作者： 周思博 (Joel Spolsky)",
+        (
+            _v("作者：{a}", "author"),
+            _v("作者： {a}", "author"),
+            _v("撰文：{a}", "author"),
+            _v("文/{a}", "author"),
+        ),
+        ALL_TOP,
+        kinds=ORIGINAL_KINDS,
+    ),
+    Form(
+        "F31",
+        "原创： 路闻卓立编译 人民币交易与研究",
+        (
+            _v("原创： {a} 人民币交易与研究", "author", source="人民币交易与研究"),
+            _v("原创 {a}编译 某某观察", "compiler", source="某某观察"),
+            _v("原创：{a} 某某财经评论", "author", source="某某财经评论"),
+            _v("原创 {a}整理 城事Daily", "author", source="城事Daily"),
+        ),
+        ("under", "top"),
+        kinds=GLUED_KINDS,
+        most=1,
+    ),
+    Form(
+        "F32",
+        "发文机关：吉林省人民政府",
+        (
+            _v("发文机关：{a} 成文日期：2024年05月19日", "issuer"),
+            _v("发布机构：{a} 发文字号：某政发〔2024〕3号", "issuer"),
+            _v("发文单位：{a} 成文日期：2024年05月19日", "issuer"),
+        ),
+        ("bar", "index", "top"),
+        kinds=OFFICE_KINDS,
     ),
 ]
 
@@ -921,6 +1015,29 @@ NEGATIVES: list[Negative] = [
         SITE_VALUES,
     ),
     Negative(
+        "N34",
+        "来源：吉林省人民政府 in the info bar (an office as the source: no author)",
+        _with("bar_extra", " 来源：{name}"),
+        NAMES["office"][:8],
+    ),
+    Negative(
+        "N34",
+        "稿源：… 来源：… under the headline",
+        _with("under", markup=False, template="稿源：{name}"),
+        NAMES["office"][8:],
+    ),
+    Negative(
+        "N35",
+        "a news release's index table: 发布机构 with no document number or signing date",
+        _with(
+            "above",
+            "<table class='xxgk'><tr><td>索引号：</td><td>0001/2024-00426</td></tr>"
+            "<tr><td>发布机构：</td><td>{name}</td></tr><tr><td>生成日期：</td>"
+            "<td>2024-05-20</td></tr></table>",
+        ),
+        NAMES["office"][:8],
+    ),
+    Negative(
         "N18",
         "——访区教育局局长{name} (a subtitle under the headline)",
         _with("under", markup=False, template="——访区教育局局长{name}"),
@@ -1046,8 +1163,9 @@ class Case:
 
 
 def _plain(name: str) -> str:
-    """A padded name (王　军) as the extractor returns it."""
-    return name.replace("\u3000", "")
+    """A padded name (王　军) as the extractor returns it, and a name's original-script
+    form in half-width brackets after a space (``周思博 (Joel Spolsky)``)."""
+    return name.replace("\u3000", "").replace("（", " (").replace("）", ")")
 
 
 def _draw(rng: random.Random, first: str, names: list[str], count: int) -> list[str]:
@@ -1063,7 +1181,7 @@ def generate() -> Iterator[Case]:
         names = pool(form.kinds)
         for position in form.positions:
             for index, first in enumerate(names):
-                count = 1 + index % 3
+                count = 1 + index % form.most
                 sep = SEPARATORS[(index // 3) % len(SEPARATORS)]
                 variant = form.variants[index % len(form.variants)]
                 first_names = _draw(rng, first, names, count)

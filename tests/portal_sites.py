@@ -32,6 +32,8 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
 
+from archive.record import WRITING_ROLES
+
 Byline = tuple[str, str]  # (name, role) as in archive.record.ROLES
 
 
@@ -54,7 +56,7 @@ class PortalArticle:
 
     @property
     def authors(self) -> list[str]:
-        writing = ("author", "reporter", "correspondent", "translator")
+        writing = WRITING_ROLES
         names: list[str] = []
         for name, role in self.bylines:
             if role in writing and name not in names:
@@ -570,10 +572,6 @@ def _paper_articles() -> list[PortalArticle]:
             ],
             must_contain=["首批越冬候鸟陆续飞抵", "超过两万只", "不要投喂、惊扰鸟类"],
             extra={"byline_line": "文/周正文 图/刘思图", "kicker": "观鸟季"},
-            known_gaps={
-                "published_at": "the time is only in a bare <time datetime> after the page"
-                " number (滨海晚报 2026-11-04 A07版 07:05): not read, the day is"
-            },
         ),
         PortalArticle(
             path="/html/2026-11/04/content_30509860.htm",
@@ -594,10 +592,6 @@ def _paper_articles() -> list[PortalArticle]:
                 "byline_line": "◎滨晚记者 慕容云海 实习生 尼玛卓玛",
                 "meta_author": "点击关注",
                 "subtitle": "——参与职工超过3万人次",
-            },
-            known_gaps={
-                "published_at": "the time is only in a bare <time datetime> after the page"
-                " number (滨海晚报 2026-11-04 A07版 07:05): not read, the day is"
             },
         ),
         PortalArticle(

@@ -24,6 +24,8 @@ from byline_forms import (
     LABELLED_KINDS,
     NAMES,
     NEGATIVES,
+    OFFICE_KINDS,
+    ORIGINAL_KINDS,
     PADDED_KINDS,
     SEPARATORS,
     STRUCTURED,
@@ -46,6 +48,8 @@ _EVIDENCE = {
     GLUED_KINDS: "glued",
     BARE_KINDS: "bare",
     PADDED_KINDS: "padded",
+    ORIGINAL_KINDS: "original",
+    OFFICE_KINDS: "office",
 }
 
 

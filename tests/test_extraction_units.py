@@ -85,7 +85,8 @@ def bylines(text: str) -> list[tuple[str, str]]:
         ("文/张三 图/李四", [("张三", "author"), ("李四", "photographer")]),
         ("撰文：王小丫、赵大宝", [("王小丫", "author"), ("赵大宝", "author")]),
         ("执笔：欧阳娜娜", [("欧阳娜娜", "author")]),
-        ("编译：刘洋 校对：孙悦", [("刘洋", "translator"), ("孙悦", "editor")]),
+        ("编译：刘洋 校对：孙悦", [("刘洋", "compiler"), ("孙悦", "editor")]),
+        ("翻译：刘洋 校对：孙悦", [("刘洋", "translator"), ("孙悦", "editor")]),
         ("责任编辑：王小明", [("王小明", "editor")]),
         ("本报首席记者 周杰", [("周杰", "reporter")]),
         ("摄影：陈平", [("陈平", "photographer")]),
@@ -99,7 +100,7 @@ def bylines(text: str) -> list[tuple[str, str]]:
         ("通讯员 孙蕾 摄影 冯晨", [("孙蕾", "correspondent"), ("冯晨", "photographer")]),
         # ``图/`` holds for the outlet's reporter right after it; ``文/`` yields to 记者.
         ("文/晶报记者 谢婷婷 图/晶报记者 高原", [("谢婷婷", "reporter"), ("高原", "photographer")]),
-        ("编译/本报记者 钱程", [("钱程", "translator")]),
+        ("编译/本报记者 钱程", [("钱程", "compiler")]),
     ],
 )
 def test_parse_credit(text: str, expected: list[tuple[str, str]]) -> None:
@@ -268,7 +269,7 @@ def test_source_priority_and_placeholders() -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("原创： 路闻卓立编译 人民币交易与研究", [("路闻卓立", "translator")]),
+        ("原创： 路闻卓立编译 人民币交易与研究", [("路闻卓立", "compiler")]),
         (
             "执笔人：闵乐夫 赵兰波 刘韬",
             [("闵乐夫", "author"), ("赵兰波", "author"), ("刘韬", "author")],

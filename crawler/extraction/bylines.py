@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from itertools import takewhile
 from typing import Final, Literal
 
 from archive.record import WRITING_ROLES, Byline, Role
@@ -25,6 +26,7 @@ from crawler.extraction.names import (
     PLACEHOLDERS,
     UI_LABELS,
     Evidence,
+    is_issuing_body,
     is_person_name,
 )
 from crawler.extraction.source import OUTLETS
@@ -49,7 +51,7 @@ ROLE_WORDS: Final[dict[str, Role]] = {
     "图片": "photographer",
     "供图": "photographer",
     "航拍": "photographer",
-    "编译": "translator",
+    "编译": "compiler",
     "翻译": "translator",
     "译者": "translator",
     "责任编辑": "editor",
@@ -70,6 +72,9 @@ ROLE_WORDS: Final[dict[str, Role]] = {
     "统筹": "editor",
     "监制": "editor",
     "主编": "editor",
+    "发文机关": "issuer",
+    "发布机构": "issuer",
+    "发文单位": "issuer",
 }
 #: One-character role words: labels only before ``/`` or ``：`` (``文/``, ``图：``), or
 #: suffixes after names (``李四 摄``); inside a name (邓嘉文, 刘宏图) they are characters.
@@ -196,13 +201,21 @@ _EN_PERSON_RE: Final = re.compile(
     r"(?:\s+(?:[A-Z][a-zA-Z'’.\-]*|de|van|von|der|da|di|la|le|bin|al)){1,3}$"
 )
 _SENTENCE_PUNCT: Final = frozenset("。！？!?；;")
+#: A personal name in Latin script: 1 to 4 capitalised words or initials (``Joel Spolsky``,
+#: ``J. R. R. Tolkien``, ``Anne-Marie``), at least one of them a word.
+_ORIGINAL_NAME_RE: Final = re.compile(
+    r"(?:[A-Z]\.\s?)*[A-Z][a-z'’]+(?:-[A-Z]?[a-z'’]+)*"
+    r"(?:\s(?:[A-Z]\.|[A-Z][a-z'’]*[A-Z]?[a-z'’]+(?:-[A-Z]?[a-z'’]+)*)){0,3}"
+)
 
 #: Roles that carry over to a following ``outlet + 记者`` (``图/晶报记者 高原`` is a photo).
-_CARRIED: Final[frozenset[Role]] = frozenset({"photographer", "translator", "editor"})
+_CARRIED: Final[frozenset[Role]] = frozenset({"photographer", "compiler", "translator", "editor"})
+#: Roles a name after it credits for the whole credit (``中新社记者 贾天勇 摄``).
+_SUFFIX_OVERRIDES: Final[frozenset[Role]] = frozenset({"photographer", "compiler", "translator"})
 
 BareNames = Literal["never", "bracketed", "line", "field"]
 #: Writing roles more specific than ``author``: one person credited twice keeps them.
-_SPECIFIC_WRITING: Final = frozenset({"reporter", "correspondent", "translator"})
+_SPECIFIC_WRITING: Final = frozenset({"reporter", "correspondent", "compiler"})
 
 
 @dataclass(slots=True)
@@ -289,6 +302,8 @@ class _Piece:
     outlet: str | None = None
     #: No separator between this piece and the next one (one run of Han characters).
     glued: bool = False
+    #: The name in its original script, bracketed after it (``周思博 (Joel Spolsky)``).
+    alias: str | None = None
 
 
 def _outlet_prefix(prefix: str) -> tuple[str | None, bool]:
@@ -393,6 +408,31 @@ def _segment(run: str) -> list[_Piece]:
     return pieces
 
 
+def _original_script(pieces: list[_Piece]) -> list[_Piece]:
+    """``周思博 (Joel Spolsky)``: a Latin-script personal name in brackets right after a
+    word is that word's original-script form, not a bracket of its own."""
+    kept: list[_Piece] = []
+    index = 0
+    while index < len(pieces):
+        inner = [p for p in pieces[index : index + 5] if p.kind != "space"][:3]
+        words = [p for p in kept if p.kind != "space"]
+        if (
+            len(inner) == 3
+            and [p.kind for p in inner] == ["open", "latin", "close"]
+            and words
+            and words[-1].kind == "word"
+            and words[-1].alias is None
+            and _ORIGINAL_NAME_RE.fullmatch(inner[1].text)
+            and not _EN_NOT_NAMES.search(inner[1].text)
+        ):
+            words[-1].alias = inner[1].text
+            index = pieces.index(inner[2], index) + 1
+            continue
+        kept.append(pieces[index])
+        index += 1
+    return kept
+
+
 def _tokens(text: str) -> list[_Piece]:
     pieces: list[_Piece] = []
     for match in _TOKEN_RE.finditer(text):
@@ -405,7 +445,7 @@ def _tokens(text: str) -> list[_Piece]:
             pieces.append(_Piece("latin", value))
         else:
             pieces.append(_Piece(kind, value))
-    return pieces
+    return _original_script(pieces) if "open" in {p.kind for p in pieces} else pieces
 
 
 # ---------------------------------------------------------------- grammar
@@ -450,6 +490,8 @@ class _Parser:
         #: Names credited since the last boundary: ``记者 A 通讯员 B 摄`` credits both
         #: for the photo.
         self.credited: list[str] = []
+        #: Original-script forms met after words (``周思博`` → ``Joel Spolsky``).
+        self.aliases: dict[str, str] = {}
 
     def run(self) -> BylineFinds:
         for index, piece in enumerate(self.pieces):
@@ -521,6 +563,12 @@ class _Parser:
         evidence: Evidence = Evidence.BARE,
     ) -> None:
         self.finds.leftover += sum(len(w) for w in words) - sum(len(n) for n in names)
+        aliases = [self.aliases.get(n) for n in names]
+        if evidence >= Evidence.GLUED:
+            # A role word introduced them: ``作者： 周思博 (Joel Spolsky)`` is one person.
+            names = [n if a is None else f"{n} ({a})" for n, a in zip(names, aliases, strict=True)]
+        else:
+            self.finds.leftover += sum(len(a) for a in aliases if a is not None)
         if evidence == Evidence.LABELLED:
             self.finds.labelled.extend(n for n in names if n not in self.finds.labelled)
         if names and outlet and outlet not in self.finds.outlets:
@@ -546,12 +594,17 @@ class _Parser:
         if suffix is not None:
             if not roles:
                 roles, evidence = [suffix], Evidence.GLUED
-            elif suffix in {"photographer", "translator"}:
+            elif suffix in _SUFFIX_OVERRIDES:
                 # ``中新社记者 贾天勇 摄``: a reporter credited for the photo.
                 roles = [suffix]
         earlier = list(self.credited)
         words = self._merged(group)
-        self._credit(self._names(words, evidence), words, roles, group.outlet, evidence)
+        if "issuer" in roles:
+            # ``发文机关：吉林省人民政府``: an office issued the document; it is no person.
+            names = list(takewhile(is_issuing_body, words))
+        else:
+            names = self._names(words, evidence)
+        self._credit(names, words, roles, group.outlet, evidence)
         if suffix is not None:
             if suffix == "photographer":
                 for name in earlier:
@@ -668,6 +721,8 @@ class _Parser:
         self.group = _Group(roles, evidence, outlet, label=piece.text)
 
     def _on_word(self, index: int, piece: _Piece) -> None:
+        if piece.alias is not None:
+            self.aliases[piece.text] = piece.alias
         after = self.pieces[index + 1] if index + 1 < len(self.pieces) else None
         self._add_word(
             piece.text, glued_to_mark=piece.glued and after is not None and after.kind == "mark"
@@ -768,6 +823,30 @@ def parse_credit(text: str, *, bare: BareNames = "never") -> BylineFinds:
 
 
 # ---------------------------------------------------------------- other forms
+
+#: ``原创： 路闻卓立编译 人民币交易与研究``, ``原创 张三 某某公众号``: a WeChat article's origin
+#: line: its writer (maybe with a role glued after the name), then the account that first
+#: published it.
+_ORIGIN_LINE_RE: Final = re.compile(
+    rf"^\s*原创\s*[:：]?\s*(?P<credit>[{HAN}·•・．.]{{2,12}})\s+"
+    rf"(?P<account>[{HAN}A-Za-z][^\s:：]{{1,29}})\s*$"
+)
+
+
+def parse_origin_line(text: str) -> BylineFinds | None:
+    """The writer of a WeChat article's origin line, the account among the outlets (the
+    source when nothing better names one); None when ``text`` is no such line."""
+    match = _ORIGIN_LINE_RE.match(squash(text))
+    if match is None:
+        return None
+    # The name stands where an author field's value does: it needs a known surname or a
+    # transliteration, or a role word glued after it (``路闻卓立编译``).
+    finds = parse_credit(match.group("credit"), bare="field")
+    if not finds.has_writers or not finds.credit_only:
+        return None
+    finds.outlets.append(match.group("account"))
+    return finds
+
 
 #: ``By Jane Doe and John Roe``: an English credit line.
 _EN_BY_RE: Final = re.compile(

@@ -25,6 +25,7 @@ from crawler.extraction.bylines import (
     parse_dated_by,
     parse_english_credit,
     parse_labelled_handle,
+    parse_origin_line,
     parse_posted_by,
     site_word_in,
     structured_authors,
@@ -73,6 +74,13 @@ _LABELLED_AUTHOR_RE: Final = re.compile(
 )
 #: A credit label with nothing after it (the value sits in the next cell).
 _LABEL_ONLY_RE: Final = re.compile(r"^\s*\S{1,4}\s*[:：/]\s*$")
+#: The issuer's cell of a government document's index table (政府信息公开: 索引号, 分类,
+#: 发文机关, 成文日期 …), its value in the same cell or the next one.
+#: A government document's own fields (its number, the day it was signed): an issuer counts
+#: only on a page that gives one, since a news release's index table names the office that
+#: posted it (``发布机构``) as its source.
+_DOCUMENT_FIELD_RE: Final = re.compile(r"(?:发文字号|成文日期|文\s*号)\s*[:：]")
+_ISSUER_LABEL_RE: Final = re.compile(r"^\s*(?:发文机关|发布机构|发文单位)\s*[:：]\s*(?P<value>.*)$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +150,11 @@ def _split_body(
     for index, line in enumerate(body_lines):
         seen += len(line)
         at_top = index < 2 or (index < _TOP_LINES and seen <= _TOP_SHARE * total)
+        origin = parse_origin_line(line) if at_top else None
+        if origin is not None:
+            # ``原创： 张三 某某公众号``: a WeChat article's origin line leaves the body.
+            finds.extend(origin)
+            continue
         if _short(line) and (at_top or seen > total / 2) and (index < 2 or might_credit(line)):
             parsed = parse_credit(line, bare="line" if index < 2 else "bracketed")
             credit = _labelled_line(line, parsed.drop_bare(links))
@@ -221,12 +234,20 @@ def _head_credits(page: PageText) -> BylineFinds:
     headline."""
     finds = BylineFinds()
     for text in page.meta_bars:
+        origin = parse_origin_line(text)
+        if origin is not None:
+            finds.extend(origin)
+            continue
         finds.extend(parse_credit(text, bare="bracketed").drop_bare(page.link_texts))
     # The body's first lines are read by _split_body, under the body's stricter rules.
     for index, line in enumerate(page.head_lines[:_HEAD_LINES]):
         if not _short(line) or line in page.comment_lines:
             continue
         mode: BareNames = "line" if index < _NAMES_LINE_DEPTH else "bracketed"
+        origin = parse_origin_line(line)
+        if origin is not None:
+            finds.extend(origin)
+            continue
         credit = parse_credit(line, bare=mode).drop_bare(page.link_texts)
         # A bar holds no sentence: a line with one (``记者：您怎么看？``) counts only when
         # it is a credit and nothing else.
@@ -246,6 +267,25 @@ def _tail_credits(page: PageText) -> BylineFinds:
         if credit is None or not credit.bylines:
             break
         finds.extend(credit)
+    return finds
+
+
+def _index_credits(page: PageText) -> BylineFinds:
+    """``发文机关：吉林省人民政府`` in a government document's index table (the value in the
+    label's cell or the next one): the issuing office."""
+    finds = BylineFinds()
+    for index, line in enumerate(page.lines):
+        match = _ISSUER_LABEL_RE.match(line) if len(line) <= _CREDIT_LINE_CHARS else None
+        if match is None or line in page.comment_lines:
+            continue
+        text = line
+        if not match.group("value") and index + 1 < len(page.lines):
+            text = f"{line}{page.lines[index + 1]}"
+        for byline in parse_credit(text).bylines:
+            if byline.role == "issuer":
+                finds.add(byline.name, byline.role)
+        if finds.bylines:
+            break
     return finds
 
 
@@ -325,6 +365,10 @@ def find_credits(page: PageText) -> Credits:
     finds.extend(closing_credits(body))
     finds.extend(_tail_credits(page))
     finds.extend(_caption_credits(page.body_lines))
+    if any(_DOCUMENT_FIELD_RE.search(line) for line in page.lines if _short(line)):
+        finds.extend(_index_credits(page))
+    else:
+        finds.bylines = [b for b in finds.bylines if b.role != "issuer"]
     if not page.chinese:
         finds.extend(_english_credits(page))
 

@@ -389,6 +389,7 @@ def extract_date(
     title: str | None = None,
     text_start: int | None = None,
     headline_at: int | None = None,
+    page_time: str | None = None,
 ) -> str | None:
     """The publish date, best evidence first (see the module docstring).
 
@@ -405,6 +406,10 @@ def extract_date(
     the page; a date in the article's first lines; a magazine issue; the page's first
     timestamp under the headline. Dates below the article (related lists, comments) and
     above the headline (the site header's "today") only count with a label.
+
+    ``page_time`` is the ``datetime`` of the page's own bare ``<time>`` element
+    (:func:`crawler.extraction.metadata.page_time`): it gives the date when the header
+    gives none, and the time of day when the header gives the same day without one.
     """
     max_date = (fetched_at.astimezone(CHINA_TZ) if chinese else fetched_at).date() + timedelta(
         days=1
@@ -413,6 +418,7 @@ def extract_date(
         found = parse_date(value, chinese=chinese, max_date=max_date)
         if found:
             return found
+    timed = parse_date(page_time, chinese=chinese, max_date=max_date) if page_time else None
 
     def usable(line: str) -> str:
         return "" if FOOTER_RE.search(line) or TODAY_RE.search(line) else line
@@ -433,8 +439,12 @@ def extract_date(
                 found = parse_relative(line, fetched_at, chinese=chinese)
         if found and len(found) == 10:
             found = _with_time(region, found, chinese=chinese, max_date=max_date)
+        if found and len(found) == 10 and timed is not None and timed[:10] == found:
+            found = timed
         if found:
             return found
+    if timed is not None:
+        return timed
     found = date_from_url(url, max_date)
     if found:
         return found

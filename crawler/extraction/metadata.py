@@ -61,6 +61,8 @@ _AUTHOR_TAGS: Final = frozenset({"span", "div", "p", "em", "address", "font", "t
 #: The elements looked at for metadata bars and author elements (iterating a few tags in
 #: Python is twice as fast as an XPath over every element's attributes).
 _MARKED_TAGS: Final = tuple(_BAR_TAGS | _AUTHOR_TAGS)
+#: Elements that hold the page's own article: a ``<time>`` in one dates it.
+_PAGE_REGIONS: Final = frozenset({"article", "header", "main"})
 #: An author element holds a name, not a biography.
 _AUTHOR_ELEMENT_CHARS: Final = 40
 
@@ -80,6 +82,9 @@ class PageMeta:
     author_fields: list[str] = field(default_factory=list)
     #: Texts of elements classed as the author's (``<span class="author">``).
     author_elements: list[str] = field(default_factory=list)
+    #: The ``datetime`` of the page's own bare ``<time>`` element (no ``itemprop`` or
+    #: ``pubdate``), when it has one (:func:`page_time`).
+    page_time: str | None = None
 
     def get(self, *names: str) -> list[str]:
         values: list[str] = []
@@ -196,6 +201,24 @@ def comment_lines(root: HtmlElement, lines_of: Callable[[HtmlElement], list[str]
     return found
 
 
+def page_time(root: HtmlElement) -> str | None:
+    """The ``datetime`` of a ``<time>`` element that dates the page itself, not a related
+    item or a comment: of the ``<time datetime>`` elements outside lists, sidebars, footers
+    and comment areas, the first, when it stands in an ``<article>``, ``<header>`` or
+    ``<main>`` element or is the only one on the page."""
+    found = [
+        el
+        for el in root.iter("time")
+        if (el.get("datetime") or "").strip() and not _in_list_area(el)
+    ]
+    if not found:
+        return None
+    first = found[0]
+    if len(found) == 1 or any(a.tag in _PAGE_REGIONS for a in first.iterancestors()):
+        return squash(first.get("datetime") or "")
+    return None
+
+
 def read_meta(root: HtmlElement) -> PageMeta:
     meta = PageMeta()
     meta.html_lang = root.get("lang") or root.get("xml:lang")
@@ -210,6 +233,7 @@ def read_meta(root: HtmlElement) -> PageMeta:
             value = el.get("datetime") or el.text_content()
             if value:
                 meta.metas.setdefault("datepublished", []).append(squash(value))
+    meta.page_time = page_time(root)
     for script in root.iter("script"):
         if (script.get("type") or "").lower() != "application/ld+json" or not script.text:
             continue

@@ -475,3 +475,37 @@ def is_person_name(name: str, evidence: Evidence) -> bool:
     if evidence == Evidence.GLUED:
         return False
     return not any(char in _FUNCTION_CHARS for char in name)
+
+
+#: Endings of the offices that issue government documents (``发文机关``): a people's
+#: government, its general office, a bureau, a commission, a ministry, a Party committee.
+_ISSUER_ENDINGS: Final[tuple[str, ...]] = (
+    *ORG_SUFFIXES_SHORT,
+    "政府",
+    "府",
+    "办",
+    "厅",
+    "室",
+    "中心",
+    "委员会",
+    "人大",
+    "政协",
+    "法院",
+    "检察院",
+    "公司",
+    "集团",
+    "协会",
+    "学会",
+    "联合会",
+)
+_ISSUER_RE: Final = re.compile(rf"[{HAN}（）()]{{3,40}}")
+
+
+def is_issuing_body(name: str) -> bool:
+    """An office named as a document's issuer (``吉林省人民政府``, ``市发展改革委``,
+    ``国务院办公厅``): Han characters ending like an office, and no placeholder."""
+    if not _ISSUER_RE.fullmatch(name) or name in NOT_NAMES or name in PLACEHOLDERS:
+        return False
+    if _PLACEHOLDER_PART_RE.search(name) or name in OUTLETS:
+        return False
+    return name.endswith(_ISSUER_ENDINGS)

@@ -45,7 +45,7 @@ from crawler.extraction.titles import drop_confirmed_tag, extract_title, normali
 
 LOGGER = logging.getLogger(__name__)
 
-EXTRACTOR_VERSION: Final = "0.3.2"
+EXTRACTOR_VERSION: Final = "0.3.3"
 _CONTROL_CHARS_RE: Final = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 #: How far down the body the headline may be repeated, and how much text may stand above it,
 #: for it and what precedes it to be taken as page furniture.
@@ -353,6 +353,7 @@ def _extract_page(
         title=title if title_index >= 0 else None,
         text_start=text_start - title_index if text_start > title_index >= 0 else None,
         headline_at=title_index if title_index >= 0 else None,
+        page_time=meta.page_time,
     )
     if published_at is None and not chinese and document is not None and document.date:
         traf_date = str(document.date)

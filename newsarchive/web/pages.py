@@ -63,6 +63,8 @@ ROLE_LABELS: Final = {
     "author": "作者 author",
     "reporter": "记者 reporter",
     "correspondent": "通讯员 correspondent",
+    "compiler": "编译 compiler",
+    "issuer": "发文机关 issuer",
     "translator": "翻译 translator",
     "editor": "编辑 editor",
     "photographer": "摄影 photographer",
