@@ -90,3 +90,17 @@ def test_a_printed_date_wins_and_takes_the_times_clock_on_the_same_day() -> None
     assert _published(same_day) == OWN
     other_day = page.replace("<div class='meta'>", "<div class='meta'>发布时间：2024年05月02日 ")
     assert _published(other_day) == "2024-05-02"
+
+
+@pytest.mark.parametrize(
+    "marked",
+    [
+        "<time class='updated' datetime='{t}'>五月一日</time>",
+        "<li class='modified-date'><time datetime='{t}'>五月一日</time></li>",
+        "<span id='last-modified'><time datetime='{t}'>五月一日</time></span>",
+    ],
+)
+def test_a_time_marked_as_the_last_update_never_dates_the_page(marked: str) -> None:
+    page = _page("article_header", "none", other_first=False)
+    html = page.replace(_time(OWN), marked.format(t=OWN))
+    assert _published(html) is None

@@ -123,6 +123,8 @@ def _walk_jsonld(data: Any) -> Iterator[dict[str, Any]]:
 _is_comment_marker: Final = MarkerTest(_COMMENT_RE)
 _is_list_area_marker: Final = MarkerTest(_LIST_AREA_RE, _COMMENT_RE)
 _is_meta_bar_marker: Final = MarkerTest(_META_BAR_RE)
+#: A mark of the last update's time (``updated``, ``modified-date``, ``dateModified``).
+_is_update_marker: Final = MarkerTest(re.compile(r"updat|modif", re.I))
 
 
 def _in_comments(el: HtmlElement) -> bool:
@@ -201,15 +203,24 @@ def comment_lines(root: HtmlElement, lines_of: Callable[[HtmlElement], list[str]
     return found
 
 
+def _updated(el: HtmlElement) -> bool:
+    """A ``<time>`` marked as the last update (``class="updated"``, inside
+    ``li.modified-date``): not the publish time."""
+    parent = el.getparent()
+    markers = [el, parent] if parent is not None else [el]
+    return any(_is_update_marker(f"{e.get('class', '')} {e.get('id', '')}") for e in markers)
+
+
 def page_time(root: HtmlElement) -> str | None:
     """The ``datetime`` of a ``<time>`` element that dates the page itself, not a related
     item or a comment: of the ``<time datetime>`` elements outside lists, sidebars, footers
-    and comment areas, the first, when it stands in an ``<article>``, ``<header>`` or
-    ``<main>`` element or is the only one on the page."""
+    and comment areas, and not marked as an update (``class="updated"``), the first, when
+    it stands in an ``<article>``, ``<header>`` or ``<main>`` element or is the only one on
+    the page."""
     found = [
         el
         for el in root.iter("time")
-        if (el.get("datetime") or "").strip() and not _in_list_area(el)
+        if (el.get("datetime") or "").strip() and not _updated(el) and not _in_list_area(el)
     ]
     if not found:
         return None
