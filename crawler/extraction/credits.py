@@ -74,12 +74,12 @@ _LABELLED_AUTHOR_RE: Final = re.compile(
 )
 #: A credit label with nothing after it (the value sits in the next cell).
 _LABEL_ONLY_RE: Final = re.compile(r"^\s*\S{1,4}\s*[:：/]\s*$")
-#: The issuer's cell of a government document's index table (政府信息公开: 索引号, 分类,
-#: 发文机关, 成文日期 …), its value in the same cell or the next one.
 #: A government document's own fields (its number, the day it was signed): an issuer counts
 #: only on a page that gives one, since a news release's index table names the office that
 #: posted it (``发布机构``) as its source.
 _DOCUMENT_FIELD_RE: Final = re.compile(r"(?:发文字号|成文日期|文\s*号)\s*[:：]")
+#: The issuer's cell of a government document's index table (政府信息公开: 索引号, 分类,
+#: 发文机关, 成文日期 …), its value in the same cell or the next one.
 _ISSUER_LABEL_RE: Final = re.compile(r"^\s*(?:发文机关|发布机构|发文单位)\s*[:：]\s*(?P<value>.*)$")
 
 
