@@ -391,7 +391,7 @@ _POOL_MIN_TEXTS: Final = 64
 # --- placing many articles: fingerprints in a process pool, the index read per batch ------
 
 
-def _compact_print(title: str | None, text: str) -> tuple[np.ndarray[Any, Any], tuple[int, ...]]:
+def compact_print(title: str | None, text: str) -> tuple[np.ndarray[Any, Any], tuple[int, ...]]:
     """The fingerprint as ``(sorted distinct shingles as uint32, buckets)``: a quarter of a
     frozenset's memory, and cheap to send between processes."""
     hashes = shingle_hashes(title, text)
@@ -403,8 +403,8 @@ def _compact_print(title: str | None, text: str) -> tuple[np.ndarray[Any, Any], 
 def _compact_prints(
     texts: list[tuple[str | None, str]],
 ) -> list[tuple[np.ndarray[Any, Any], tuple[int, ...]]]:
-    """:func:`_compact_print` of each text (a pool worker's job)."""
-    return [_compact_print(title, text) for title, text in texts]
+    """:func:`compact_print` of each text (a pool worker's job)."""
+    return [compact_print(title, text) for title, text in texts]
 
 
 @functools.cache
@@ -454,7 +454,7 @@ def _containment(a: np.ndarray[Any, Any], b: np.ndarray[Any, Any]) -> float:
 
 def _place_batch(
     conn: Connection,
-    rows: Sequence[tuple[int, str | None, str]],
+    ids: Sequence[int],
     prints: list[tuple[np.ndarray[Any, Any], tuple[int, ...]]],
     *,
     seq: int | None,
@@ -462,8 +462,9 @@ def _place_batch(
     rebuilding: bool,
     workers: int,
 ) -> None:
-    """Place ``rows`` (``(id, title, text)``, ids ascending and distinct) exactly as
-    :func:`assign_story` called on each in turn would, with a few statements per batch.
+    """Place the articles ``ids`` (distinct; ascending when ``rebuilding``), whose
+    fingerprints (:func:`compact_print`) are ``prints``, exactly as :func:`assign_story`
+    called on each in turn would, with a few statements per batch.
 
     The index is read once for all the batch's buckets, before any change; for the article
     at position ``i`` its rows of batch articles at positions up to ``i`` are left out (their
@@ -474,7 +475,7 @@ def _place_batch(
     """
     articles = cast("Table", Article.__table__)
     bands = cast("Table", StoryBand.__table__)
-    ids = [row[0] for row in rows]
+    ids = list(ids)
     position = {article_id: i for i, article_id in enumerate(ids)}
     stored: dict[int, list[int]] = {}  # bucket -> article ids, one per band row
     wanted = sorted({bucket for _, buckets in prints for bucket in buckets})
@@ -620,7 +621,7 @@ def rebuild_stories(
         next_prints = _Prints([(title, text) for _, title, text in following], processes)
         _place_batch(
             conn,
-            rows,
+            [row[0] for row in rows],
             prints.result(),
             seq=None,
             threshold=threshold,
@@ -656,7 +657,31 @@ def place_new_articles(
         ]
         prints = _Prints([(title, text) for _, title, text in rows], processes).result()
         _place_batch(
-            conn, rows, prints, seq=seq, threshold=threshold, rebuilding=False, workers=processes
+            conn,
+            [row[0] for row in rows],
+            prints,
+            seq=seq,
+            threshold=threshold,
+            rebuilding=False,
+            workers=processes,
+        )
+
+
+def place_articles(
+    conn: Connection,
+    ids: Sequence[int],
+    prints: list[tuple[np.ndarray[Any, Any], tuple[int, ...]]],
+    *,
+    seq: int,
+) -> None:
+    """Place the articles ``ids`` (just written in ``conn``'s transaction, in the order they
+    were written, each once) in their stories, with their fingerprints ``prints``
+    (:func:`compact_print`, computed ahead): as :func:`assign_story` on each in turn would, in
+    a few statements for all of them (the crawl's batches, :mod:`archive.articles`). The texts
+    of candidates outside ``ids`` are fingerprinted in this process (no pool)."""
+    if ids:
+        _place_batch(
+            conn, ids, prints, seq=seq, threshold=story_threshold(), rebuilding=False, workers=1
         )
 
 
@@ -667,8 +692,10 @@ __all__: Sequence[str] = [
     "THRESHOLD_ENV",
     "Fingerprint",
     "assign_story",
+    "compact_print",
     "fingerprint",
     "jaccard",
+    "place_articles",
     "place_new_articles",
     "rebuild_stories",
     "same_story",
