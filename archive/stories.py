@@ -518,10 +518,20 @@ def _place_batch(
             story_of[row.id] = row.story_id
             if row.id not in position:
                 texts[row.id] = (row.title, row.text)
-    known = list(texts)
-    print_of = dict(zip(known, _Prints(list(texts.values()), workers).result(), strict=True))
+    # With a pool, every outside candidate is fingerprinted at once, in parallel; in this
+    # process, only when a candidate is checked (as assign_story does: a candidate of a story
+    # already matched is skipped, and on a site of near-copies most are).
+    print_of: dict[int, tuple[np.ndarray[Any, Any], tuple[int, ...]]] = {}
+    if workers > 1 and len(texts) >= _POOL_MIN_TEXTS:
+        print_of.update(zip(texts, _Prints(list(texts.values()), workers).result(), strict=True))
+        texts.clear()
     print_of.update(zip(ids, prints, strict=True))
-    del texts
+
+    def print_for(other: int) -> tuple[np.ndarray[Any, Any], tuple[int, ...]] | None:
+        if other not in print_of and other in texts:
+            print_of[other] = compact_print(*texts.pop(other))
+        return print_of.get(other)
+
     if rebuilding:
         for article_id in ids:
             story_of[article_id] = None
@@ -542,9 +552,10 @@ def _place_batch(
         matched: set[int] = set()
         for other in candidates[i]:
             story = story_of.get(other)
-            if story is None or story in matched or other not in print_of:
+            if story is None or story in matched:
                 continue
-            if _containment(shingles, print_of[other][0]) >= threshold:
+            other_print = print_for(other)
+            if other_print is not None and _containment(shingles, other_print[0]) >= threshold:
                 matched.add(int(story))
         current = None if rebuilding else story_of.get(article_id)
         story = min([*matched, current if current is not None else article_id])
