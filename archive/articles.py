@@ -27,11 +27,12 @@ from archive.changes import bump_change
 from archive.db import guarded_write
 from archive.frontier import PageDone, mark_pages_done
 from archive.models import Article, ArticleAlias, ArticleRevision
+from archive.prepared import PreparedText, prepared_for
 from archive.reading import find_article, same_text_where
 from archive.record import ArticleRecord
 from archive.rows import CONTENT_FIELDS, article_values
-from archive.search import defer_index_merges, index_article, index_articles
-from archive.stories import Fingerprint, assign_story, fingerprint
+from archive.search import defer_index_merges, index_article, index_prepared
+from archive.stories import assign_story, place_articles
 from archive.textkey import site_family, text_key
 from archive.warc import WarcLocation
 
@@ -298,6 +299,9 @@ class ArticleWrite:
     fetch: PageFetch | None = None
     aliases: tuple[str, ...] = ()
     pages: tuple[PageDone, ...] = ()
+    #: The record's derived values, computed ahead (the crawl's extraction workers); used
+    #: only if computed from the record's very title and text, else computed again.
+    prepared: PreparedText | None = None
 
 
 @dataclass(slots=True, eq=False)
@@ -322,8 +326,9 @@ class _Known:
     #: The columns to write: all of them for a new article, the content for an updated one.
     values: dict[str, Any] | None = None
     came_back: bool = False
-    #: Title and text for the search index, when this batch changes them.
-    indexed: tuple[str | None, str] | None = None
+    #: The derived values of the text the batch writes (search index, story), when it
+    #: changes the text.
+    indexed: PreparedText | None = None
 
 
 #: The ``articles`` columns a batch reads for each article it may touch (not the text).
@@ -369,17 +374,15 @@ def upsert_articles(
     now = datetime.now(UTC)
     with engine.begin() as conn:
         defer_index_merges(conn)
-        batch = _Batch(conn, writes, now)
-        # Story fingerprints before the counter's lock: other writers wait for it until this
-        # transaction commits, and this is most of the batch's CPU.
-        prints = {
-            (w.record.title, w.record.text): fingerprint(w.record.title, w.record.text)
-            for w in writes
-        }
+        # The derived values (text key, search strings, story fingerprint) before the
+        # counter's lock: other writers wait for it until this transaction commits, and they
+        # were most of the batch's CPU. The crawl brings them computed in its workers.
+        prepared = [prepared_for(w.prepared, w.record.title, w.record.text) for w in writes]
+        batch = _Batch(conn, writes, prepared, now)
         # The counter first, before any write (the order every writer takes its locks in).
         seq = bump_change(conn)
         outcomes = [batch.decide(i, run_id, profile, seq) for i in range(len(writes))]
-        batch.write(run_id, seq, prints)
+        batch.write(run_id, seq)
         results = [
             UpsertResult(outcome, cast("int", known.id), revision, known.url)
             for outcome, known, revision in outcomes
@@ -396,13 +399,22 @@ def upsert_articles(
 class _Batch:
     """The in-memory view of the archive one :func:`upsert_articles` call works on."""
 
-    def __init__(self, conn: Connection, writes: Sequence[ArticleWrite], now: datetime) -> None:
+    def __init__(
+        self,
+        conn: Connection,
+        writes: Sequence[ArticleWrite],
+        prepared: Sequence[PreparedText],
+        now: datetime,
+    ) -> None:
         self.conn = conn
         self.now = now
         self.writes = writes
+        self.prepared = prepared
         #: The write :meth:`decide` is at.
         self.index = 0
-        self.values = [article_values(w.record) for w in writes]
+        self.values = [
+            article_values(w.record, p.text_key) for w, p in zip(writes, prepared, strict=True)
+        ]
         #: Every article read or created, by id (stored) or creation order (new).
         self.by_url: dict[str, _Known] = {}
         self.alias_of: dict[str, _Known] = {}
@@ -523,7 +535,7 @@ class _Batch:
                     "crawl_run_id": run_id,
                     "change_seq": seq,
                 },
-                indexed=(record.title, record.text),
+                indexed=self.prepared[index],
             )
             self.new.append(known)
             self.storied.append(known)
@@ -558,7 +570,7 @@ class _Batch:
             "crawl_run_id": run_id,
             "change_seq": seq,
         }
-        known.indexed = (record.title, record.text)
+        known.indexed = self.prepared[index]
         self.storied = [k for k in self.storied if k is not known] + [known]
         self._touch(known, seq)
         self._register(known)
@@ -590,9 +602,7 @@ class _Batch:
             "change_seq": seq,
         }
 
-    def write(
-        self, run_id: int | None, seq: int, prints: dict[tuple[str | None, str], Fingerprint]
-    ) -> None:
+    def write(self, run_id: int | None, seq: int) -> None:
         """The batch's changes, one statement per table."""
         conn = self.conn
         if self.new:
@@ -608,11 +618,16 @@ class _Batch:
                         "removed_at": known.removed_at,
                     }
                 )
-            inserted = conn.execute(
-                _ARTICLES.insert().returning(_ARTICLES.c.id, sort_by_parameter_order=True), rows
-            ).all()
-            for known, row in zip(self.new, inserted, strict=True):
-                known.id = int(row[0])
+            # Ids by URL (unique): without sort_by_parameter_order, SQLAlchemy sends the rows
+            # in multi-row statements on SQLite too (with it: one statement per row there).
+            inserted: dict[str, int] = {
+                url: int(id_)
+                for url, id_ in conn.execute(
+                    _ARTICLES.insert().returning(_ARTICLES.c.url, _ARTICLES.c.id), rows
+                )
+            }
+            for known in self.new:
+                known.id = int(inserted[known.url])
         changed = [k for k in self.updated.values() if k.values is not None]
         if changed:
             columns = sorted({c for k in changed for c in cast("dict[str, Any]", k.values)})
@@ -657,21 +672,26 @@ class _Batch:
                     for url, known, reason in self.aliases
                 ],
             )
-        fresh = [(cast("int", k.id), *k.indexed) for k in self.new if k.indexed is not None]
-        index_articles(conn, fresh, fresh=True)
-        again = [(cast("int", k.id), *k.indexed) for k in changed if k.indexed is not None]
-        index_articles(conn, again)
+        index_prepared(conn, _index_rows(self.new), fresh=True)
+        index_prepared(conn, _index_rows(changed))
         # Stories last, in the order the batch wrote the texts, as one by one: each article
         # finds the bands of those before it, the batch's own included.
-        for known in self.storied:
-            if known.indexed is not None:
-                assign_story(
-                    conn,
-                    cast("int", known.id),
-                    *known.indexed,
-                    seq=seq,
-                    print_=prints.get(known.indexed),
-                )
+        storied = [k for k in self.storied if k.indexed is not None]
+        place_articles(
+            conn,
+            [cast("int", k.id) for k in storied],
+            [(p.shingles, p.buckets) for p in (cast("PreparedText", k.indexed) for k in storied)],
+            seq=seq,
+        )
+
+
+def _index_rows(knowns: Iterable[_Known]) -> list[tuple[int, str, str]]:
+    """The search index rows of the articles whose text the batch writes."""
+    return [
+        (cast("int", k.id), k.indexed.search_title, k.indexed.search_text)
+        for k in knowns
+        if k.indexed is not None
+    ]
 
 
 #: URLs per read statement (SQLite's parameter cap is far above).

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, time
+from types import EllipsisType
 from typing import Any, Final
 
 import orjson
@@ -46,9 +47,10 @@ CONTENT_FIELDS: Final = tuple(
 )
 
 
-def article_values(record: ArticleRecord) -> dict[str, Any]:
+def article_values(record: ArticleRecord, key: str | EllipsisType | None = ...) -> dict[str, Any]:
     """The ``articles`` columns ``record`` fills (those of a revision: :data:`CONTENT_FIELDS`;
-    ``text_key`` is the article's only)."""
+    ``text_key`` is the article's only). ``key``: the record's text key, when the caller has
+    it already (else computed here)."""
     return {
         "url": record.url,
         "site": record.site,
@@ -64,7 +66,7 @@ def article_values(record: ArticleRecord) -> dict[str, Any]:
         "language": record.language,
         "fetched_at": record.fetched_at,
         "content_hash": record.content_hash,
-        "text_key": text_key(record.title, record.text),
+        "text_key": text_key(record.title, record.text) if key is ... else key,
         "extractor_version": record.extractor_version,
     }
 

@@ -296,10 +296,20 @@ def index_articles(
 
     ``fresh``: the articles are known to have no index row yet (bulk import, rebuild).
     """
-    params = [
-        {"id": article_id, "title": prepare_search_text(title), "text": prepare_search_text(body)}
-        for article_id, title, body in rows
-    ]
+    return index_prepared(
+        conn,
+        [(id_, prepare_search_text(title), prepare_search_text(body)) for id_, title, body in rows],
+        fresh=fresh,
+    )
+
+
+def index_prepared(
+    conn: Connection, rows: Iterable[tuple[int, str, str]], *, fresh: bool = False
+) -> int:
+    """:func:`index_articles` for ``(id, search title, search text)`` rows whose strings
+    :func:`prepare_search_text` has already prepared (the crawl prepares them in its
+    extraction workers, ``archive/prepared.py``)."""
+    params = [{"id": article_id, "title": title, "text": body} for article_id, title, body in rows]
     if not params:
         return 0
     if conn.dialect.name == "sqlite":
@@ -538,6 +548,7 @@ __all__ = [
     "index_article",
     "index_articles",
     "index_built_at_end",
+    "index_prepared",
     "make_snippet",
     "matching_ids",
     "parse_query",

@@ -126,8 +126,8 @@ _TIMED = [  # measured by the crawl's own CPU timers (crawler.state.StageClock)
     ("crawler/state.py", "write_warc"),
     ("archive/store.py", "upsert_article"),
 ]
-_INDEX = [("archive/search.py", "index_article")]
-_UPSERT = [("archive/store.py", "upsert_article")]
+_INDEX = [("archive/search.py", "index_prepared")]
+_UPSERT = [("archive/store.py", "upsert_articles")]
 _HANDOFF = [("crawler/pool.py", "_received"), ("crawler/pool.py", "_send")]
 #: Our code's entry points on the reactor thread: what is not under them is Scrapy's.
 _OURS = [
@@ -211,11 +211,12 @@ def stage_profile(
     """(process, stage, ms per page) for ``run`` (an unprofiled crawl).
 
     The crawl measures its own stages with CPU timers (frontier, WARC, archive write, and in
-    the workers extraction and links). The cProfile of another crawl's reactor thread
-    (``folder``) splits the archive write into the write and the search index, and the rest of
-    the thread into Scrapy's download handling, the hand-off to the workers and our callbacks
-    (cProfile slows Python code more than C code, so its shares, not its times, are used, and
-    only within one stage). ``shares`` splits the extraction (:func:`extraction_shares`).
+    the workers extraction, links and the archive's derived values). The cProfile of another
+    crawl's reactor thread (``folder``) splits the archive write into the write and the search
+    index, and the rest of the thread into Scrapy's download handling, the hand-off to the
+    workers and our callbacks (cProfile slows Python code more than C code, so its shares, not
+    its times, are used, and only within one stage). ``shares`` splits the extraction
+    (:func:`extraction_shares`).
     """
     pages = max(run.pages, 1)
 
@@ -256,6 +257,7 @@ def stage_profile(
              ms("extract") * (1 - decode - shares["trafilatura"])),
         ]  # fmt: skip
     rows.append(("workers", "links, canonical link, split-article pages", ms("links")))
+    rows.append(("workers", "the archive's derived values (prepare_text)", ms("prepare")))
     return rows
 
 

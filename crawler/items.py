@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from archive.prepared import PreparedText
 from archive.record import ArticleRecord
 
 
@@ -32,3 +33,6 @@ class ArticleItem:
     #: Other URLs of the article: the URL that answered when the page names another canonical
     #: URL, and redirect sources.
     aliases: list[str] = field(default_factory=list)
+    #: The record's derived values, computed by the extraction worker (the archive uses them
+    #: only for the title and text they were computed from).
+    prepared: PreparedText | None = None

@@ -37,6 +37,7 @@ from scrapy.utils.response import get_base_url
 from w3lib.html import strip_html5_whitespace
 from w3lib.url import safe_url_string
 
+from archive.prepared import PreparedText, prepare_text
 from crawler.extraction import PageResult
 from crawler.pagination import continuation_urls, first_page_url
 from crawler.pool import ExtractionPool, PoolConfig, acquire_pool, parse_workers, release_pool
@@ -89,6 +90,10 @@ class PageOutcome:
     #: CPU seconds of the extraction and of the links, where the job ran (crawl statistics).
     extract_cpu: float = 0.0
     links_cpu: float = 0.0
+    #: An article's derived values (text key, search strings, story fingerprint), computed
+    #: here rather than on the crawl's reactor thread (``archive/prepared.py``).
+    prepared: PreparedText | None = None
+    prepare_cpu: float = 0.0
 
 
 @cache
@@ -127,6 +132,10 @@ def process_page(job: PageJob, function: str = DEFAULT_EXTRACT_FUNCTION) -> Page
         url = canonicalize_url(job.url)
         first_page = first_page_url(url, links)
         more_pages = [] if first_page is not None else continuation_urls(url, links)
+    linked = time.process_time()
+    # Page 2+ of a split article is no article of its own: nothing to prepare.
+    article = result.article if result.kind == "article" and first_page is None else None
+    prepared = prepare_text(article.title, article.text) if article is not None else None
     return PageOutcome(
         result,
         links,
@@ -134,7 +143,9 @@ def process_page(job: PageJob, function: str = DEFAULT_EXTRACT_FUNCTION) -> Page
         first_page,
         more_pages,
         extract_cpu=extracted - started,
-        links_cpu=time.process_time() - extracted,
+        links_cpu=linked - extracted,
+        prepared=prepared,
+        prepare_cpu=time.process_time() - linked,
     )
 
 

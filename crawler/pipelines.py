@@ -196,6 +196,7 @@ class ArchivePipeline:
                 status=page.status,
                 headers=validators,
                 flush=not state.writes_in_thread,
+                prepared=item.prepared,
             )
         except (ArchiveError, OSError) as exc:
             raise DropItem(self._storage_failed(exc)) from None

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from archive.db import ArchiveError, RecordRefused
+from archive.prepared import PreparedText
 from archive.record import ArticleRecord, site_of
 from archive.store import Archive, ArticleWrite, PageDone, PageFetch, PageState, UpsertResult
 from archive.textkey import site_base, text_key
@@ -152,12 +153,18 @@ class CrawlState:
             )
         return decisions
 
-    def is_copy(self, record: ArticleRecord, url: str) -> bool:
+    def is_copy(
+        self, record: ArticleRecord, url: str, prepared: PreparedText | None = None
+    ) -> bool:
         """Whether the article page at ``url`` adds nothing new: its text (its text key,
         :mod:`archive.textkey`) was seen earlier in this run on the same site (or one of its
         editions), or the archive holds it under another URL of the site or its editions. A
-        text too short for a key is never a copy. Costs one indexed lookup at most."""
-        key = text_key(record.title, record.text)
+        text too short for a key is never a copy. Costs one indexed lookup at most (and the
+        text key, unless ``prepared`` holds it for the record's title and text)."""
+        if prepared is not None and prepared.matches(record.title, record.text):
+            key = prepared.text_key
+        else:
+            key = text_key(record.title, record.text)
         if key is None:
             return False
         site = site_of(url)
@@ -234,6 +241,7 @@ class CrawlState:
         status: int,
         headers: dict[str, str],
         flush: bool = True,
+        prepared: PreparedText | None = None,
     ) -> list[StoredArticle]:
         """Queue ``record`` for the archive; the pages fetched as ``urls`` are marked done
         (with the validators in ``headers``) in the transaction that stores it.
@@ -242,7 +250,8 @@ class CrawlState:
         articles, or the first of them ``write_interval`` seconds old; 0: no age limit), else
         nothing yet: the rest comes from :meth:`flush_articles`. ``flush=False``: never writes
         here; the caller writes when :attr:`batch_due` says (from a thread, see
-        :attr:`writes_in_thread`).
+        :attr:`writes_in_thread`). ``prepared``: the record's derived values, computed in the
+        extraction worker (the archive checks they are the record's, else computes them).
         """
         now = datetime.now(UTC)
         pages = tuple(
@@ -259,7 +268,7 @@ class CrawlState:
         )
         if not self._batch:
             self._batch_since = time.monotonic()
-        self._batch.append(ArticleWrite(record, fetch, tuple(aliases), pages))
+        self._batch.append(ArticleWrite(record, fetch, tuple(aliases), pages, prepared))
         if flush and self.batch_due:
             return self.flush_articles()
         return []

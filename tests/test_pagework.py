@@ -9,6 +9,8 @@ from datetime import UTC, datetime
 from scrapy.http import HtmlResponse
 from scrapy.linkextractors import LinkExtractor
 
+from archive.search import prepare_search_text
+from archive.textkey import text_key
 from crawler.pagework import PageExtractor, PageJob, page_links, process_page
 from crawler.urls import canonicalize_url
 from newsarchive.testsite import SyntheticSite
@@ -81,6 +83,12 @@ def test_an_article_outcome_carries_links_and_canonical_link() -> None:
     assert outcome.first_page_url is None
     assert outcome.continuation_urls == []
     assert outcome.extract_cpu > 0
+    # The archive's derived values, computed here for the record's very title and text.
+    article = outcome.result.article
+    assert outcome.prepared is not None
+    assert outcome.prepared.matches(article.title, article.text)
+    assert outcome.prepared.text_key == text_key(article.title, article.text)
+    assert outcome.prepared.search_text == prepare_search_text(article.text)
 
 
 def test_split_article_pages_are_found_in_the_worker() -> None:
@@ -94,6 +102,8 @@ def test_split_article_pages_are_found_in_the_worker() -> None:
         job(body.replace(b"</body>", back + b"</body>"), "http://h/news/9_2.html")
     )
     assert second.first_page_url == "http://h/news/9.html"
+    assert first.prepared is not None
+    assert second.prepared is None  # page 2 is no article of its own
 
 
 def test_dead_ends_and_parts_carry_no_links() -> None:
@@ -106,6 +116,7 @@ def test_dead_ends_and_parts_carry_no_links() -> None:
     assert part.result.kind == "article"
     assert part.links == []
     assert part.links_cpu == 0
+    assert part.prepared is None
 
 
 def test_in_process_extractor_needs_no_pool() -> None:

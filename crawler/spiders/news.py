@@ -35,6 +35,7 @@ from twisted.internet.defer import Deferred, DeferredList
 from twisted.python.failure import Failure
 
 from archive.db import ArchiveError, resolve_db_url
+from archive.prepared import PreparedText
 from archive.record import content_hash, site_of
 from archive.store import Archive, PageState
 from crawler.alerts import end_run
@@ -586,7 +587,11 @@ class NewsSpider(Spider):
         finally:
             self._in_extraction -= 1
         # Float sums (Scrapy's inc_value is for ints): the benchmark reads them.
-        for key, seconds in (("extract", outcome.extract_cpu), ("links", outcome.links_cpu)):
+        for key, seconds in (
+            ("extract", outcome.extract_cpu),
+            ("links", outcome.links_cpu),
+            ("prepare", outcome.prepare_cpu),
+        ):
             name = f"newsarchive/cpu_seconds/{key}"
             stats.set_value(name, stats.get_value(name, 0.0) + seconds)
         return outcome, fetched_at
@@ -650,7 +655,7 @@ class NewsSpider(Spider):
             else:
                 more_pages = outcome.continuation_urls
         depth = int(response.meta.get("depth", 0))
-        hops = self._stale_hops(response.meta, result, url)
+        hops = self._stale_hops(response.meta, result, url, outcome.prepared)
         for request in self._follow(
             url, links, depth, exclude=set(more_pages), listing=result.kind == "listing", hops=hops
         ):
@@ -680,14 +685,25 @@ class NewsSpider(Spider):
         record.site = site_of(url)
         if self.profile is not None:
             record.profile = self.profile.name
-        item = ArticleItem(record=record, page=_fetched_page(response, fetched_at), aliases=aliases)
+        item = ArticleItem(
+            record=record,
+            page=_fetched_page(response, fetched_at),
+            aliases=aliases,
+            prepared=outcome.prepared,
+        )
         if more_pages:
             yield self._next_part(item, more_pages)
             return
         self._count_article()
         yield item
 
-    def _stale_hops(self, meta: dict[str, Any], result: PageResult, url: str) -> int:
+    def _stale_hops(
+        self,
+        meta: dict[str, Any],
+        result: PageResult,
+        url: str,
+        prepared: PreparedText | None = None,
+    ) -> int:
         """How many copies in a row lead to the links of the page at ``url``.
 
         An article page that adds nothing new (its text was seen earlier in this run, or is
@@ -701,7 +717,7 @@ class NewsSpider(Spider):
         record = result.article
         if not self._max_stale_hops or result.kind != "article" or record is None:
             return hops
-        if self.state is not None and self.state.is_copy(record, url):
+        if self.state is not None and self.state.is_copy(record, url, prepared):
             return hops + 1
         return 0
 
