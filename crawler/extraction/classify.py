@@ -11,7 +11,7 @@ from lxml.html import HtmlElement
 
 from crawler.extraction.clean import link_share
 from crawler.extraction.dates import DATELINE_RE
-from crawler.extraction.text import han_count, squash
+from crawler.extraction.text import element_text, han_count, squash
 
 PageKind = Literal["article", "listing", "error", "gallery", "empty", "not_html"]
 
@@ -135,12 +135,12 @@ def page_stats(root: HtmlElement) -> PageStats:
     text_chars = sum(len(squash(t)) for t in _visible_text(scope))
     link_chars = 0
     for a in scope.iter("a"):
-        link_chars += len(squash(a.text_content()))
+        link_chars += len(squash(element_text(a)))
     dated = items = 0
     for li in scope.iter("li", "dd", "tr"):
         if next(li.iter("a"), None) is None:  # no link under it (an iterator: no list)
             continue
-        text = squash(li.text_content())
+        text = squash(element_text(li))
         if len(text) >= 6:
             items += 1
             if _ITEM_DATE_RE.search(text):

@@ -40,7 +40,7 @@ from crawler.extraction.metadata import (
     read_meta,
 )
 from crawler.extraction.source import SOURCE_LABEL_RE, extract_source
-from crawler.extraction.text import is_chinese, squash
+from crawler.extraction.text import element_text, is_chinese, squash
 from crawler.extraction.titles import drop_confirmed_tag, extract_title, normalize
 
 LOGGER = logging.getLogger(__name__)
@@ -268,7 +268,7 @@ def _extract_page(
     title_index = _find_line(lines, title)
 
     in_comments = comment_lines(root, iter_text_lines)
-    link_texts = frozenset(t for t in (squash(a.text_content()) for a in root.iter("a")) if t)
+    link_texts = frozenset(t for t in (squash(element_text(a)) for a in root.iter("a")) if t)
     crumbs = find_breadcrumbs(root)
     section = extract_section(meta, breadcrumb_section(crumbs))
     max_date = (fetched_at + timedelta(days=1)).date().isoformat()

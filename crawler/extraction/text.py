@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import re
-from typing import Final
+from typing import TYPE_CHECKING, Final
+
+if TYPE_CHECKING:
+    from lxml.html import HtmlElement
 
 #: Han ideographs: BMP, extension A, compatibility and the supplementary planes (for a char class).
 HAN: Final = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
@@ -21,6 +24,18 @@ def squash(text: str) -> str:
     if "\u200b" in text or "\ufeff" in text:
         text = text.replace("\u200b", " ").replace("\ufeff", " ")
     return " ".join(text.split())
+
+
+def element_text(el: HtmlElement) -> str:
+    """``el.text_content()``: all the text under ``el``, not its tail.
+
+    Read from ``el.text`` when ``el`` has no child (most links, paragraphs and list items):
+    ``text_content()`` evaluates an XPath expression, about six times the cost, and the rules
+    read the text of every link and block of a page, some several times.
+    """
+    if len(el):
+        return el.text_content()
+    return el.text or ""
 
 
 def han_count(text: str) -> int:
