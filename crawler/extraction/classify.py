@@ -129,13 +129,16 @@ class PageStats:
     images: int
 
 
-def page_stats(root: HtmlElement) -> PageStats:
+def page_stats(root: HtmlElement, anchor_texts: list[str] | None = None) -> PageStats:
+    """The page's counts; ``anchor_texts``, when the caller has them: the squashed texts of
+    every ``<a>`` under ``root``, in order (then they are not read again)."""
     body = root.find("body")
     scope = body if body is not None else root
     text_chars = sum(len(squash(t)) for t in _visible_text(scope))
-    link_chars = 0
-    for a in scope.iter("a"):
-        link_chars += len(squash(element_text(a)))
+    if anchor_texts is not None and (scope is root or _count_links(scope) == len(anchor_texts)):
+        link_chars = sum(map(len, anchor_texts))
+    else:
+        link_chars = sum(len(squash(element_text(a))) for a in scope.iter("a"))
     dated = items = 0
     for li in scope.iter("li", "dd", "tr"):
         if next(li.iter("a"), None) is None:  # no link under it (an iterator: no list)
@@ -147,6 +150,10 @@ def page_stats(root: HtmlElement) -> PageStats:
                 dated += 1
     images = sum(1 for img in scope.iter("img") if not _tiny(img))
     return PageStats(text_chars, link_chars, dated, items, images)
+
+
+#: How many links an element holds (all of the page's are in its body, but for odd markup).
+_count_links: Final = etree.XPath("count(.//a)")
 
 
 #: Text nodes a reader sees (scripts and styles are text nodes too, in lxml).
