@@ -18,7 +18,6 @@ import crawler.extraction.clean as clean_module
 import crawler.extraction.text as text_module
 from crawler.extraction import extract_page
 from crawler.extraction.clean import (
-    BREADCRUMB_RE,
     DISCLAIMER_RE,
     SKIP_TAGS,
     clean_tree,
@@ -175,20 +174,6 @@ def test_element_text_and_has_prose_answer_as_the_long_way(fragments: list[str])
             for chunk in (node.text, node.tail if node is not el else None)
         )
         assert has_prose(el) is long_way
-
-
-@given(st.lists(_html(), min_size=1, max_size=4))
-@settings(max_examples=150, deadline=None)
-def test_breadcrumb_candidates_miss_none_the_walk_finds(fragments: list[str]) -> None:
-    root = _page_of(fragments)
-    candidates = set(clean_module._CRUMB_CANDIDATES(root))
-    for el in root.iter():
-        if not isinstance(el.tag, str) or el.tag in SKIP_TAGS:
-            continue
-        own = squash(el.text or "")
-        classes = f"{el.get('class', '')} {el.get('id', '')}".lower()
-        if (own and BREADCRUMB_RE.match(own)) or "crumb" in classes or "position" in classes:
-            assert el in candidates
 
 
 @given(st.lists(_html(), min_size=1, max_size=4))

@@ -195,29 +195,6 @@ def _drop(el: HtmlElement) -> None:
 
 #: What every opening :data:`BREADCRUMB_RE` knows holds.
 _CRUMB_WORD: Final = "位置"
-_UPPER: Final = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-
-
-def _marker_holds(word: str) -> str:
-    # ASCII lower-casing, as str.lower() does for ASCII words: of all other characters only
-    # U+0130 and U+212A lower-case to ASCII letters ("i̇", "k"), which make no "crumb" nor
-    # "position" ("i" followed by U+0307).
-    return " or ".join(
-        f"contains(translate(@{name}, '{_UPPER}', '{_UPPER.lower()}'), '{word}')"
-        for name in ("class", "id")
-    )
-
-
-#: The elements :func:`find_breadcrumbs` looks at, found in C (a walk over every element in
-#: Python cost a millisecond a page): not a skipped tag, and either a text opening with
-#: 位置 somewhere in it, or "crumb"/"position" in the class or id. The walk's own tests are
-#: then applied to them, so this only spares it the elements that cannot pass.
-_CRUMB_CANDIDATES: Final = etree.XPath(
-    "descendant-or-self::*["
-    + " or ".join(f"self::{tag}" for tag in sorted(SKIP_TAGS)).join(("not(", ")"))
-    + f"][node()[1][self::text()][contains(., '{_CRUMB_WORD}')]"
-    + f" or {_marker_holds('crumb')} or {_marker_holds('position')}]"
-)
 
 
 def _marker(el: HtmlElement) -> str | None:
@@ -233,7 +210,7 @@ def _marker(el: HtmlElement) -> str | None:
 def find_breadcrumbs(root: HtmlElement) -> list[HtmlElement]:
     """Breadcrumb elements: a short block opening with ``您的位置:`` or classed as one."""
     found: list[HtmlElement] = []
-    for el in _CRUMB_CANDIDATES(root):
+    for el in root.iter():
         tag = el.tag
         if not isinstance(tag, str) or tag in SKIP_TAGS:
             continue
