@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import Final
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -16,8 +17,13 @@ _STEM_RE: Final = re.compile(r"^(?P<stem>.*?)(?:_(?P<page>\d{1,3}))?(?P<ext>\.[a
 _PAGE_PARAMS: Final = ("page", "p", "pn", "pageno", "pageindex")
 #: More pages than this is a trap, not an article.
 MAX_ARTICLE_PAGES: Final = 30
+#: Distinct URLs whose key and page number a process remembers: a page's 200-400 links are
+#: mostly the same navigation on every page, and each was read with ``urlsplit`` and
+#: ``parse_qsl`` again for every article (about as much CPU as reading the links).
+_PAGE_OF_CACHE: Final = 100_000
 
 
+@lru_cache(maxsize=_PAGE_OF_CACHE)
 def _page_of(url: str) -> tuple[str, int] | None:
     """(key identifying the article, page number) of an article-page URL, or None."""
     parts = urlsplit(url)

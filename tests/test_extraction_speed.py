@@ -14,12 +14,20 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import crawler.extraction.clean as clean_module
 import crawler.extraction.text as text_module
 from crawler.extraction import extract_page
-from crawler.extraction.clean import clean_tree, find_breadcrumbs, link_share
+from crawler.extraction.clean import (
+    DISCLAIMER_RE,
+    SKIP_TAGS,
+    clean_tree,
+    find_breadcrumbs,
+    has_prose,
+    link_share,
+)
 from crawler.extraction.floor import _heads, drop_link_lists, is_link_item
 from crawler.extraction.page import _parse
-from crawler.extraction.text import MarkerTest
+from crawler.extraction.text import MarkerTest, element_text, squash, squashed_length
 
 FURNITURE = re.compile(r"(?:^|[\s_-])(?:share|side|nav)(?:$|[\s_-])", re.I)
 COMMENTS = re.compile(r"comment|reply", re.I)
@@ -113,3 +121,109 @@ def test_a_link_item_is_told_the_same_with_its_heads_precomputed(line: str) -> N
 def test_link_lists_are_dropped_with_the_heads_precomputed() -> None:
     lines = ["Most read", *ANCHORS, "Our own paragraph."]
     assert drop_link_lists(lines, ANCHORS) == ["Our own paragraph."]
+
+
+# Random pages for the shortcuts below: nested blocks, links, skipped tags, classes that are
+# and are not furniture or breadcrumbs (in capitals too, and with the two non-ASCII letters
+# whose lower case is ASCII), texts with every kind of whitespace and 位置 openings.
+_TAGS = ("div", "p", "a", "span", "li", "ul", "script", "noscript", "b", "td", "br", "section")
+_CLASSES = ("", "nav", "Crumbs", "BREADCRUMB", "posİtion", "position", "side-bar", "share", "x")
+_WORDS = (
+    "您的位置：",
+    "位置",
+    "首页",
+    " > ",
+    "\u200b",
+    "\u3000",
+    "\n",
+    "  ",
+    "a" * 61,
+    "版权声明：",
+)
+
+
+@st.composite
+def _html(draw: st.DrawFn, depth: int = 0) -> str:
+    tag = draw(st.sampled_from(_TAGS))
+    marker = draw(st.sampled_from(_CLASSES))
+    attrs = f' class="{marker}"' if marker else ""
+    if draw(st.booleans()):
+        attrs += f' id="{draw(st.sampled_from(_CLASSES))}"'
+    text = "".join(draw(st.lists(st.sampled_from(_WORDS), max_size=3)))
+    tail = "".join(draw(st.lists(st.sampled_from(_WORDS), max_size=2)))
+    children = [draw(_html(depth + 1)) for _ in range(draw(st.integers(0, 3 if depth < 3 else 0)))]
+    return f"<{tag}{attrs}>{text}{''.join(children)}</{tag}>{tail}"
+
+
+def _page_of(fragments: list[str]) -> lxml.html.HtmlElement:
+    root = _parse(f"<html><body>{''.join(fragments)}<p>x</p></body></html>")
+    assert root is not None
+    return root
+
+
+@given(st.lists(_html(), min_size=1, max_size=4))
+@settings(max_examples=150, deadline=None)
+def test_element_text_and_has_prose_answer_as_the_long_way(fragments: list[str]) -> None:
+    root = _page_of(fragments)
+    for el in root.iter():
+        assert element_text(el) == el.text_content()
+        long_way = any(
+            chunk and len(chunk.strip()) >= 60
+            for node in el.iter()
+            if isinstance(node.tag, str) and node.tag not in SKIP_TAGS and node.tag != "a"
+            for chunk in (node.text, node.tail if node is not el else None)
+        )
+        assert has_prose(el) is long_way
+
+
+@given(st.lists(_html(), min_size=1, max_size=4))
+@settings(max_examples=100, deadline=None)
+def test_clean_tree_skipping_removed_subtrees_gives_the_same_tree(
+    fragments: list[str],
+) -> None:
+    html = lxml.html.tostring(_page_of(fragments), encoding=str)
+    short, long_way = _parse(html), _parse(html)
+    assert short is not None
+    assert long_way is not None
+    clean_tree(short, 500)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(clean_module, "_attached", lambda el, root: el.getparent() is not None)
+        clean_tree(long_way, 500)
+    assert lxml.html.tostring(short) == lxml.html.tostring(long_way)
+
+
+@given(st.lists(st.text(alphabet=" \n\t\u3000\xa0\u200b\ufeffab位", max_size=8), max_size=6))
+@settings(max_examples=300)
+def test_squashed_length_is_the_sum_of_the_squashed_lengths(texts: list[str]) -> None:
+    assert squashed_length(texts) == sum(len(squash(text)) for text in texts)
+
+
+_DISCLAIMER_PIECES = (
+    "声明",
+    "免责",
+    "版权",
+    "与",
+    "：",
+    "本文",
+    "仅代表作者",
+    "系转载",
+    "未经",
+    "如需",
+    "授权",
+    "转载",
+    "归",
+    "某网",
+    "所有",
+    "如有侵权",
+    "凡本网注明",
+    "不代表本站",
+    "【",
+    " ",
+)
+
+
+@given(st.lists(st.sampled_from(_DISCLAIMER_PIECES), max_size=6).map("".join))
+@settings(max_examples=500)
+def test_a_disclaimer_always_holds_one_of_its_hint_words(text: str) -> None:
+    if DISCLAIMER_RE.search(text):
+        assert clean_module._DISCLAIMER_HINT_RE.search(text)

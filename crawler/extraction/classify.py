@@ -11,7 +11,7 @@ from lxml.html import HtmlElement
 
 from crawler.extraction.clean import link_share
 from crawler.extraction.dates import DATELINE_RE
-from crawler.extraction.text import han_count, squash
+from crawler.extraction.text import element_text, han_count, squash, squashed_length
 
 PageKind = Literal["article", "listing", "error", "gallery", "empty", "not_html"]
 
@@ -129,24 +129,31 @@ class PageStats:
     images: int
 
 
-def page_stats(root: HtmlElement) -> PageStats:
+def page_stats(root: HtmlElement, anchor_texts: list[str] | None = None) -> PageStats:
+    """The page's counts; ``anchor_texts``, when the caller has them: the squashed texts of
+    every ``<a>`` under ``root``, in order (then they are not read again)."""
     body = root.find("body")
     scope = body if body is not None else root
-    text_chars = sum(len(squash(t)) for t in _visible_text(scope))
-    link_chars = 0
-    for a in scope.iter("a"):
-        link_chars += len(squash(a.text_content()))
+    text_chars = squashed_length(_visible_text(scope))
+    if anchor_texts is not None and (scope is root or _count_links(scope) == len(anchor_texts)):
+        link_chars = sum(map(len, anchor_texts))
+    else:
+        link_chars = sum(len(squash(element_text(a))) for a in scope.iter("a"))
     dated = items = 0
     for li in scope.iter("li", "dd", "tr"):
         if next(li.iter("a"), None) is None:  # no link under it (an iterator: no list)
             continue
-        text = squash(li.text_content())
+        text = squash(element_text(li))
         if len(text) >= 6:
             items += 1
             if _ITEM_DATE_RE.search(text):
                 dated += 1
     images = sum(1 for img in scope.iter("img") if not _tiny(img))
     return PageStats(text_chars, link_chars, dated, items, images)
+
+
+#: How many links an element holds (all of the page's are in its body, but for odd markup).
+_count_links: Final = etree.XPath("count(.//a)")
 
 
 #: Text nodes a reader sees (scripts and styles are text nodes too, in lxml).
@@ -191,8 +198,9 @@ class PageLines:
     page: list[str]
     link_texts: frozenset[str]
     anchors: list[str]
-    #: Link texts long enough to be a list item's headline.
-    item_links: list[str]
+    #: Link texts long enough to be a list item's headline (a tuple: ``str.startswith``
+    #: tests them all in C).
+    item_links: tuple[str, ...]
     index: dict[str, list[int]]
 
     @classmethod
@@ -201,7 +209,8 @@ class PageLines:
         for number, line in enumerate(page):
             index.setdefault(line, []).append(number)
         anchors = [a for a in link_texts if len(a) >= 2]
-        return cls(page, link_texts, anchors, [a for a in anchors if _is_item_link(a)], index)
+        items = tuple(a for a in anchors if _is_item_link(a))
+        return cls(page, link_texts, anchors, items, index)
 
     def locate(self, line: str, after: int) -> int:
         """The index of ``line`` among the page's lines after ``after`` (-1: not there)."""
@@ -210,7 +219,7 @@ class PageLines:
     def opens_item(self, line: str) -> bool:
         """The line opens with a list item's linked headline (``- 标题 2024-05-20 摘要…``)."""
         item = line.lstrip(_BULLETS)
-        return any(item.startswith(link) for link in self.item_links)
+        return item.startswith(self.item_links)
 
     def is_prose(self, line: str) -> bool:
         """Text of the page's own: not a link, a teaser cut short, a row of links or an item."""

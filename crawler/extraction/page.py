@@ -40,7 +40,7 @@ from crawler.extraction.metadata import (
     read_meta,
 )
 from crawler.extraction.source import SOURCE_LABEL_RE, extract_source
-from crawler.extraction.text import is_chinese, squash
+from crawler.extraction.text import element_text, is_chinese, squash
 from crawler.extraction.titles import drop_confirmed_tag, extract_title, normalize
 
 LOGGER = logging.getLogger(__name__)
@@ -137,27 +137,45 @@ def _site_names(meta: PageMeta, url: str) -> list[str]:
     return [n for n in names if n]
 
 
-def _find_line(lines: list[str], title: str | None) -> int:
+class _Normalized:
+    """The page's lines, each normalized once, when a scan first needs it: the headline and
+    the body's first, last and first prose lines are each looked for by a scan over the same
+    lines, and normalizing (NFKC, case, punctuation) costs more than the comparison."""
+
+    __slots__ = ("_done", "lines")
+
+    def __init__(self, lines: list[str]) -> None:
+        self.lines = lines
+        self._done: dict[int, str] = {}
+
+    def __call__(self, index: int) -> str:
+        norm = self._done.get(index)
+        if norm is None:
+            norm = self._done[index] = normalize(self.lines[index])
+        return norm
+
+
+def _find_line(lines: _Normalized, title: str | None) -> int:
     """Index of the headline among the page's lines (-1 when not found)."""
     if not title:
         return -1
     want = normalize(title)
     if not want:
         return -1
-    for index, line in enumerate(lines):
-        norm = normalize(line)
+    for index, line in enumerate(lines.lines):
+        norm = lines(index)
         if norm == want or (len(line) <= 2 * len(title) + 10 and want in norm):
             # <title> is the first line when the walk starts at <html>; skip a <title> match.
             return index
     return -1
 
 
-def _locate(lines: list[str], needle: str, start: int) -> int:
+def _locate(lines: _Normalized, needle: str, start: int) -> int:
     key = normalize(needle)[:30]
     if not key:
         return -1
-    for index in range(max(start, 0), len(lines)):
-        if key in normalize(lines[index]):
+    for index in range(max(start, 0), len(lines.lines)):
+        if key in lines(index):
             return index
     return -1
 
@@ -169,7 +187,7 @@ _SENTENCE_END: Final = ("。", "！", "？", ".", "!", "?", "”")
 
 
 def _text_start(
-    lines: list[str], body_lines: list[str], title: str | None, title_index: int
+    lines: _Normalized, body_lines: list[str], title: str | None, title_index: int
 ) -> int:
     """Index among the page's lines of the first line of running text after the headline
     (-1 when not found): the lines between the headline and it are the article's header."""
@@ -254,7 +272,8 @@ def _extract_page(
     meta = read_meta(root)
     site_names = _site_names(meta, url)
     lines = iter_text_lines(root)
-    stats = page_stats(root)
+    anchor_texts = [squash(element_text(a)) for a in root.iter("a")]
+    stats = page_stats(root, anchor_texts)
     if stats.text_chars == 0:
         return PageResult("empty", None, "empty_body")
     title = extract_title(
@@ -265,10 +284,11 @@ def _extract_page(
         lines[:400],
     )
     title = drop_confirmed_tag(title, lines)
-    title_index = _find_line(lines, title)
+    normalized = _Normalized(lines)
+    title_index = _find_line(normalized, title)
 
     in_comments = comment_lines(root, iter_text_lines)
-    link_texts = frozenset(t for t in (squash(a.text_content()) for a in root.iter("a")) if t)
+    link_texts = frozenset(t for t in anchor_texts if t)
     crumbs = find_breadcrumbs(root)
     section = extract_section(meta, breadcrumb_section(crumbs))
     max_date = (fetched_at + timedelta(days=1)).date().isoformat()
@@ -288,8 +308,8 @@ def _extract_page(
 
     # The metadata bar sits between the headline and the first body line; the closing
     # credits right after the last body line.
-    first_body = _locate(lines, body_lines[0], title_index) if body_lines else -1
-    last_body = _locate(lines, body_lines[-1], max(first_body, 0)) if body_lines else -1
+    first_body = _locate(normalized, body_lines[0], title_index) if body_lines else -1
+    last_body = _locate(normalized, body_lines[-1], max(first_body, 0)) if body_lines else -1
     head_start = max(title_index, 0) if title_index >= 0 else 0
     head_end = first_body if first_body > head_start else head_start + 8
     head_lines = lines[head_start + 1 : min(head_end, head_start + 15)] if title_index >= 0 else []
@@ -342,7 +362,7 @@ def _extract_page(
         near_title = lines[title_index : min(title_index + 15, end)]
     else:
         near_title = lines[:40]
-    text_start = _text_start(lines, body_lines, title, title_index)
+    text_start = _text_start(normalized, body_lines, title, title_index)
     published_at = extract_date(
         meta_dates,
         near_title,
