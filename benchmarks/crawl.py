@@ -379,8 +379,8 @@ def print_stages(rows: list[tuple[str, str, float]]) -> None:
     write = sum(ms for stage, ms in crawl.items() if stage.startswith(("archive", "search")))
     print(
         f"ours beyond extraction, on the reactor thread: {beyond:.2f} ms a page "
-        f"(of which archive write and search index {write:.2f} ms, one transaction per "
-        f"article); in the workers, links {links:.2f} ms"
+        f"(of which archive write and search index {write:.2f} ms, in batches); in the "
+        f"workers, links {links:.2f} ms"
     )
 
 
