@@ -74,6 +74,13 @@ class Result:
     cpu_seconds: float = 0.0
     #: Calls per kind (claim, heartbeat, queue, ...), summed over the processes.
     kinds: dict[str, int] = field(default_factory=dict)
+    #: CPU seconds of the local PostgreSQL, Redis and nginx meanwhile (:func:`servers_cpu`):
+    #: on a machine that also runs them, crawlers plus servers near cores x seconds means
+    #: the machine is full.
+    server_seconds: float = 0.0
+    #: CPU seconds of the extraction pools' processes, from the runs' statistics
+    #: (``newsarchive/cpu_seconds/extract``, ``links``, ``prepare``): rusage does not reach them.
+    pool_seconds: float = 0.0
 
     @property
     def rate(self) -> float:
@@ -93,6 +100,28 @@ def _profile(path: Path, start_urls: list[str]) -> Path:
         encoding="utf-8",
     )
     return path
+
+
+#: The servers the crawl leans on, whose CPU the crawl's own rusage does not count.
+_SERVERS = ("postgres", "redis-server", "nginx")
+
+
+def servers_cpu() -> float:
+    """CPU seconds the local PostgreSQL, Redis and nginx processes have used so far, read from
+    /proc (Linux): each process's own time plus that of its children already waited for, so
+    that PostgreSQL backends which have exited are counted in their postmaster. 0 elsewhere."""
+    total = 0
+    tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            data = stat.read_text()
+        except OSError:
+            continue
+        name = data[data.find("(") + 1 : data.rfind(")")]
+        if name.startswith(_SERVERS):
+            fields = data[data.rfind(")") + 2 :].split()
+            total += sum(int(fields[i]) for i in (11, 12, 13, 14))  # utime stime cutime cstime
+    return total / tick
 
 
 def _database(admin: object) -> str:
@@ -119,6 +148,7 @@ def crawl(kind: str, processes: int, profile: Path, db_url: str, work: Path, red
     env = {**ENV, "NEWSARCHIVE_LOCK_DIR": str(work)}
     started = time.perf_counter()
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    servers_before = servers_cpu()
     procs = [
         subprocess.Popen(c, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         for c in commands
@@ -130,6 +160,7 @@ def crawl(kind: str, processes: int, profile: Path, db_url: str, work: Path, red
     seconds = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    servers = servers_cpu() - servers_before
     with Archive(db_url, create=False) as archive:
         articles = archive.count_articles()
         runs = archive.list_runs()
@@ -150,7 +181,12 @@ def crawl(kind: str, processes: int, profile: Path, db_url: str, work: Path, red
                 and parts[3] == "calls"
             ):
                 kinds[parts[2]] = kinds.get(parts[2], 0) + int(value)
-    return Result(seconds, articles, pages, calls, coordination, polite, cpu, kinds)
+    pool = sum(
+        float(r.stats.get(f"newsarchive/cpu_seconds/{key}", 0))
+        for r in runs
+        for key in ("extract", "links", "prepare")
+    )
+    return Result(seconds, articles, pages, calls, coordination, polite, cpu, kinds, servers, pool)
 
 
 def budget_latency(redis: bool, db_url: str, calls: int = 300) -> float:
@@ -218,11 +254,15 @@ def main() -> None:
                         work.mkdir()
                         result = crawl(kind, processes, profile, db_url, work, redis)
                         results.setdefault(label, []).append(result)
+                        busy = (
+                            result.cpu_seconds + result.pool_seconds + result.server_seconds
+                        ) / result.seconds
                         print(
                             f"round {number + 1} {label:>12}: {result.articles} articles in "
                             f"{result.seconds:6.1f} s = {result.rate:6.1f} articles/s; "
-                            f"{result.pages} pages; CPU {result.cpu_seconds:5.1f} s "
-                            f"({result.cpu_seconds / result.seconds:.2f} cores busy); "
+                            f"{result.pages} pages; CPU {result.cpu_seconds:5.1f} s + "
+                            f"extraction pools {result.pool_seconds:5.1f} s + servers "
+                            f"{result.server_seconds:4.1f} s = {busy:.2f} cores busy; "
                             f"load {os.getloadavg()[0]:.1f}",
                             flush=True,
                         )

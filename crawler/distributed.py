@@ -33,7 +33,7 @@ import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from scrapy import Request, Spider, signals
@@ -136,6 +136,10 @@ class WorkerFrontier:
         self.current_url: str | None = None
         self._task: asyncio.Task[None] | None = None
         self._closed = False
+        #: Set when this process offers new pages: the claiming loop's waits end at once
+        #: (another worker's pages are seen at its next look, within _SHORT_QUEUE_WAIT or
+        #: _EMPTY_WAIT).
+        self._offered = asyncio.Event()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, spider: NewsSpider) -> WorkerFrontier:
@@ -219,6 +223,8 @@ class WorkerFrontier:
                 run_id=self.state.run_id,
                 since=self.crawl_started_at,
             )
+        if entries:
+            self._offered.set()
 
     def close(self) -> None:
         """The spider closes: stop claiming, give back what is held, save the figures."""
@@ -270,6 +276,7 @@ class WorkerFrontier:
                 if busy > self.room // 2:
                     await asyncio.sleep(_TICK)
                     continue
+                self._offered.clear()
                 with self.clock.call("claim"):
                     pages = frontier.claim_pages(
                         self.engine,
@@ -286,7 +293,7 @@ class WorkerFrontier:
                     # Fewer than asked: the queue is short, wait for the pages in hand to
                     # add to it rather than ask again at once.
                     full = len(pages) >= min(self.claim_size, self.room - busy)
-                    await asyncio.sleep(0 if full else _SHORT_QUEUE_WAIT)
+                    await self._wait(0 if full else _SHORT_QUEUE_WAIT)
                     continue
                 if busy == 0 and self._idle():
                     queue = self._timed(
@@ -306,7 +313,7 @@ class WorkerFrontier:
                             self._finish()
                             return
                         quiet_since = None
-                await asyncio.sleep(_EMPTY_WAIT if busy == 0 else _TICK)
+                await self._wait(_EMPTY_WAIT if busy == 0 else _TICK)
         except asyncio.CancelledError:
             raise
         except ArchiveError as exc:  # the database is gone: stop, leases bring the pages back
@@ -315,6 +322,16 @@ class WorkerFrontier:
         except Exception:
             logger.exception("worker stops: the claiming loop failed")
             self._stop("worker_error")
+
+    async def _wait(self, seconds: float) -> None:
+        """Sleep up to ``seconds``, or until this process offers new pages: a worker that
+        drained the queue goes on with the links its last pages found as soon as they are
+        queued, instead of at its next look."""
+        if seconds <= 0 or self._offered.is_set():
+            await asyncio.sleep(0)
+            return
+        with suppress(TimeoutError):
+            await asyncio.wait_for(self._offered.wait(), seconds)
 
     def _feed(self, pages: list[frontier.PageState]) -> None:
         logger.debug("claimed %d pages: %s", len(pages), ", ".join(p.url for p in pages))

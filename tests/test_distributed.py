@@ -24,7 +24,7 @@ from sqlalchemy import func, select, update
 from archive import frontier, workers
 from archive.models import ArticleRevision, Page
 from archive.store import Archive
-from crawler.distributed import ArchiveHostBudget, RedisHostBudget
+from crawler.distributed import ArchiveHostBudget, RedisHostBudget, WorkerFrontier
 from newsarchive import testsite
 from newsarchive.cli import main
 from newsarchive.testsite import SyntheticServer, SyntheticSite
@@ -44,6 +44,31 @@ def _register(archive: Archive, worker_id: str) -> None:
     workers.register_worker(
         archive.engine, worker_id, host="test", pid=os.getpid(), profile="p", run_id=None
     )
+
+
+# -- the claiming loop's waits ----------------------------------------------------------------
+
+
+def test_a_waiting_worker_wakes_when_it_offers_pages() -> None:
+    """A worker that drained the queue claims again as soon as it queues new links, not at its
+    next look; with nothing offered it waits its time out."""
+    frontier_ = WorkerFrontier.__new__(WorkerFrontier)  # the waits need nothing else
+
+    async def woken() -> float:
+        frontier_._offered = asyncio.Event()
+        asyncio.get_running_loop().call_later(0.05, frontier_._offered.set)
+        started = time.monotonic()
+        await frontier_._wait(60.0)
+        return time.monotonic() - started
+
+    async def not_woken() -> float:
+        frontier_._offered = asyncio.Event()
+        started = time.monotonic()
+        await frontier_._wait(0.2)
+        return time.monotonic() - started
+
+    assert asyncio.run(woken()) < 30.0
+    assert asyncio.run(not_woken()) >= 0.15
 
 
 # -- leases -------------------------------------------------------------------------------------
