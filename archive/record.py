@@ -12,7 +12,7 @@ import hashlib
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, get_args
 from urllib.parse import urlsplit
 
 Role = Literal[
@@ -27,16 +27,7 @@ Role = Literal[
 ]
 
 #: Byline roles, in the order they are listed (README.md, "Fields", has what each means).
-ROLES: Final[tuple[Role, ...]] = (
-    "author",
-    "reporter",
-    "correspondent",
-    "compiler",
-    "issuer",
-    "translator",
-    "editor",
-    "photographer",
-)
+ROLES: Final[tuple[Role, ...]] = get_args(Role)
 
 #: Roles whose people are credited for the writing and therefore listed in ``authors``: a
 #: compiler (编译) wrote the text from foreign sources, an issuer (发文机关) is the office
