@@ -17,9 +17,10 @@ Both crawl with the same politeness settings (robots.txt obeyed, AutoThrottle of
 at once). Each crawl is a subprocess timed whole, start-up included. It prints the medians of
 articles/s, the ratio newsarchive / baseline (of the medians, and the median of each round's
 ratio), CPU per page, and where a page's CPU time goes by stage: the crawl's own CPU timers
-(frontier, WARC, archive write on the reactor thread; extraction and links in the workers),
-split further by the shares of a cProfile of one more crawl's reactor thread and by timers
-around the extraction's steps on a sample of the site's pages.
+(frontier and WARC on the reactor thread; the archive write and, on SQLite, the frontier's
+writes on the writer thread; extraction and links in the workers), split further by the
+shares of a cProfile of one more crawl's reactor and writer threads and by timers around the
+extraction's steps on a sample of the site's pages.
 
 The machine is shared and noisy: read the ratios, measured within each round. Nothing here is
 asserted.
@@ -225,8 +226,17 @@ def stage_profile(
 
     crawl_files = sorted(folder.glob("crawl-*.prof"))
     main = pstats.Stats(*map(str, crawl_files)) if crawl_files else None
+    writer_files = sorted(folder.glob("writer-*.prof"))
+    writer = pstats.Stats(*map(str, writer_files)) if writer_files else None
     index_share = _share(_cumulative(main, _INDEX), _cumulative(main, _UPSERT)) if main else 0
-    rest = ms("crawl") - ms("frontier") - ms("warc") - ms("archive_write")
+    if writer is not None:  # the batches are written on the writer thread
+        index_share = _share(_cumulative(writer, _INDEX), _cumulative(writer, _UPSERT))
+    in_writer = sum(
+        float(v) for k, v in run.stats.items() if k.startswith("newsarchive/cpu_seconds/writer_")
+    )
+    rest = (
+        ms("crawl") - ms("frontier") - ms("warc") - ms("archive_write") - 1000 * in_writer / pages
+    )
     if main is not None:
         untimed = _total(main) - _cumulative(main, _TIMED)
         ours = _share(_cumulative(main, _OURS) - _cumulative(main, _TIMED), untimed)
@@ -245,6 +255,13 @@ def stage_profile(
         ("crawl", "search index", ms("archive_write") * index_share),
         ("crawl", "hand-off to workers (pickle, sockets)", rest * handoff),
         ("crawl", "our callbacks and items (scope, stats, items)", rest * (ours - handoff)),
+        (
+            "writer",
+            "archive write (article, revision, aliases)",
+            ms("writer_archive_write") * (1 - index_share),
+        ),
+        ("writer", "search index", ms("writer_archive_write") * index_share),
+        ("writer", "frontier (enqueue, done)", ms("writer_frontier")),
     ]
     if shares is None:
         rows.append(("workers", "extraction (its steps not measured)", ms("extract")))
@@ -367,7 +384,7 @@ def print_stages(rows: list[tuple[str, str, float]]) -> None:
     print(
         "\nwhere a page's CPU time goes, ms per page (the last unprofiled crawl's CPU timers,"
         "\nsplit further by the shares of a profiled crawl; 'crawl' is the reactor thread,"
-        "\n'workers' the extraction pool):"
+        "\n'writer' the thread that writes the archive, 'workers' the extraction pool):"
     )
     for process, stage, ms in rows:
         print(f"  {process:>7}  {stage:<56} {ms:6.2f}")
@@ -377,10 +394,11 @@ def print_stages(rows: list[tuple[str, str, float]]) -> None:
     beyond = sum(crawl.values()) - scrapy
     links = next((ms for stage, ms in workers.items() if stage.startswith("links")), 0.0)
     write = sum(ms for stage, ms in crawl.items() if stage.startswith(("archive", "search")))
+    writer = sum(ms for process, _stage, ms in rows if process == "writer")
     print(
         f"ours beyond extraction, on the reactor thread: {beyond:.2f} ms a page "
-        f"(of which archive write and search index {write:.2f} ms, in batches); in the "
-        f"workers, links {links:.2f} ms"
+        f"(of which archive write and search index {write:.2f} ms); on the writer thread "
+        f"{writer:.2f} ms; in the workers, links {links:.2f} ms"
     )
 
 

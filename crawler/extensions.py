@@ -77,14 +77,16 @@ class ProgressReporter:
 class CrawlProfiler:
     """Profiles the crawl's reactor thread (CPU time) while the spider is open.
 
-    On with ``NEWSARCHIVE_PROFILE_DIR``: the statistics go to ``crawl-PID.prof`` there;
-    ``benchmarks/crawl.py`` reads them to split the thread's time by stage.
+    On with ``NEWSARCHIVE_PROFILE_DIR``: the statistics go to ``crawl-PID.prof`` there (and
+    the writer thread's to ``writer-PID.prof``, :class:`crawler.state.CrawlState`);
+    ``benchmarks/crawl.py`` reads them to split the threads' time by stage.
     """
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
-        # CPU time, not wall time: the reactor's idle waits are not anybody's cost.
-        self.profiler = cProfile.Profile(time.process_time)
+        # CPU time, not wall time: the reactor's idle waits are not anybody's cost. The thread's
+        # own: the writer thread's (crawler/state.py profiles it apart) is not the reactor's.
+        self.profiler = cProfile.Profile(time.thread_time)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CrawlProfiler:

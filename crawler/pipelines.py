@@ -9,7 +9,8 @@ Scrapy type.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from concurrent.futures import Future
+from typing import Any, TypeVar
 
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
@@ -17,7 +18,6 @@ from scrapy.statscollectors import StatsCollector
 from scrapy.utils.defer import deferred_from_coro, maybe_deferred_to_future
 from twisted.internet.defer import Deferred
 from twisted.internet.task import LoopingCall
-from twisted.internet.threads import deferToThread
 from twisted.python.failure import Failure
 
 from archive.db import ArchiveError
@@ -80,16 +80,17 @@ class ArchivePipeline:
     archive, in batches (:meth:`CrawlState.store_article`).
 
     The crawl's archive connection, run and WARC writer belong to the spider's
-    :class:`~crawler.state.CrawlState`; this adapter hands records over, writes what waits
-    every ``NEWSARCHIVE_WRITE_INTERVAL`` seconds (a Twisted ``LoopingCall`` on the reactor's
-    thread, like every other write) and when the spider closes, and counts the outcomes in the
-    crawl's statistics as their batches are committed. A page's WARC record is written before
-    its article's batch commits, as the article row points into the WARC file.
+    :class:`~crawler.state.CrawlState`; this adapter hands records over, sends what waits to the
+    state's writer thread (:meth:`CrawlState.submit`) when a batch is full, every
+    ``NEWSARCHIVE_WRITE_INTERVAL`` seconds (a Twisted ``LoopingCall``) and when the spider
+    closes, and counts the outcomes in the crawl's statistics as their batches are committed.
+    A page's WARC record is written before its article's batch commits, as the article row
+    points into the WARC file.
 
-    On PostgreSQL a batch is written in a thread (:attr:`CrawlState.writes_in_thread`), one
-    batch at a time, while the crawl goes on: with several workers on one archive, a batch
-    waits for the change counter's lock while another worker's batch commits, and on the
-    reactor's thread that wait stopped the whole process.
+    One batch is in flight at a time, so that batches commit in the order they were taken.
+    While it is, the next batch fills; when that one is full too, items wait for the write
+    (``process_item`` awaits it), which holds Scrapy's downloads back: memory stays bounded
+    when the archive is slower than the crawl.
     """
 
     def __init__(self, crawler: Crawler) -> None:
@@ -98,8 +99,9 @@ class ArchivePipeline:
             0.0, crawler.settings.getfloat("NEWSARCHIVE_WRITE_INTERVAL", DEFAULT_WRITE_INTERVAL)
         )
         self._timer: LoopingCall | None = None
-        #: The batch being written in a thread, if any (never fails: see :meth:`_write_failed`).
-        self._writing: Deferred[None] | None = None
+        #: The batch being written in the writer thread, if any (never fails: see
+        #: :meth:`_write_failed`).
+        self._writing: Deferred[Any] | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ArchivePipeline:
@@ -120,28 +122,35 @@ class ArchivePipeline:
 
     async def close_spider(self) -> None:
         """Runs before the spider's ``spider_closed`` handler records the run, so the counters
-        it records include the last batch: waits for the batch in a thread, writes the rest."""
+        it records include the last batch: waits for the batch in flight, writes the rest."""
         if self._timer is not None and self._timer.running:
             self._timer.stop()
         if self._writing is not None:
             await maybe_deferred_to_future(self._writing)
         state = self._state()
-        if state is not None and state.waiting_articles:
-            self._flush_here(state)
+        if state is not None and state.waiting_articles and state.write_error is None:
+            writing = self.flush()
+            if writing is not None:
+                await maybe_deferred_to_future(writing)
 
-    def flush(self) -> Deferred[None] | None:
-        """Write the articles waiting for their batch (never raises, nor fails: the timer calls
-        it, and waits for the returned Deferred when the batch goes to a thread)."""
+    def flush(self) -> Deferred[Any] | None:
+        """Send the articles waiting for their batch to the writer (never raises, nor fails:
+        the timer calls it, and waits for the returned Deferred)."""
         state = self._state()
-        if state is None or not state.waiting_articles or self._writing is not None:
+        if state is None:
+            return None
+        if state.write_error is not None:
+            self._storage_failed(state.write_error)
+            return None
+        if not state.waiting_articles or self._writing is not None:
+            state.flush_frontier()
             return None  # a batch in flight: the next one waits for it (commit order)
         if not state.writes_in_thread:
             self._flush_here(state)
             return None
         writes = state.take_batch()
-        writing: Deferred[None] = deferToThread(state.write_articles, writes).addCallbacks(
-            self._written, self._write_failed, callbackArgs=(state,)
-        )
+        writing: Deferred[Any] = _deferred(state.submit(state.write_articles, writes))
+        writing.addCallbacks(self._written, self._write_failed, callbackArgs=(state,))
         self._writing = writing
         return writing
 
@@ -157,6 +166,8 @@ class ArchivePipeline:
         self._writing = None
         state.articles_written(stored)
         self._count(stored)
+        if state.batch_due:
+            self.flush()
 
     def _write_failed(self, failure: Failure) -> None:
         self._writing = None
@@ -166,7 +177,7 @@ class ArchivePipeline:
             exc = ArchiveError(f"the article write failed: {exc!r}")
         self._storage_failed(exc)
 
-    def process_item(self, item: Any) -> Any:
+    async def process_item(self, item: Any) -> Any:
         state = self._state()
         if not isinstance(item, ArticleItem) or state is None:
             return item
@@ -203,6 +214,10 @@ class ArchivePipeline:
         self._count(stored)
         if state.batch_due:
             self.flush()
+            # A batch in flight and the next one full: wait for the writer (back-pressure).
+            writing = self._writing
+            if writing is not None and state.waiting_articles >= 2 * state.write_batch:
+                await maybe_deferred_to_future(writing)
         return item
 
     def _count(self, stored: list[StoredArticle]) -> None:
@@ -226,6 +241,27 @@ class ArchivePipeline:
             assert self.crawler.engine is not None
             deferred_from_coro(self.crawler.engine.close_spider_async(reason="storage_error"))
         return message
+
+
+_T = TypeVar("_T")
+
+
+def _deferred(future: Future[_T]) -> Deferred[_T]:
+    """A Deferred that fires on the reactor's thread when ``future`` (of the writer thread)
+    is done."""
+    from twisted.internet import reactor  # the one Scrapy installed (not at import time)
+
+    result: Deferred[_T] = Deferred()
+
+    def fire(done: Future[_T]) -> None:
+        exc = done.exception()
+        if exc is not None:
+            result.errback(exc)
+        else:
+            result.callback(done.result())
+
+    future.add_done_callback(lambda done: reactor.callFromThread(fire, done))
+    return result
 
 
 _REASONS = {200: "OK", 203: "Non-Authoritative Information", 206: "Partial Content"}

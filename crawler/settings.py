@@ -65,8 +65,8 @@ NEWSARCHIVE_EXTRACT_WORKERS = os.environ.get("NEWSARCHIVE_EXTRACT_WORKERS", "aut
 NEWSARCHIVE_EXTRACT_TIMEOUT = 60.0
 #: The extraction function the workers call (module.name, with extract_page's signature).
 NEWSARCHIVE_EXTRACT_FUNCTION = "crawler.extraction.extract_page"
-#: A folder where the crawl writes a cProfile of its reactor thread (CPU time) when it ends
-#: (benchmarks/crawl.py reads it); empty: no profiling.
+#: A folder where the crawl writes a cProfile of its reactor thread and one of its writer
+#: thread (CPU time) when it ends (benchmarks/crawl.py reads them); empty: no profiling.
 NEWSARCHIVE_PROFILE_DIR = ""
 #: The queue in front of the extraction pool: Scrapy counts a response as in progress until its
 #: callback (awaiting extraction) and its item (being stored) are done, and starts no download

@@ -11,19 +11,32 @@ into the archive in one transaction that also marks their pages done
 (:meth:`archive.store.Archive.upsert_articles`). Until then the pages stay ``pending``, so a
 crawl killed with articles in memory fetches them again when resumed: nothing is lost, and
 nothing counts as done before it is stored.
+
+In a crawl (``writer_thread=True``) every write of the crawl happens on one writer thread, in
+the order the crawl asked for it: the batches (:meth:`CrawlState.submit`), and on SQLite the
+frontier's own small writes too (:meth:`CrawlState.enqueue`, :meth:`CrawlState.page_done`),
+queued and handed to the writer ahead of the next batch. The reactor's thread, which drives
+every download, then only reads (WAL lets it while the writer writes); SQLite and psycopg
+leave Python's lock while they work, so the writes use a core of their own. A page is marked
+done in a transaction that comes after the one that queued the links found on it, so a crawl
+killed at any point still resumes with nothing lost.
 """
 
 from __future__ import annotations
 
+import cProfile
 import logging
+import os
+import threading
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 from archive.db import ArchiveError, RecordRefused
 from archive.prepared import PreparedText
@@ -34,6 +47,8 @@ from archive.warc import WarcLocation, WarcWriter
 from crawler.health import HealthTally
 
 logger = logging.getLogger(__name__)
+
+_T = TypeVar("_T")
 
 #: Articles per write transaction (``NEWSARCHIVE_WRITE_BATCH``): past a few hundred the
 #: per-transaction cost is spread thin, and a batch of 5 KB articles stays around a megabyte.
@@ -65,20 +80,26 @@ class LinkDecision:
 
 
 class StageClock:
-    """CPU seconds the crawl's reactor thread spends in each of our stages (``frontier``,
-    ``warc``, ``archive_write``), recorded in the run's statistics: what is ours on the thread
-    that also drives every download."""
+    """CPU seconds the crawl spends in each of our stages (``frontier``, ``warc``,
+    ``archive_write``), recorded in the run's statistics. What the writer thread spends is
+    kept apart, as ``writer_<stage>``: the rest is ours on the thread that also drives every
+    download."""
 
     def __init__(self) -> None:
         self.seconds: defaultdict[str, float] = defaultdict(float)
+        self._lock = threading.Lock()
 
     @contextmanager
     def timing(self, stage: str) -> Iterator[None]:
+        if threading.current_thread() is not threading.main_thread():
+            stage = f"writer_{stage}"
         started = time.thread_time()
         try:
             yield
         finally:
-            self.seconds[stage] += time.thread_time() - started
+            spent = time.thread_time() - started
+            with self._lock:
+                self.seconds[stage] += spent
 
 
 class CrawlState:
@@ -95,6 +116,8 @@ class CrawlState:
         write_batch: int = DEFAULT_WRITE_BATCH,
         write_interval: float = DEFAULT_WRITE_INTERVAL,
         exclusive: bool = True,
+        writer_thread: bool = False,
+        writer_profile: Path | None = None,
     ) -> None:
         self.archive = archive
         self.write_batch = max(1, write_batch)
@@ -114,6 +137,18 @@ class CrawlState:
         #: What the run saw of each site, saved with the run (``run_site_health``).
         self.health = HealthTally()
         self.clock = StageClock()
+        #: The thread that writes, in order (created on the first :meth:`submit`).
+        self._writer: ThreadPoolExecutor | None = None
+        self._writes: list[Future[Any]] = []
+        #: SQLite: the frontier's writes wait here for the writer (one file, one writer).
+        self._defer_frontier = writer_thread and archive.engine.dialect.name == "sqlite"
+        self._writer_thread = writer_thread
+        #: ``writer-PID.prof`` goes there: a cProfile (CPU time) of the writer thread.
+        self._writer_profile = writer_profile
+        self._profiler: cProfile.Profile | None = None
+        self._frontier_ops: list[Callable[[], None]] = []
+        #: The first failure of a queued frontier write, raised by the next write asked for.
+        self._write_error: ArchiveError | OSError | None = None
 
     # -- what to fetch ---------------------------------------------------------------------
 
@@ -176,6 +211,12 @@ class CrawlState:
 
     def enqueue(self, entries: Iterable[tuple[str, str, int]]) -> None:
         """Persist ``(url, kind, depth)`` as pending, so that a killed crawl can resume."""
+        if self._defer_frontier:
+            self._queue_frontier(self._enqueue_now, list(entries))
+        else:
+            self._enqueue_now(entries)
+
+    def _enqueue_now(self, entries: Iterable[tuple[str, str, int]]) -> None:
         with self.clock.timing("frontier"):
             self.archive.enqueue_pages(entries, profile=self.profile, run_id=self.run_id)
 
@@ -191,7 +232,25 @@ class CrawlState:
         article_id: int | None = None,
         failed: bool = False,
     ) -> None:
+        """Record that the page at ``url`` was handled (``failed``: it could not be)."""
         now = datetime.now(UTC)
+        if self._defer_frontier:
+            self._queue_frontier(
+                self._page_done_now, url, kind, status, headers, article_id, failed, now
+            )
+        else:
+            self._page_done_now(url, kind, status, headers, article_id, failed, now)
+
+    def _page_done_now(
+        self,
+        url: str,
+        kind: str,
+        status: int,
+        headers: dict[str, str],
+        article_id: int | None,
+        failed: bool,
+        now: datetime,
+    ) -> None:
         with self.clock.timing("frontier"):
             self.archive.record_fetch(
                 url,
@@ -253,6 +312,8 @@ class CrawlState:
         :attr:`writes_in_thread`). ``prepared``: the record's derived values, computed in the
         extraction worker (the archive checks they are the record's, else computes them).
         """
+        if self._write_error is not None:
+            raise self._write_error
         now = datetime.now(UTC)
         pages = tuple(
             PageDone(
@@ -282,17 +343,101 @@ class CrawlState:
         waited = time.monotonic() - self._batch_since
         return len(self._batch) >= self.write_batch or 0 < self.write_interval <= waited
 
+    # -- the writer thread -----------------------------------------------------------------
+
+    def submit(self, function: Callable[..., _T], /, *args: Any) -> Future[_T]:
+        """Run ``function`` on the writer thread, after every write asked for before it (the
+        frontier's queued writes first). A failure of the archive (locked, full, gone) is kept:
+        the writes asked for after it are not made (their pages stay ``pending``, for a resumed
+        crawl), and :attr:`write_error` tells the crawl to stop."""
+        self._submit_frontier()
+        future = self._executor().submit(self._guarded, function, *args)
+        self._writes = [w for w in self._writes if not w.done()]
+        self._writes.append(future)
+        return future
+
+    def _executor(self) -> ThreadPoolExecutor:
+        if self._writer is None:
+            self._writer = ThreadPoolExecutor(
+                1,
+                thread_name_prefix="newsarchive-writer",
+                initializer=self._start_profile if self._writer_profile else None,
+            )
+        return self._writer
+
+    def _start_profile(self) -> None:
+        self._profiler = cProfile.Profile(time.thread_time)
+        self._profiler.enable()
+
+    def _save_profile(self) -> None:
+        if self._profiler is not None and self._writer_profile is not None:
+            self._profiler.disable()
+            self._writer_profile.mkdir(parents=True, exist_ok=True)
+            self._profiler.dump_stats(self._writer_profile / f"writer-{os.getpid()}.prof")
+
+    def _guarded(self, function: Callable[..., _T], *args: Any) -> _T:
+        if self._write_error is not None:
+            raise self._write_error
+        try:
+            return function(*args)
+        except (ArchiveError, OSError) as exc:
+            self._write_error = exc
+            raise
+
+    @property
+    def write_error(self) -> ArchiveError | OSError | None:
+        """The failure that stopped the writer thread, if one did."""
+        return self._write_error
+
+    def _queue_frontier(self, function: Callable[..., None], *args: Any) -> None:
+        if self._write_error is not None:
+            return  # the crawl is stopping; the page stays pending for a resumed crawl
+        self._frontier_ops.append(lambda: function(*args))
+        if len(self._frontier_ops) >= _FRONTIER_QUEUE:
+            self._submit_frontier()
+
+    def _submit_frontier(self) -> None:
+        """Hand the queued frontier writes to the writer thread, as one job."""
+        if not self._frontier_ops:
+            return
+        ops, self._frontier_ops = self._frontier_ops, []
+        self._writes.append(self._executor().submit(self._guarded, _run_all, ops))
+
+    def flush_frontier(self) -> None:
+        """Hand the frontier's queued writes to the writer now (the pipeline's timer calls
+        this, so that they wait no longer than a batch of articles would)."""
+        self._submit_frontier()
+
+    def wait_writes(self) -> None:
+        """Block until every write asked for so far is made (or has failed: see
+        :attr:`write_error`). For the moments the crawl must read what it wrote: when the
+        spider runs out of requests and reads the frontier, and at the end."""
+        self._submit_frontier()
+        writes, self._writes = self._writes, []
+        for future in writes:
+            with suppress(Exception):  # kept in write_error, or reported by the pipeline
+                future.result()
+
+    def _close_writer(self) -> None:
+        self.wait_writes()
+        if self._writer is not None:
+            self._writer.submit(self._save_profile).result()
+            self._writer.shutdown(wait=True)
+            self._writer = None
+
     @property
     def writes_in_thread(self) -> bool:
-        """Whether a batch may be written from another thread while the crawl goes on
-        (:meth:`take_batch`, :meth:`write_articles`, :meth:`articles_written`).
+        """Whether batches are written on the writer thread (:meth:`submit` of
+        :meth:`write_articles`, then :meth:`articles_written`) while the crawl goes on.
 
-        On PostgreSQL, yes: a batch takes the change counter's lock (archive/changes.py), and
-        with several workers on one archive it waits there for another worker's batch; on the
-        reactor's thread that wait stopped every download and claim of the process (measured in
-        ``benchmarks/workers.py``, docs/ARCHITECTURE.md). On SQLite, no: the file has one
-        writer, and the reactor's own small writes would only wait for the batch's."""
-        return self.archive.engine.dialect.name == "postgresql"
+        Yes in a crawl (``writer_thread=True``): the reactor's thread, which drives every
+        download, then spends nothing on the archive write. And always on PostgreSQL: a batch
+        takes the change counter's lock (archive/changes.py), and with several workers on one
+        archive it waits there for another worker's batch; on the reactor's thread that wait
+        stopped every download and claim of the process (``benchmarks/workers.py``). On
+        SQLite the frontier's small writes then go to the same thread (one file, one writer),
+        or they would wait for the batch's lock on the reactor's thread."""
+        return self._writer_thread or self.archive.engine.dialect.name == "postgresql"
 
     @property
     def waiting_articles(self) -> int:
@@ -304,6 +449,7 @@ class CrawlState:
         refuses sends the batch in again one article at a time, so that only that one is
         skipped. A failure of the archive itself (locked, full, gone) is raised: the batch's
         pages are still ``pending``, and a resumed crawl fetches them again."""
+        self.wait_writes()  # what the writer thread has queued comes first
         stored = self.write_articles(self.take_batch())
         self.articles_written(stored)
         return stored
@@ -350,7 +496,10 @@ class CrawlState:
 
     def finish(self, status: str, counters: dict[str, int], stats: dict[str, Any]) -> None:
         try:
-            if self._batch:  # the pipeline flushes on close; this is a safety net
+            self._close_writer()
+            self._defer_frontier = False
+            # The pipeline flushes on close; this is a safety net.
+            if self._batch and self._write_error is None:
                 logger.warning("writing %d articles left waiting at the end", len(self._batch))
                 try:
                     self.flush_articles()
@@ -372,6 +521,21 @@ class CrawlState:
             self.archive.update_run_stats(self.run_id, stats)
         finally:
             self.archive.close()  # the engine reconnected for this write; let it go again
+
+
+#: Frontier writes queued before they go to the writer thread without waiting for a batch.
+_FRONTIER_QUEUE: Final = 500
+
+
+def _run_all(ops: list[Callable[[], None]]) -> None:
+    try:
+        for op in ops:
+            op()
+    except (ArchiveError, OSError):
+        raise
+    except Exception as exc:  # a bug, not the archive: loud, and the crawl stops
+        logger.exception("a frontier write failed")
+        raise ArchiveError(f"a frontier write failed: {exc!r}") from exc
 
 
 def _v(state: PageState | None, name: str) -> str | None:

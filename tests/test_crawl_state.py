@@ -53,7 +53,7 @@ def test_a_page_is_a_copy_when_its_text_was_seen_or_is_archived_elsewhere(sqlite
     state.finish("finished", {}, {})
 
 
-def store(state: CrawlState, record: ArticleRecord) -> list[StoredArticle]:
+def store(state: CrawlState, record: ArticleRecord, flush: bool = True) -> list[StoredArticle]:
     return state.store_article(
         record,
         PageFetch(url=record.url, status=200),
@@ -61,6 +61,7 @@ def store(state: CrawlState, record: ArticleRecord) -> list[StoredArticle]:
         urls=[record.url],
         status=200,
         headers={"etag": '"1"'},
+        flush=flush,
     )
 
 
@@ -189,3 +190,78 @@ def test_a_batch_taken_by_the_pipeline_is_written_from_another_thread(db_url: st
     state.articles_written(stored)
     state.finish("finished", {}, {})
     assert sum(h.articles for h in archive.run_site_health([state.run_id])[state.run_id]) == 2
+
+
+def test_in_a_crawl_every_write_goes_to_the_writer_thread_in_order(db_url: str) -> None:
+    """``writer_thread=True`` (what the spider asks for): batches are written on one writer
+    thread, and on SQLite the frontier's own writes wait for it too, queued in order ahead of
+    the next batch, so that the thread that drives the downloads never waits for the file's
+    one writer; what was queued is in the archive once the writer is waited for."""
+    archive = Archive(db_url)
+    state = CrawlState(
+        archive,
+        profile="p",
+        start_urls=[],
+        recheck_after=timedelta(days=1),
+        write_batch=2,
+        write_interval=0,
+        writer_thread=True,
+    )
+    sqlite = db_url.startswith("sqlite")
+    assert state.writes_in_thread
+    links = [f"http://www.news.example/list{n}.html" for n in range(3)]
+    state.enqueue((u, "listing", 1) for u in links)
+    state.page_done(links[0], kind="listing", status=200, headers={})
+    queued = archive.page_states(links)
+    if sqlite:  # queued, not written yet
+        assert queued == {}
+    else:  # PostgreSQL has no single writer: the frontier writes where it is asked
+        assert queued[links[0]].state == "done"
+    for n in range(2):
+        assert store(state, numbered(n), flush=False) == []  # the pipeline's way
+    future = state.submit(state.write_articles, state.take_batch())
+    stored = future.result(timeout=30)
+    assert [s.result and s.result.outcome for s in stored] == ["new", "new"]
+    # The frontier's writes queued before the batch were made before it.
+    states = archive.page_states(links)
+    assert [states[u].state for u in links] == ["done", "pending", "pending"]
+    state.page_done(links[1], kind="listing", status=200, headers={})
+    state.wait_writes()
+    assert archive.page_states([links[1]])[links[1]].state == "done"
+    assert threading.main_thread().name != "newsarchive-writer"
+    assert state.clock.seconds["writer_archive_write"] > 0
+    assert "archive_write" not in state.clock.seconds  # nothing of it on the crawl's thread
+    state.articles_written(stored)
+    state.finish("finished", {}, {})
+    assert archive.count_articles() == 2
+
+
+def test_a_failed_write_on_the_writer_thread_stops_the_writes_after_it(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The archive fails under the writer (locked for good, disk full): the writes asked for
+    after the failure are not made, their pages stay pending for a resumed crawl, and the
+    failure is raised to the crawl at its next article (the pipeline stops the crawl)."""
+    archive = Archive(sqlite_url)
+    state = CrawlState(
+        archive, profile="p", start_urls=[], recheck_after=timedelta(days=1), writer_thread=True
+    )
+
+    def full(*_args: object, **_kwargs: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(archive, "enqueue_pages", full)
+    state.enqueue([("http://www.news.example/list.html", "listing", 1)])
+    store(state, numbered(0), flush=False)
+    future = state.submit(state.write_articles, state.take_batch())
+    with pytest.raises(OSError, match="No space"):
+        future.result(timeout=30)
+    assert isinstance(state.write_error, OSError)
+    with pytest.raises(OSError, match="No space"):
+        store(state, numbered(1), flush=False)
+    state.page_done("http://www.news.example/list.html", kind="listing", status=200, headers={})
+    state.wait_writes()
+    assert archive.count_articles() == 0
+    assert archive.page_states(["http://www.news.example/list.html"]) == {}
+    monkeypatch.undo()
+    state.finish("interrupted", {}, {})

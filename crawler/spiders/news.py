@@ -224,6 +224,10 @@ class NewsSpider(Spider):
                     "NEWSARCHIVE_WRITE_INTERVAL", DEFAULT_WRITE_INTERVAL
                 ),
                 exclusive=self.frontier is None,
+                writer_thread=True,
+                writer_profile=Path(profile_dir)
+                if (profile_dir := self.crawler.settings.get("NEWSARCHIVE_PROFILE_DIR"))
+                else None,
             )
         except ArchiveError as exc:  # locked for good, full, gone: nothing to crawl into
             self.crawler.stats.set_value("newsarchive/storage_error", str(exc))
@@ -426,6 +430,9 @@ class NewsSpider(Spider):
         """Scrapy ran out of requests: hand it the next pages waiting in the frontier."""
         if not self._waiting or self.state is None:
             return
+        # What the writer thread has not written yet (SQLite: the frontier's own writes too)
+        # must be in the frontier before it is read. Nothing is downloading: the wait is free.
+        self.state.wait_writes()
         targets: list[_Target] = []
         after = 0
         while len(targets) < self._queue_size:
