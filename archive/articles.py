@@ -31,7 +31,12 @@ from archive.prepared import PreparedText, prepared_for
 from archive.reading import find_article, same_text_where
 from archive.record import ArticleRecord
 from archive.rows import CONTENT_FIELDS, article_values
-from archive.search import defer_index_merges, index_article, index_prepared
+from archive.search import (
+    defer_index_merges,
+    index_article,
+    index_prepared,
+    merge_pending_index,
+)
 from archive.stories import assign_story, place_articles
 from archive.textkey import site_family, text_key
 from archive.warc import WarcLocation
@@ -393,6 +398,8 @@ def upsert_articles(
             for page in write.pages
         ]
         mark_pages_done(conn, pages, profile=profile, run_id=run_id)
+    # After the commit, without the counter's lock: the other writers go on meanwhile.
+    merge_pending_index(engine)
     return results
 
 

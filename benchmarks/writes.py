@@ -3,6 +3,7 @@ against one article per transaction, measured in the same run.
 
     python3 benchmarks/writes.py [--articles 2000] [--rounds 3] [--batch 200]
                                  [--preload 5000] [--backends sqlite,postgresql] [--is-copy]
+                                 [--writers 2]
 
 Each backend gets a fresh archive, first loaded with ``--preload`` synthetic articles of
 ``benchmarks/scale.py`` (about 5 KB of text each, 80 % Chinese) so that its indexes are not
@@ -23,17 +24,23 @@ taking turns:
 With ``--is-copy``, both paths start, for each article, with what the spider asks of every
 article page before it becomes an item (``CrawlState.is_copy``: its text key, remembered for
 the write, and one indexed lookup): the crawl thread's work on an article from its parse to
-its commit. Both first queue their pages as ``pending`` (the spider does that when it
-requests them; not timed), and write no WARC record (the same cost for both). Printed: the median
-articles/s of each path over the rounds and their ratio, and the CPU milliseconds this
-process spent an article (on SQLite, all of the work; on PostgreSQL, the server's share is
-not in it): on a shared machine whose load decides how much CPU a run gets, that figure
-varies less than the rate. Nothing is asserted: read the ratios.
+its commit. With ``--writers N`` (N above 1, PostgreSQL only), each round has a third path,
+**N writers**: N processes that each write ``--articles`` articles of their own by the
+batched path (without ``--is-copy``), at the same time, into the same archive, as N workers
+of a distributed crawl would (runs not exclusive); printed is their articles/s together,
+from the first start to the last end, against the one batched writer of the same run. Every
+path first queues its pages as ``pending`` (the spider does that when it requests them; not
+timed), and writes no WARC record (the same cost for all). Printed: the median articles/s
+of each path over the rounds and their ratios, and the CPU milliseconds this process spent
+an article (on SQLite, all of the work; on PostgreSQL, the server's share is not in it): on
+a shared machine whose load decides how much CPU a run gets, that figure varies less than
+the rate. Nothing is asserted: read the ratios.
 """
 
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import signal
 import statistics
 import sys
@@ -41,6 +48,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from multiprocessing.connection import Connection
 from pathlib import Path
 
 from scale import bench_database, generate
@@ -94,6 +102,61 @@ def one_by_one(
         )
 
 
+def writer_process(db_url: str, start: int, count: int, batch: int, pipe: Connection) -> None:
+    """One of ``--writers`` processes: its own records, derived values and crawl state ready
+    before the start, then the batched path timed (``time.monotonic``, one clock for all)."""
+    archive = Archive(db_url)
+    state = CrawlState(
+        archive,
+        profile="bench",
+        start_urls=[],
+        recheck_after=timedelta(days=1),
+        write_batch=batch,
+        write_interval=0,
+        exclusive=False,  # beside the other writers' runs, as distributed crawl workers
+    )
+    records = list(generate(count, seed=100 + start, start=start))
+    for record in records:
+        record.fetched_at = datetime.now(UTC)
+    state.enqueue((r.url, "article", 1) for r in records)
+    prepared: list[PreparedText | None] = [prepare_text(r.title, r.text) for r in records]
+    pipe.send("ready")
+    pipe.recv()  # the start
+    batched(state, records, prepared)
+    pipe.send(time.monotonic())
+    state.finish("finished", {}, {})
+    archive.engine.dispose()
+
+
+def concurrent_writers(db_url: str, writers: int, start: int, args: argparse.Namespace) -> float:
+    """Articles/s of ``writers`` processes writing at once, first start to last end."""
+    context = multiprocessing.get_context("spawn")  # no engine inherited from this process
+    pipes, processes = [], []
+    for number in range(writers):
+        ours, theirs = context.Pipe()
+        process = context.Process(
+            target=writer_process,
+            args=(db_url, start + number * args.articles, args.articles, args.batch, theirs),
+        )
+        process.start()
+        pipes.append(ours)
+        processes.append(process)
+    try:
+        for pipe in pipes:
+            if pipe.recv() != "ready":
+                raise RuntimeError("a writer process did not start")
+        began = time.monotonic()
+        for pipe in pipes:
+            pipe.send("start")
+        ended = max(float(pipe.recv()) for pipe in pipes)
+    finally:
+        for process in processes:
+            process.join()
+    if any(process.exitcode for process in processes):
+        raise RuntimeError("a writer process failed")
+    return writers * args.articles / (ended - began)
+
+
 def bench_backend(db_url: str, args: argparse.Namespace) -> None:
     archive = Archive(db_url)
     if args.preload:
@@ -117,12 +180,21 @@ def bench_backend(db_url: str, args: argparse.Namespace) -> None:
         "one by one": one_by_one,
     }
     rates: dict[str, list[float]] = {name: [] for name in paths}
+    together = f"{args.writers} writers"
+    if args.writers > 1:
+        rates[together] = []
     cpu: dict[str, list[float]] = {name: [] for name in paths}
     prepare_ms: list[float] = []
     start = args.preload
     for round_number in range(args.rounds):
-        order = list(paths) if round_number % 2 == 0 else list(paths)[::-1]
+        order = list(rates) if round_number % 2 == 0 else list(rates)[::-1]
         for name in order:
+            if name == together:
+                rate = concurrent_writers(db_url, args.writers, start, args)
+                start += args.writers * args.articles
+                rates[name].append(rate)
+                print(f"  round {round_number + 1}, {name} at once: {rate:,.0f} articles/s in all")
+                continue
             records = list(generate(args.articles, seed=100 + start, start=start))
             start += args.articles
             for record in records:
@@ -165,6 +237,12 @@ def bench_backend(db_url: str, args: argparse.Namespace) -> None:
         f"       {theirs:,.0f}/s, {theirs_cpu:.2f} ms CPU an article"
     )
     print(f"    ratio: {ours / theirs:.1f}x the rate, {theirs_cpu / ours_cpu:.1f}x less CPU")
+    if args.writers > 1:
+        both = statistics.median(rates[together])
+        print(
+            f"    {together} at once, batched, into this archive: {both:,.0f}/s together,"
+            f" {both / ours:.2f}x one batched writer"
+        )
 
 
 def main() -> None:
@@ -178,7 +256,15 @@ def main() -> None:
         "--is-copy", action="store_true", help="time CrawlState.is_copy too, as the spider calls it"
     )
     parser.add_argument("--workdir", type=Path, help="where the SQLite file goes [a temp dir]")
+    parser.add_argument(
+        "--writers",
+        type=int,
+        default=1,
+        help="above 1: also N batched writer processes at once (PostgreSQL only)",
+    )
     args = parser.parse_args()
+    if args.writers > 1 and "sqlite" in args.backends:
+        parser.error("--writers is for PostgreSQL: give --backends postgresql")
     # A benchmark stopped with kill still drops its PostgreSQL database (finally blocks run).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     for backend in (b.strip() for b in args.backends.split(",") if b.strip()):
