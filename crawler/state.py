@@ -350,7 +350,7 @@ class CrawlState:
         frontier's queued writes first). A failure of the archive (locked, full, gone) is kept:
         the writes asked for after it are not made (their pages stay ``pending``, for a resumed
         crawl), and :attr:`write_error` tells the crawl to stop."""
-        self._submit_frontier()
+        self.flush_frontier()
         future = self._executor().submit(self._guarded, function, *args)
         self._writes = [w for w in self._writes if not w.done()]
         self._writes.append(future)
@@ -394,25 +394,22 @@ class CrawlState:
             return  # the crawl is stopping; the page stays pending for a resumed crawl
         self._frontier_ops.append(lambda: function(*args))
         if len(self._frontier_ops) >= _FRONTIER_QUEUE:
-            self._submit_frontier()
+            self.flush_frontier()
 
-    def _submit_frontier(self) -> None:
-        """Hand the queued frontier writes to the writer thread, as one job."""
+    def flush_frontier(self) -> None:
+        """Hand the frontier's queued writes to the writer thread, as one job (before each
+        batch, and from the pipeline's timer, so that they wait no longer than a batch of
+        articles would)."""
         if not self._frontier_ops:
             return
         ops, self._frontier_ops = self._frontier_ops, []
         self._writes.append(self._executor().submit(self._guarded, _run_all, ops))
 
-    def flush_frontier(self) -> None:
-        """Hand the frontier's queued writes to the writer now (the pipeline's timer calls
-        this, so that they wait no longer than a batch of articles would)."""
-        self._submit_frontier()
-
     def wait_writes(self) -> None:
         """Block until every write asked for so far is made (or has failed: see
         :attr:`write_error`). For the moments the crawl must read what it wrote: when the
         spider runs out of requests and reads the frontier, and at the end."""
-        self._submit_frontier()
+        self.flush_frontier()
         writes, self._writes = self._writes, []
         for future in writes:
             with suppress(Exception):  # kept in write_error, or reported by the pipeline
