@@ -139,8 +139,9 @@ class ArchivePipeline:
         state = self._state()
         if state is None:
             return None
-        if state.write_error is not None:
-            self._storage_failed(state.write_error)
+        if state.write_error is not None:  # the crawl stops; reported once
+            if not self.stats.get_value("newsarchive/storage_error"):
+                self._storage_failed(state.write_error)
             return None
         if not state.waiting_articles or self._writing is not None:
             state.flush_frontier()
