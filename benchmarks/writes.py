@@ -3,7 +3,7 @@ against one article per transaction, measured in the same run.
 
     python3 benchmarks/writes.py [--articles 2000] [--rounds 3] [--batch 200]
                                  [--preload 5000] [--backends sqlite,postgresql] [--is-copy]
-                                 [--writers 2]
+                                 [--writers 2] [--split]
 
 Each backend gets a fresh archive, first loaded with ``--preload`` synthetic articles of
 ``benchmarks/scale.py`` (about 5 KB of text each, 80 % Chinese) so that its indexes are not
@@ -34,25 +34,36 @@ timed), and writes no WARC record (the same cost for all). Printed: the median a
 of each path over the rounds and their ratios, and the CPU milliseconds this process spent
 an article (on SQLite, all of the work; on PostgreSQL, the server's share is not in it): on
 a shared machine whose load decides how much CPU a run gets, that figure varies less than
-the rate. Nothing is asserted: read the ratios.
+the rate. With ``--split``, each round also has the path **batched, no search index** (the
+same batched write with the search index's statements and, on PostgreSQL, its merge left
+out, in this process only: its articles are never searchable), and the batched path's wall
+time is split by the table each statement writes or reads (``before_cursor_execute`` and
+``after_cursor_execute`` events), the rest being Python and the commits (on SQLite, FTS5
+writes its new segment and merges at the commit): where the write's time goes, and what the
+index costs. Nothing is asserted: read the ratios.
 """
 
 from __future__ import annotations
 
 import argparse
+import collections
+import contextlib
 import multiprocessing
+import re
 import signal
 import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from multiprocessing.connection import Connection
 from pathlib import Path
 
 from scale import bench_database, generate
+from sqlalchemy import Engine, event
 
+import archive.articles
 from archive.prepared import PreparedText, prepare_text
 from archive.record import ArticleRecord
 from archive.store import Archive, ArticleVersion, PageFetch
@@ -100,6 +111,60 @@ def one_by_one(
         state.page_done(
             record.url, kind="article", status=200, headers=HEADERS, article_id=result.article_id
         )
+
+
+def no_index(
+    state: CrawlState,
+    records: list[ArticleRecord],
+    prepared: list[PreparedText | None],
+    is_copy: bool = False,
+) -> None:
+    """The batched path with the search index left out (``--split``): its statements and its
+    merge replaced by no-ops for the path's duration, in this process only."""
+    with (
+        _swapped(archive.articles, "index_prepared", lambda *_a, **_k: 0),
+        _swapped(archive.articles, "merge_pending_index", lambda *_a, **_k: False),
+    ):
+        batched(state, records, prepared, is_copy)
+
+
+@contextlib.contextmanager
+def _swapped(module: object, name: str, value: object) -> Iterator[None]:
+    saved = getattr(module, name)
+    setattr(module, name, value)
+    try:
+        yield
+    finally:
+        setattr(module, name, saved)
+
+
+_TABLE_RE = re.compile(r"\b(?:INTO|UPDATE|FROM)\s+(\w+)", re.IGNORECASE)
+
+
+class StatementClock:
+    """Wall seconds of the statements an engine runs, summed by the first table each names
+    (``INSERT INTO t``, ``UPDATE t``, ``FROM t``), while :attr:`on`; thread-safe enough for
+    one writer at a time (the start is kept on the connection)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.on = False
+        self.seconds: collections.Counter[str] = collections.Counter()
+        event.listen(engine, "before_cursor_execute", self._before)
+        event.listen(engine, "after_cursor_execute", self._after)
+
+    def _before(self, conn: object, _cursor: object, *_rest: object) -> None:
+        if self.on:
+            conn.info["statement_began"] = time.perf_counter()  # type: ignore[attr-defined]
+
+    def _after(self, conn: object, _cursor: object, statement: str, *_rest: object) -> None:
+        began = conn.info.pop("statement_began", None)  # type: ignore[attr-defined]
+        if self.on and began is not None:
+            match = _TABLE_RE.search(statement)
+            table = match.group(1) if match else statement.split(None, 1)[0].lower()
+            merge = statement.lstrip().upper().startswith("SELECT GIN_CLEAN_PENDING_LIST")
+            if merge or table.startswith("article_fts") or table == "article_search":
+                table = "search index"
+            self.seconds[table] += time.perf_counter() - began
 
 
 def writer_process(db_url: str, start: int, count: int, batch: int, pipe: Connection) -> None:
@@ -179,6 +244,10 @@ def bench_backend(db_url: str, args: argparse.Namespace) -> None:
         "batched": batched,
         "one by one": one_by_one,
     }
+    if args.split:
+        paths["batched, no search index"] = no_index
+    clock = StatementClock(archive.engine)
+    split_wall = 0.0
     rates: dict[str, list[float]] = {name: [] for name in paths}
     together = f"{args.writers} writers"
     if args.writers > 1:
@@ -201,13 +270,18 @@ def bench_backend(db_url: str, args: argparse.Namespace) -> None:
                 record.fetched_at = datetime.now(UTC)
             state.enqueue((r.url, "article", 1) for r in records)
             prepared: list[PreparedText | None] = [None] * len(records)
-            if name == "batched":  # what the extraction workers do, timed apart
+            if name.startswith("batched"):  # what the extraction workers do, timed apart
                 began_cpu = time.process_time()
                 prepared = [prepare_text(r.title, r.text) for r in records]
-                prepare_ms.append((time.process_time() - began_cpu) * 1000 / args.articles)
+                if name == "batched":
+                    prepare_ms.append((time.process_time() - began_cpu) * 1000 / args.articles)
+            clock.on = args.split and name == "batched"
             began, began_cpu = time.perf_counter(), time.process_time()
             paths[name](state, records, prepared, args.is_copy)
             seconds = time.perf_counter() - began
+            if clock.on:
+                split_wall += seconds
+            clock.on = False
             cpu_ms = (time.process_time() - began_cpu) * 1000 / args.articles
             rates[name].append(args.articles / seconds)
             cpu[name].append(cpu_ms)
@@ -237,6 +311,21 @@ def bench_backend(db_url: str, args: argparse.Namespace) -> None:
         f"       {theirs:,.0f}/s, {theirs_cpu:.2f} ms CPU an article"
     )
     print(f"    ratio: {ours / theirs:.1f}x the rate, {theirs_cpu / ours_cpu:.1f}x less CPU")
+    if args.split:
+        bare = statistics.median(rates["batched, no search index"])
+        bare_cpu = statistics.median(cpu["batched, no search index"])
+        print(
+            f"    batched, no search index: {bare:,.0f}/s, {bare_cpu:.2f} ms CPU an article:"
+            f" the index costs {1000 / ours - 1000 / bare:.2f} ms of the batched write's"
+            f" {1000 / ours:.2f} ms an article ({(1 - ours / bare) * 100:.0f} %)"
+        )
+        per_article = 1000 / (args.rounds * args.articles)
+        print("    the batched write's wall time by table, ms an article (all rounds):")
+        for table, spent in clock.seconds.most_common():
+            if spent * per_article >= 0.005:
+                print(f"      {table:<22} {spent * per_article:6.3f}")
+        rest = split_wall - sum(clock.seconds.values())
+        print(f"      {'Python and commits':<22} {rest * per_article:6.3f}")
     if args.writers > 1:
         both = statistics.median(rates[together])
         print(
@@ -261,6 +350,11 @@ def main() -> None:
         type=int,
         default=1,
         help="above 1: also N batched writer processes at once (PostgreSQL only)",
+    )
+    parser.add_argument(
+        "--split",
+        action="store_true",
+        help="also the batched path without the search index, and its time by table",
     )
     args = parser.parse_args()
     if args.writers > 1 and "sqlite" in args.backends:
