@@ -7,6 +7,14 @@ widgets (hot list, related articles, pictures), a footer, trailing scripts. Each
 paginated listing (``index.html``, ``index_2.html``, ...) leading to its articles, and related
 widgets link articles to each other.
 
+:func:`corpus_site` builds a site of real pages instead: each page of a corpus folder (the
+labelled dev corpus, ``../shared/eval/dev``, read where it lies) served several times under
+dated article URLs, each copy with a sentence of its own after its first long paragraph (so
+that copies are distinct articles, not one text under many URLs), its links made absolute
+against the page's own address (so that neither spider follows them to this server), and
+listings leading to them. Its bytes keep each page's own encoding; serve it with
+``StaticServer(..., charset=None)`` so that the page's ``<meta charset>`` decides.
+
 :class:`StaticServer` serves the folder on 127.0.0.1: nginx when it is installed (C, sendfile,
 keep-alive: it costs the crawl's cores least), else Python's threaded ``http.server`` with
 HTTP/1.1 keep-alive, in a subprocess either way. It says which it is.
@@ -15,7 +23,9 @@ HTTP/1.1 keep-alive, in a subprocess either way. It says which it is.
 from __future__ import annotations
 
 import contextlib
+import json
 import random
+import re
 import shutil
 import socket
 import subprocess
@@ -24,6 +34,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from urllib.parse import urljoin
 
 PER_PAGE = 20
 
@@ -458,6 +469,113 @@ def generate_site(root: Path, articles: int = 1200, seed: int = 11) -> SiteInfo:
                     listing_pages, total)  # fmt: skip
 
 
+_HREF_RE = re.compile(rb"""(href\s*=\s*)(["'])([^"']*)\2""", re.IGNORECASE)
+#: The end of a paragraph holding at least 40 characters of text (no tag inside).
+_LONG_PARAGRAPH_RE = re.compile(rb"<p[^>]*>[^<]{40,}?</p>", re.IGNORECASE)
+
+
+#: A tag, then a run of at least 40 characters of text (no markup, no code's braces).
+_LONG_TEXT_RE = re.compile(rb"(<[a-z0-9]+)[^<>]*>([^<>{};=]{40,})<", re.IGNORECASE)
+_NOT_TEXT_TAG_RE = re.compile(rb"^<(?:script|style|title|textarea|option|noscript)$", re.I)
+
+
+def _absolute_links(page: bytes, base: str) -> bytes:
+    """``page`` with its relative ``href`` values joined to ``base`` (its original address)."""
+
+    def join(match: re.Match[bytes]) -> bytes:
+        value = match.group(3).decode("ascii", "replace")
+        if re.match(r"^(?:[a-z][a-z0-9+.-]*:|//|#)", value, re.IGNORECASE) or not value:
+            return match.group(0)
+        joined = urljoin(base, value).encode("ascii", "replace")
+        return match.group(1) + match.group(2) + joined + match.group(2)
+
+    return _HREF_RE.sub(join, page)
+
+
+def _with_sentence(page: bytes, sentence: str) -> bytes:
+    """``page`` with ``<p>sentence</p>`` after its first long paragraph, in its own encoding
+    (UTF-8, else GB18030: the corpus's encodings); unchanged if neither decodes it."""
+    for encoding in ("utf-8", "gb18030"):
+        try:
+            page.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        match = _LONG_PARAGRAPH_RE.search(page)
+        if match is not None:
+            end = match.end()
+            return page[:end] + f"<p>{sentence}</p>".encode(encoding) + page[end:]
+        # No such paragraph (text in <div>s, or with inline tags): the sentence joins the
+        # first long run of text that is not a script, a style or the title.
+        for match in _LONG_TEXT_RE.finditer(page):
+            if not _NOT_TEXT_TAG_RE.search(match.group(1)):
+                end = match.end(2)
+                return page[:end] + sentence.encode(encoding) + page[end:]
+        return page
+    return page
+
+
+def corpus_site(root: Path, corpus: Path, articles: int = 1200, seed: int = 11) -> SiteInfo:
+    """A site of ``articles`` article pages made of the corpus's real pages (``<id>.html``
+    beside ``<id>.json`` with its ``url``, in any subfolder), each served as often as it takes,
+    with listings per language (the ``.json``'s ``lang``, else ``zh`` for ids starting
+    ``zh``/``cwced``/``gne``, else ``en``); written under ``root`` (emptied first)."""
+    if root.exists():
+        shutil.rmtree(root)
+    root.mkdir(parents=True)
+    sources = sorted(corpus.rglob("*.html"))
+    if not sources:
+        raise SystemExit(f"{corpus}: no .html pages")
+    rng = random.Random(seed)
+    pages: list[tuple[str, bytes]] = []
+    for source in sources:
+        meta_path = source.with_suffix(".json")
+        meta = json.loads(meta_path.read_text(encoding="utf-8")) if meta_path.exists() else {}
+        lang = str(meta.get("lang") or "")
+        if not lang:
+            lang = "zh" if source.stem.startswith(("zh", "cwced", "gne")) else "en"
+        base = str(meta.get("url") or "http://example.invalid/")
+        page = _absolute_links(source.read_bytes(), base)
+        pages.append(("zh" if lang.startswith("zh") else "en", page))
+    first_day = datetime(2024, 1, 1)
+    every: list[_Article] = []
+    total = 0
+    for number in range(articles):
+        lang, page = pages[number % len(pages)]
+        copy = number // len(pages) + 1
+        published = first_day + timedelta(minutes=rng.randrange(365 * 24 * 60))
+        article = _Article(number=number, lang=lang, published=published, title="Copy")
+        path = article.path
+        sentence = (
+            f"（本页为基准测试第{copy}份副本，编号{number}。）"
+            if lang == "zh"
+            else f"(This is copy {copy} of the report in the benchmark, number {number}.)"
+        )
+        body = _with_sentence(page, sentence)
+        target = root / path.lstrip("/")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(body)
+        total += len(body)
+        every.append(article)
+    listing_pages = 0
+    for lang in ("zh", "en"):
+        newest_first = sorted(
+            (a for a in every if a.lang == lang), key=lambda a: a.published, reverse=True
+        )
+        count = max(1, -(-len(newest_first) // PER_PAGE))
+        listing_pages += count
+        for number in range(1, count + 1):
+            chunk = newest_first[(number - 1) * PER_PAGE : number * PER_PAGE]
+            name = "index.html" if number == 1 else f"index_{number}.html"
+            path = root / lang / "news" / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(_listing_page(lang, number, count, chunk), encoding="utf-8")
+    (root / "robots.txt").write_text("User-agent: *\nDisallow: /search\n", encoding="utf-8")
+    for folder in [root, *(p for p in root.rglob("*") if p.is_dir())]:
+        folder.chmod(0o755)
+    return SiteInfo(root, ("/zh/news/index.html", "/en/news/index.html"), articles,
+                    listing_pages, total)  # fmt: skip
+
+
 _NGINX_CONF = """
 worker_processes 1;
 daemon off;
@@ -471,7 +589,7 @@ http {{
     keepalive_requests 100000;
     types {{ text/html html; text/plain txt; }}
     default_type application/octet-stream;
-    charset utf-8;
+    {charset}
     client_body_temp_path {tmp}/body;
     proxy_temp_path {tmp}/proxy;
     fastcgi_temp_path {tmp}/fastcgi;
@@ -501,8 +619,11 @@ server.serve_forever()
 class StaticServer:
     """Serves a folder on 127.0.0.1 from a subprocess: nginx if installed, else http.server."""
 
-    def __init__(self, root: Path, tmp: Path) -> None:
+    def __init__(self, root: Path, tmp: Path, charset: str | None = "utf-8") -> None:
+        """``charset``: what nginx declares in ``Content-Type`` (None: nothing, the pages'
+        own ``<meta charset>`` decides; Python's server never declares one)."""
         self.root = root
+        self.charset = charset
         self.tmp = tmp
         self.port = _free_port()
         self.process: subprocess.Popen[bytes] | None = None
@@ -519,7 +640,13 @@ class StaticServer:
         if self.nginx:
             conf = self.tmp / "nginx.conf"
             conf.write_text(
-                _NGINX_CONF.format(tmp=self.tmp, port=self.port, root=self.root), encoding="utf-8"
+                _NGINX_CONF.format(
+                    tmp=self.tmp,
+                    port=self.port,
+                    root=self.root,
+                    charset=f"charset {self.charset};" if self.charset else "",
+                ),
+                encoding="utf-8",
             )
             command = [self.nginx, "-p", str(self.tmp), "-c", str(conf)]
         else:

@@ -1,6 +1,7 @@
 """End-to-end crawl benchmark: newsarchive against a minimal Scrapy + trafilatura spider.
 
     python3 benchmarks/crawl.py [--articles 1200] [--rounds 3] [--workers auto] [--no-in-process]
+                                [--corpus ../shared/eval/dev]
 
 Generates a local news site (``benchsite.py``: ``--articles`` article pages of 48-91 KB in
 Chinese and English, with listings), serves it on 127.0.0.1 with nginx when installed (else
@@ -12,6 +13,10 @@ Python's threaded ``http.server``), and crawls it end to end, in interleaved rou
   ``trafilatura.bare_extraction`` on each article page and stores it in SQLite;
 - **in-process** (unless ``--no-in-process``): newsarchive with
   ``NEWSARCHIVE_EXTRACT_WORKERS=0``, extraction on the reactor thread as before the pool.
+
+With ``--corpus DIR``, the site is made of real pages instead (``benchsite.corpus_site``: the
+corpus's pages served as often as ``--articles`` takes, each copy a distinct article, links
+made absolute so that they lead off the site, served with no charset declared).
 
 Both crawl with the same politeness settings (robots.txt obeyed, AutoThrottle off, 16 requests
 at once). Each crawl is a subprocess timed whole, start-up included. It prints the medians of
@@ -47,7 +52,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
-from benchsite import StaticServer, generate_site  # noqa: E402
+from benchsite import StaticServer, corpus_site, generate_site  # noqa: E402
 
 from archive.store import Archive  # noqa: E402
 
@@ -288,14 +293,21 @@ def main() -> None:
     parser.add_argument("--workers", default="auto", help="NEWSARCHIVE_EXTRACT_WORKERS")
     parser.add_argument("--no-in-process", action="store_true", help="skip workers=0 crawls")
     parser.add_argument("--no-profile", action="store_true", help="skip the profiled crawl")
+    parser.add_argument(
+        "--corpus", type=Path, help="a folder of real pages (<id>.html, <id>.json) to serve"
+    )
     args = parser.parse_args()
     contenders = ["newsarchive", "baseline"] + ([] if args.no_in_process else ["in-process"])
     with tempfile.TemporaryDirectory(prefix="newsarchive-bench-") as tmp:
         tmp_path = Path(tmp)
         tmp_path.chmod(0o755)  # nginx's workers run as an unprivileged user
-        site = generate_site(tmp_path / "site", args.articles)
+        if args.corpus:
+            site = corpus_site(tmp_path / "site", args.corpus, args.articles)
+        else:
+            site = generate_site(tmp_path / "site", args.articles)
         (tmp_path / "server").mkdir()
-        with StaticServer(site.root, tmp_path / "server") as server:
+        charset = None if args.corpus else "utf-8"
+        with StaticServer(site.root, tmp_path / "server", charset) as server:
             urls = [server.base_url + path for path in site.start_paths]
             print(
                 f"site: {site.articles} articles ({site.article_bytes_mean / 1000:.0f} KB on "
