@@ -13,6 +13,7 @@ import re
 import sqlite3
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
 import scrapy
 import trafilatura
@@ -26,6 +27,9 @@ class BaselineSpider(scrapy.Spider):
     def __init__(self, start_urls: str = "", db: str = "baseline.db", **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.start_urls = start_urls.split(",")
+        # The site's own host only: real pages link to their real sites, which a crawl must
+        # not follow (and which, on a machine with no internet, would hang it on DNS).
+        self.allowed_domains = sorted({urlsplit(url).hostname or "" for url in self.start_urls})
         self.db = sqlite3.connect(db)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute(

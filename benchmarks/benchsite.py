@@ -469,7 +469,8 @@ def generate_site(root: Path, articles: int = 1200, seed: int = 11) -> SiteInfo:
                     listing_pages, total)  # fmt: skip
 
 
-_HREF_RE = re.compile(rb"""(href\s*=\s*)(["'])([^"']*)\2""", re.IGNORECASE)
+#: An ``href`` and its value: quoted (2, 3) or not (``href=page.htm``: 4).
+_HREF_RE = re.compile(rb"""(\bhref\s*=\s*)(?:(["'])([^"']*)\2|([^\s"'<>]+))""", re.IGNORECASE)
 #: The end of a paragraph holding at least 40 characters of text (no tag inside).
 _LONG_PARAGRAPH_RE = re.compile(rb"<p[^>]*>[^<]{40,}?</p>", re.IGNORECASE)
 
@@ -483,23 +484,64 @@ def _absolute_links(page: bytes, base: str) -> bytes:
     """``page`` with its relative ``href`` values joined to ``base`` (its original address)."""
 
     def join(match: re.Match[bytes]) -> bytes:
-        value = match.group(3).decode("ascii", "replace")
+        quote = match.group(2) or b'"'
+        value = (match.group(3) if match.group(2) else match.group(4)).decode("ascii", "replace")
         if re.match(r"^(?:[a-z][a-z0-9+.-]*:|//|#)", value, re.IGNORECASE) or not value:
             return match.group(0)
         joined = urljoin(base, value).encode("ascii", "replace")
-        return match.group(1) + match.group(2) + joined + match.group(2)
+        return match.group(1) + quote + joined + quote
 
     return _HREF_RE.sub(join, page)
 
 
-def _with_sentence(page: bytes, sentence: str) -> bytes:
-    """``page`` with ``<p>sentence</p>`` after its first long paragraph, in its own encoding
-    (UTF-8, else GB18030: the corpus's encodings); unchanged if neither decodes it."""
+def _in_text(page: bytes, at: int) -> bool:
+    """Whether ``page[at]`` is in the text of an element that a reader sees as text: not in a
+    tag, a script, a style, the title, a form field or a heading."""
+    tag = page.rfind(b"<", 0, at)
+    if tag >= 0 and page.find(b">", tag, at) < 0:
+        return False  # inside a tag's attributes
+    before = page[:at].lower()
+    for name in (b"script", b"style", b"title", b"textarea", b"h1", b"h2", b"h3"):
+        if before.rfind(b"<" + name) > before.rfind(b"</" + name):
+            return False
+    return True
+
+
+def _in_body(page: bytes, encoding: str, body: str, title: str, sentence: str) -> bytes | None:
+    """``page`` with ``sentence`` inside the article's text: after the first stretch of the
+    labelled ``body`` (a line's first 24 characters, longest lines first, not the headline)
+    found verbatim in the page's text (:func:`_in_text`); None if none is."""
+    lines = sorted((line.strip() for line in body.splitlines()), key=len, reverse=True)
+    opening = re.search(rb"<body[\s>]", page, re.IGNORECASE)
+    start = opening.end() if opening else 0  # not the <head>'s description of the lead
+    for line in lines[:20]:
+        if len(line) < 12:
+            break
+        if title and (line in title or title in line):
+            continue
+        needle = line[:24].encode(encoding, "ignore")
+        at = page.find(needle, start)
+        while at >= 0:
+            if _in_text(page, at):
+                end = at + len(needle)
+                return page[:end] + sentence.encode(encoding) + page[end:]
+            at = page.find(needle, at + 1)
+    return None
+
+
+def _with_sentence(page: bytes, sentence: str, body: str = "", title: str = "") -> bytes:
+    """``page`` with ``sentence`` in its article text, in its own encoding (UTF-8, else
+    GB18030: the corpus's encodings): inside the labelled ``body``'s text when it is found
+    in the page, else as ``<p>sentence</p>`` after the first long paragraph, else in the
+    first long run of text; unchanged if neither encoding decodes the page."""
     for encoding in ("utf-8", "gb18030"):
         try:
             page.decode(encoding)
         except UnicodeDecodeError:
             continue
+        anchored = _in_body(page, encoding, body, title, sentence) if body else None
+        if anchored is not None:
+            return anchored
         match = _LONG_PARAGRAPH_RE.search(page)
         if match is not None:
             end = match.end()
@@ -518,7 +560,10 @@ def corpus_site(root: Path, corpus: Path, articles: int = 1200, seed: int = 11) 
     """A site of ``articles`` article pages made of the corpus's real pages (``<id>.html``
     beside ``<id>.json`` with its ``url``, in any subfolder), each served as often as it takes,
     with listings per language (the ``.json``'s ``lang``, else ``zh`` for ids starting
-    ``zh``/``cwced``/``gne``, else ``en``); written under ``root`` (emptied first)."""
+    ``zh``/``cwced``/``gne``, else ``en``); written under ``root`` (emptied first). Each copy
+    holds a sentence of its own inside the article's text (anchored on the ``.json``'s
+    labelled ``body``, :func:`_with_sentence`), so that copies are distinct articles, and the
+    page's relative links are made absolute against its ``url`` (off the site)."""
     if root.exists():
         shutil.rmtree(root)
     root.mkdir(parents=True)
@@ -526,7 +571,7 @@ def corpus_site(root: Path, corpus: Path, articles: int = 1200, seed: int = 11) 
     if not sources:
         raise SystemExit(f"{corpus}: no .html pages")
     rng = random.Random(seed)
-    pages: list[tuple[str, bytes]] = []
+    pages: list[tuple[str, bytes, str, str]] = []
     for source in sources:
         meta_path = source.with_suffix(".json")
         meta = json.loads(meta_path.read_text(encoding="utf-8")) if meta_path.exists() else {}
@@ -535,12 +580,13 @@ def corpus_site(root: Path, corpus: Path, articles: int = 1200, seed: int = 11) 
             lang = "zh" if source.stem.startswith(("zh", "cwced", "gne")) else "en"
         base = str(meta.get("url") or "http://example.invalid/")
         page = _absolute_links(source.read_bytes(), base)
-        pages.append(("zh" if lang.startswith("zh") else "en", page))
+        lang = "zh" if lang.startswith("zh") else "en"
+        pages.append((lang, page, str(meta.get("body") or ""), str(meta.get("title") or "")))
     first_day = datetime(2024, 1, 1)
     every: list[_Article] = []
     total = 0
     for number in range(articles):
-        lang, page = pages[number % len(pages)]
+        lang, page, label, headline = pages[number % len(pages)]
         copy = number // len(pages) + 1
         published = first_day + timedelta(minutes=rng.randrange(365 * 24 * 60))
         article = _Article(number=number, lang=lang, published=published, title="Copy")
@@ -550,7 +596,7 @@ def corpus_site(root: Path, corpus: Path, articles: int = 1200, seed: int = 11) 
             if lang == "zh"
             else f"(This is copy {copy} of the report in the benchmark, number {number}.)"
         )
-        body = _with_sentence(page, sentence)
+        body = _with_sentence(page, sentence, label, headline)
         target = root / path.lstrip("/")
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(body)

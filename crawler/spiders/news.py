@@ -30,8 +30,8 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DontCloseSpider, IgnoreRequest
 from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
-from scrapy.utils.defer import deferred_from_coro
-from twisted.internet.defer import Deferred, DeferredList
+from scrapy.utils.defer import deferred_from_coro, maybe_deferred_to_future
+from twisted.internet.defer import DeferredList
 from twisted.python.failure import Failure
 
 from archive.db import ArchiveError, resolve_db_url
@@ -237,7 +237,7 @@ class NewsSpider(Spider):
             return
         self.crawler.stats.set_value("newsarchive/run_id", self.state.run_id)
 
-    def _on_closed(self, spider: Spider, reason: str) -> Deferred[None] | None:
+    async def _on_closed(self, spider: Spider, reason: str) -> None:
         if self._lock is not None:
             self._lock.release()
         if self.frontier is not None:  # its pages go back to the queue, its figures to the run
@@ -245,7 +245,9 @@ class NewsSpider(Spider):
         # Extraction workers finish and exit (returned: Scrapy waits for it before it stops).
         closing = deferred_from_coro(self.extractor.close()) if self.extractor else None
         if self.state is None:
-            return closing
+            if closing is not None:
+                await maybe_deferred_to_future(closing)
+            return
         if self.crawler.stats is not None:
             # CPU of the crawl's own process (all its threads) while the spider was open.
             cpu = time.process_time() - self._cpu_at_open
@@ -262,9 +264,8 @@ class NewsSpider(Spider):
         alerts = self.profile.alerts if self.profile is not None else None
         sent = end_run(self.state, self.crawler, status, alerts)
         waits = [d for d in (closing, sent) if d is not None]
-        if len(waits) < 2:
-            return waits[0] if waits else None
-        return DeferredList(waits).addCallback(lambda _: None)
+        if waits:  # both at once; a failure of one does not keep the other from finishing
+            await maybe_deferred_to_future(DeferredList(waits))
 
     def _on_response(self, response: Response, request: Request, spider: Spider) -> None:
         stats = self.crawler.stats
