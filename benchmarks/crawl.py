@@ -21,11 +21,13 @@ made absolute so that they lead off the site, served with no charset declared).
 Both crawl with the same politeness settings (robots.txt obeyed, AutoThrottle off, 16 requests
 at once). Each crawl is a subprocess timed whole, start-up included. It prints the medians of
 articles/s, the ratio newsarchive / baseline (of the medians, and the median of each round's
-ratio), CPU per page, and where a page's CPU time goes by stage: the crawl's own CPU timers
-(frontier and WARC on the reactor thread; the archive write and, on SQLite, the frontier's
-writes on the writer thread; extraction and links in the workers), split further by the
-shares of a cProfile of one more crawl's reactor and writer threads and by timers around the
-extraction's steps on a sample of the site's pages.
+ratio), what of newsarchive's first round was not stored as an article of its own (copies of
+another article, listings, galleries, pages with no title...: the baseline stores every page
+it gets text from), CPU per page, and where a page's CPU time goes by stage: the crawl's own
+CPU timers (frontier and WARC on the reactor thread; the archive write and, on SQLite, the
+frontier's writes on the writer thread; extraction and links in the workers), split further
+by the shares of a cProfile of one more crawl's reactor and writer threads and by timers
+around the extraction's steps on a sample of the site's pages.
 
 The machine is shared and noisy: read the ratios, measured within each round. Nothing here is
 asserted.
@@ -337,6 +339,8 @@ def main() -> None:
                         f"{run.seconds:6.1f} s = {run.rate:6.1f} articles/s, {cpu}",
                         flush=True,
                     )
+                    if number == 0 and name != "baseline":
+                        print(f"{'':>19}{_not_stored(run)}", flush=True)
             report(runs, args.rounds)
             if not args.no_profile:
                 folder = tmp_path / "profile"
@@ -353,6 +357,18 @@ def main() -> None:
                 ]
                 shares = extraction_shares(pages)
                 print_stages(stage_profile(folder, runs["newsarchive"][-1], shares))
+
+
+def _not_stored(run: Run) -> str:
+    """What of the pages fetched did not become an article of its own, from the run's stats:
+    copies of an article stored under another address, pages skipped (by reason: listings,
+    galleries, no title, HTTP errors...)."""
+    counts = {"copies": int(run.stats.get("newsarchive/articles/duplicate", 0))}
+    for key, value in run.stats.items():
+        if key.startswith("newsarchive/skipped/"):
+            counts[key.rsplit("/", 1)[1]] = int(value)
+    shown = ", ".join(f"{reason} {n}" for reason, n in sorted(counts.items()) if n)
+    return f"of {run.pages} pages fetched, not stored as articles of their own: {shown or 'none'}"
 
 
 def _worker_cpu(run: Run) -> float:
