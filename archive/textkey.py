@@ -167,21 +167,23 @@ def boilerplate_kind(line: str) -> str | None:
     return None
 
 
-def key_lines(title: str | None, text: str) -> list[str]:
+#: Texts whose keys :func:`text_key` remembers: a crawl asks for a page's key when it parses
+#: the page (is it a copy?) and again when its batch is stored, up to a batch of articles
+#: later (``NEWSARCHIVE_WRITE_BATCH``, 200); the key takes about a millisecond for 5 KB.
+TEXT_KEY_CACHE: Final = 256
+
+
+@functools.lru_cache(maxsize=TEXT_KEY_CACHE)
+def key_lines(title: str | None, text: str) -> tuple[str, ...]:
     """The normalised lines of ``text`` that count for its key: no furniture, and not the
-    headline repeated as the first line."""
+    headline repeated as the first line. Remembered for the last :data:`TEXT_KEY_CACHE`
+    texts: the text key and the story fingerprint of an article both start from them."""
     lines = [line for line in (normalise_line(raw) for raw in text.split("\n")) if line]
     kept = [line for line in lines if boilerplate_kind(line) is None]
     headline = normalise_line(title or "")
     if kept and headline and kept[0] == headline:
         kept = kept[1:]
-    return kept
-
-
-#: Texts whose keys :func:`text_key` remembers: a crawl asks for a page's key when it parses
-#: the page (is it a copy?) and again when its batch is stored, up to a batch of articles
-#: later (``NEWSARCHIVE_WRITE_BATCH``, 200); the key takes about a millisecond for 5 KB.
-TEXT_KEY_CACHE: Final = 256
+    return tuple(kept)
 
 
 @functools.lru_cache(maxsize=TEXT_KEY_CACHE)

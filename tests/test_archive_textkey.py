@@ -170,7 +170,7 @@ def test_boilerplate_kinds(line: str, kind: str | None) -> None:
 
 def test_key_lines_are_normalised_and_keep_the_text() -> None:
     lines = key_lines("标题", "  ＲＯＵＴＥ  66\t段落 \n\n责任编辑：王五\n第二段")
-    assert lines == ["route 66 段落", "第二段"]
+    assert lines == ("route 66 段落", "第二段")
 
 
 @pytest.mark.parametrize(
