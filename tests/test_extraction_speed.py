@@ -26,6 +26,7 @@ from crawler.extraction.clean import (
     link_share,
 )
 from crawler.extraction.floor import _heads, drop_link_lists, is_link_item
+from crawler.extraction.metadata import read_meta
 from crawler.extraction.page import _parse
 from crawler.extraction.text import MarkerTest, element_text, squash, squashed_length
 
@@ -227,3 +228,57 @@ _DISCLAIMER_PIECES = (
 def test_a_disclaimer_always_holds_one_of_its_hint_words(text: str) -> None:
     if DISCLAIMER_RE.search(text):
         assert clean_module._DISCLAIMER_HINT_RE.search(text)
+
+
+#: The XPath that ``read_meta`` used for headline candidates, kept as the long way.
+_TITLE_XPATH = (
+    "//h1|//*[self::h2 or self::div or self::p or self::span or self::td or self::strong]"
+    "[contains(@class,'title') or contains(@id,'title') or contains(@class,'headline')"
+    " or contains(@class,'heading') or contains(@class,'Heading')]"
+)
+_ATTRIBUTE_VALUES = st.sampled_from(
+    [
+        "",
+        "title",
+        "subtitle",
+        "Title",
+        "headline",
+        "heading",
+        "Heading",
+        "sub-heading",
+        "news_title",
+        "nav",
+        "byline",
+        "author",
+        "date",
+    ]
+)
+
+
+@st.composite
+def _marked_pages(draw: st.DrawFn) -> str:
+    tags = ["h1", "h2", "h3", "div", "p", "span", "td", "strong", "em", "section", "a"]
+    parts = []
+    for number in range(draw(st.integers(1, 12))):
+        tag = draw(st.sampled_from(tags))
+        attributes = ""
+        if draw(st.booleans()):
+            attributes += f' class="{draw(_ATTRIBUTE_VALUES)} x"'
+        if draw(st.booleans()):
+            attributes += f' id="{draw(_ATTRIBUTE_VALUES)}"'
+        text = draw(st.sampled_from(["头条新闻标题第一篇", "Short", "A headline of some length"]))
+        inner = f"<{tag}{attributes}>{text} {number}</{tag}>"
+        parts.append(f"<table><tr>{inner}</tr></table>" if tag == "td" else inner)
+    return f"<html><body>{''.join(parts)}</body></html>"
+
+
+@given(_marked_pages())
+@settings(max_examples=300)
+def test_headline_candidates_are_those_of_the_title_xpath(page: str) -> None:
+    root = lxml.html.document_fromstring(page)
+    expected = []
+    for el in root.xpath(_TITLE_XPATH):
+        text = squash(el.text_content())
+        if 4 <= len(text) <= 150 and text not in expected:
+            expected.append(text)
+    assert read_meta(root).headings == expected

@@ -20,13 +20,10 @@ _ARTICLE_TYPES: Final = re.compile(r"Article|BlogPosting|Report|NewsArticle|Live
 #: Tag/keyword separators; spaces separate Chinese keywords only when nothing else does.
 _TAG_SPLIT_RE: Final = re.compile(r"\s*[,，、;；|]\s*")
 _SPACE_RE: Final = re.compile(r"\s+")
-#: Elements whose class or id says they hold a headline. Table-layout CMS templates without
-#: an ``<h1>`` may class the headline's cell ``Heading`` instead.
-_TITLE_CLASS_XPATH: Final = (
-    "//h1|//*[self::h2 or self::div or self::p or self::span or self::td or self::strong]"
-    "[contains(@class,'title') or contains(@id,'title') or contains(@class,'headline')"
-    " or contains(@class,'heading') or contains(@class,'Heading')]"
-)
+#: Elements that may hold a headline: every ``<h1>``, and these when their class or id says
+#: so (:func:`_title_marked`). Table-layout CMS templates without an ``<h1>`` may class the
+#: headline's cell ``Heading`` instead.
+_TITLE_TAGS: Final = frozenset({"h2", "div", "p", "span", "td", "strong"})
 #: Elements whose class or id says they are a metadata bar (byline, source, time).
 _META_BAR_RE: Final = re.compile(
     r"author|byline|info|meta|source|from|editor|writer|time|date|pub|attr|tips|laiyuan|zuozhe|"
@@ -58,9 +55,11 @@ _BAR_TAGS: Final = frozenset(
     {"div", "span", "p", "td", "section", "header", "address", "li", "em", "font"}
 )
 _AUTHOR_TAGS: Final = frozenset({"span", "div", "p", "em", "address", "font", "td", "li"})
-#: The elements looked at for metadata bars and author elements (iterating a few tags in
-#: Python is twice as fast as an XPath over every element's attributes).
-_MARKED_TAGS: Final = tuple(_BAR_TAGS | _AUTHOR_TAGS)
+#: The elements looked at for metadata bars and author elements.
+_MARKED_TAGS: Final = frozenset(_BAR_TAGS | _AUTHOR_TAGS)
+#: Every element :func:`read_meta` looks at by class or id, in one walk: iterating a few tags
+#: in Python is two to four times as fast as an XPath over every element's attributes.
+_SCANNED_TAGS: Final = tuple({"h1"} | _TITLE_TAGS | _MARKED_TAGS)
 #: Elements that hold the page's own article: a ``<time>`` in one dates it.
 _PAGE_REGIONS: Final = frozenset({"article", "header", "main"})
 #: An author element holds a name, not a biography.
@@ -230,6 +229,13 @@ def page_time(root: HtmlElement) -> str | None:
     return None
 
 
+def _title_marked(classes: str | None, ident: str | None) -> bool:
+    """A class or id that says the element holds a headline (case matters: ``Heading``)."""
+    if classes and ("title" in classes or "headline" in classes or "heading" in classes):
+        return True
+    return bool(classes and "Heading" in classes) or bool(ident and "title" in ident)
+
+
 def read_meta(root: HtmlElement) -> PageMeta:
     meta = PageMeta()
     meta.html_lang = root.get("lang") or root.get("xml:lang")
@@ -258,15 +264,18 @@ def read_meta(root: HtmlElement) -> PageMeta:
     if title is not None:
         meta.title_tag = squash(title.text_content()) or None
     seen: set[str] = set()
-    for el in root.xpath(_TITLE_CLASS_XPATH):
-        if not isinstance(el, HtmlElement):
+    for el in root.iter(*_SCANNED_TAGS):
+        tag = el.tag
+        classes = el.get("class")
+        ident = el.get("id")
+        if tag == "h1" or (tag in _TITLE_TAGS and _title_marked(classes, ident)):
+            text = squash(el.text_content())
+            if 4 <= len(text) <= 150 and text not in seen:
+                seen.add(text)
+                meta.headings.append(text)
+        if tag not in _MARKED_TAGS or (classes is None and ident is None):
             continue
-        text = squash(el.text_content())
-        if 4 <= len(text) <= 150 and text not in seen:
-            seen.add(text)
-            meta.headings.append(text)
-    for el in root.iter(*_MARKED_TAGS):
-        marker = f"{el.get('class', '')} {el.get('id', '')}"
+        marker = f"{classes or ''} {ident or ''}"
         if marker == " " or not _is_meta_bar_marker(marker):
             continue
         if _in_list_area(el):
