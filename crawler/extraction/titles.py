@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -20,13 +21,19 @@ SITE_WORD_RE: Final = re.compile(
     re.I,
 )
 _ALNUM_RE: Final = re.compile(r"[\W_]+")
+#: Strings :func:`normalize` remembers: the lines of a few pages.
+_NORMALIZE_CACHE: Final = 8192
 #: Title segments that are never the headline: a domain, a forum engine's signature.
 _NOT_HEADLINE_RE: Final = re.compile(r"\.(?:com|cn|net|org)\b|\bpowered by\b", re.I)
 #: The last ``-suffix`` of a title, hyphen glued to both words.
 _GLUED_SUFFIX_RE: Final = re.compile(r"(?<=\S)-([^-\s][^-]{0,14})$")
 
 
+@functools.lru_cache(maxsize=_NORMALIZE_CACHE)
 def normalize(text: str) -> str:
+    """``text`` NFKC-normalised, lower-cased, without punctuation, spaces or underscores: how
+    a headline is compared with lines. Remembered: the rules compare the same lines with the
+    headline several times over (title, body start, dates, credits)."""
     return _ALNUM_RE.sub("", unicodedata.normalize("NFKC", text).lower())
 
 
