@@ -433,22 +433,10 @@ def _listing_page(lang: str, number: int, pages: int, chunk: list[_Article]) -> 
     )
 
 
-def generate_site(root: Path, articles: int = 1200, seed: int = 11) -> SiteInfo:
-    """Write the site under ``root`` (emptied first); the same arguments give the same bytes."""
-    if root.exists():
-        shutil.rmtree(root)
-    root.mkdir(parents=True)
-    rng = random.Random(seed)
-    every = _articles(articles, rng)
-    total = 0
-    for index, article in enumerate(every):
-        same_lang = [a for a in every if a.lang == article.lang and a is not article]
-        start = (index * 7) % max(len(same_lang) - 22, 1)
-        page = _article_page(article, same_lang[start : start + 22], rng).encode()
-        path = root / article.path.lstrip("/")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(page)
-        total += len(page)
+def _finish_site(root: Path, every: list[_Article], total: int) -> SiteInfo:
+    """Write the listings of ``every`` article (per language, newest first, paginated),
+    robots.txt and readable folders under ``root``; the site's :class:`SiteInfo`
+    (``total``: bytes of its article pages)."""
     listing_pages = 0
     for lang in ("zh", "en"):
         newest_first = sorted(
@@ -465,8 +453,27 @@ def generate_site(root: Path, articles: int = 1200, seed: int = 11) -> SiteInfo:
     (root / "robots.txt").write_text("User-agent: *\nDisallow: /search\n", encoding="utf-8")
     for folder in [root, *(p for p in root.rglob("*") if p.is_dir())]:
         folder.chmod(0o755)  # nginx's workers run as an unprivileged user
-    return SiteInfo(root, ("/zh/news/index.html", "/en/news/index.html"), articles,
+    return SiteInfo(root, ("/zh/news/index.html", "/en/news/index.html"), len(every),
                     listing_pages, total)  # fmt: skip
+
+
+def generate_site(root: Path, articles: int = 1200, seed: int = 11) -> SiteInfo:
+    """Write the site under ``root`` (emptied first); the same arguments give the same bytes."""
+    if root.exists():
+        shutil.rmtree(root)
+    root.mkdir(parents=True)
+    rng = random.Random(seed)
+    every = _articles(articles, rng)
+    total = 0
+    for index, article in enumerate(every):
+        same_lang = [a for a in every if a.lang == article.lang and a is not article]
+        start = (index * 7) % max(len(same_lang) - 22, 1)
+        page = _article_page(article, same_lang[start : start + 22], rng).encode()
+        path = root / article.path.lstrip("/")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(page)
+        total += len(page)
+    return _finish_site(root, every, total)
 
 
 #: An ``href`` and its value: quoted (2, 3) or not (``href=page.htm``: 4).
@@ -484,12 +491,15 @@ def _absolute_links(page: bytes, base: str) -> bytes:
     """``page`` with its relative ``href`` values joined to ``base`` (its original address)."""
 
     def join(match: re.Match[bytes]) -> bytes:
-        quote = match.group(2) or b'"'
-        value = (match.group(3) if match.group(2) else match.group(4)).decode("ascii", "replace")
+        whole: bytes = match.group(0)
+        opening: bytes = match.group(1)
+        quote: bytes = match.group(2) or b'"'
+        raw: bytes = match.group(3) if match.group(2) else match.group(4)
+        value = raw.decode("ascii", "replace")
         if re.match(r"^(?:[a-z][a-z0-9+.-]*:|//|#)", value, re.IGNORECASE) or not value:
-            return match.group(0)
+            return whole
         joined = urljoin(base, value).encode("ascii", "replace")
-        return match.group(1) + quote + joined + quote
+        return opening + quote + joined + quote
 
     return _HREF_RE.sub(join, page)
 
@@ -602,24 +612,7 @@ def corpus_site(root: Path, corpus: Path, articles: int = 1200, seed: int = 11) 
         target.write_bytes(body)
         total += len(body)
         every.append(article)
-    listing_pages = 0
-    for lang in ("zh", "en"):
-        newest_first = sorted(
-            (a for a in every if a.lang == lang), key=lambda a: a.published, reverse=True
-        )
-        count = max(1, -(-len(newest_first) // PER_PAGE))
-        listing_pages += count
-        for number in range(1, count + 1):
-            chunk = newest_first[(number - 1) * PER_PAGE : number * PER_PAGE]
-            name = "index.html" if number == 1 else f"index_{number}.html"
-            path = root / lang / "news" / name
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(_listing_page(lang, number, count, chunk), encoding="utf-8")
-    (root / "robots.txt").write_text("User-agent: *\nDisallow: /search\n", encoding="utf-8")
-    for folder in [root, *(p for p in root.rglob("*") if p.is_dir())]:
-        folder.chmod(0o755)
-    return SiteInfo(root, ("/zh/news/index.html", "/en/news/index.html"), articles,
-                    listing_pages, total)  # fmt: skip
+    return _finish_site(root, every, total)
 
 
 _NGINX_CONF = """
