@@ -12,7 +12,8 @@ folded to simplified (:func:`archive.search.fold_han`), then tokens, each Han ch
 and each word of other scripts one, with whitespace and punctuation dropped. Shingles are
 :data:`SHINGLE_TOKENS` tokens in a row, hashed to 32 bits; a text of fewer than
 :data:`MIN_TOKENS` tokens (a notice, a caption) gets no fingerprint and stays a story of its
-own. datasketch's MinHash (:data:`NUM_PERM` permutations) turns the shingles into a signature,
+own. datasketch's MinHash (:data:`NUM_PERM` permutations, computed here with numpy and held to
+datasketch's by the tests) turns the shingles into a signature,
 cut into :data:`BANDS` bands of :data:`ROWS` values, each band hashed into a bucket.
 
 **Index.** The buckets live in the ``story_bands`` table, one row per article and band,
@@ -106,17 +107,13 @@ _MASK32: Final = np.uint64(0xFFFFFFFF)
 _FNV_PRIME: Final = np.uint64(1099511628211)
 
 
-@functools.cache
-def band_layout() -> tuple[int, int]:
-    """(bands, values per band): datasketch's optimum for :data:`CANDIDATE_JACCARD`."""
-    from datasketch.lsh import _optimal_param
-
-    bands, rows = _optimal_param(CANDIDATE_JACCARD, NUM_PERM, 0.5, 0.5)
-    return int(bands), int(rows)
-
-
-BANDS: Final = band_layout()[0]
-ROWS: Final = band_layout()[1]
+#: Bands of the signature, and values per band: datasketch's optimum for
+#: :data:`CANDIDATE_JACCARD` and :data:`NUM_PERM` (``datasketch.lsh._optimal_param``, weights
+#: 0.5 and 0.5). Written out rather than computed: datasketch's LSH module imports scipy and
+#: redis, 0.4 s at every start of a crawl and of each extraction worker.
+#: ``tests/test_stories.py`` holds them to datasketch's.
+BANDS: Final = 32
+ROWS: Final = 4
 
 
 def story_threshold() -> float:
@@ -195,9 +192,15 @@ def shingle_hashes(title: str | None, text: str) -> np.ndarray[Any, np.dtype[np.
 
 @functools.cache
 def _permutations() -> tuple[Any, Any]:
-    from datasketch import MinHash
-
-    return cast("tuple[Any, Any]", MinHash(num_perm=NUM_PERM, seed=_MINHASH_SEED).permutations)
+    """The ``(a, b)`` parameters of datasketch's affine permutations for :data:`NUM_PERM` and
+    seed :data:`_MINHASH_SEED` (``MinHash(num_perm, seed).permutations``, its default
+    ``affine32`` scheme): odd multipliers and offsets drawn from numpy's ``RandomState``, the
+    same draws in the same order. Drawn here so that datasketch (and scipy, which it imports)
+    stays out of the crawl; ``tests/test_stories.py`` compares them with datasketch's."""
+    gen = np.random.RandomState(_MINHASH_SEED)
+    a = gen.randint(0, 1 << 31, NUM_PERM, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+    b = gen.randint(0, 1 << 32, NUM_PERM, dtype=np.uint32)
+    return a, b
 
 
 #: The MurmurHash3 32-bit finalizer (shifts and multipliers) that datasketch's ``affine32``

@@ -400,6 +400,36 @@ def test_place_new_articles_places_as_one_assign_story_per_article(tmp_path: obj
     assert any(seq == 99 for _, _, seq in got[0])  # merges relabelled articles
 
 
+def test_permutations_and_band_layout_are_datasketchs() -> None:
+    """The permutations drawn without datasketch, and the band layout written out, are the
+    ones datasketch gives (so buckets stored before and after agree)."""
+    from datasketch import MinHash
+    from datasketch.lsh import _optimal_param
+
+    from archive.stories import CANDIDATE_JACCARD, NUM_PERM, ROWS, _permutations
+
+    a, b = _permutations()
+    reference = MinHash(num_perm=NUM_PERM, seed=1).permutations
+    assert a.dtype == reference.dtype
+    assert b.dtype == reference.dtype
+    assert a.tolist() == reference[0].tolist()
+    assert b.tolist() == reference[1].tolist()
+    assert tuple(_optimal_param(CANDIDATE_JACCARD, NUM_PERM, 0.5, 0.5)) == (BANDS, ROWS)
+
+
+def test_the_crawl_does_not_import_datasketch() -> None:
+    """datasketch imports scipy and redis (0.4 s): the archive and the extraction workers'
+    modules must not pull it in at run time."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, archive.prepared, archive.store, crawler.pagework; "
+        "sys.exit('datasketch' in sys.modules or 'scipy' in sys.modules)"
+    )
+    assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+
+
 def test_signature_is_datasketchs_minhash_bit_for_bit() -> None:
     """The numpy MinHash gives datasketch's values (``update_batch``, same permutations and
     scheme), so buckets stored before it stay valid; checked across the chunk boundary."""
