@@ -406,6 +406,23 @@ def _join_or_kill(processes: list[BaseProcess], grace: float) -> None:
             process.join(grace)
 
 
+def prestart(workers: int) -> None:
+    """Start the fork server now, when a pool of ``workers`` is to come: it imports the
+    extraction's modules (:data:`_PRELOAD`, most of a second) in its own process while this
+    one goes on with its own start (Scrapy, the archive), so that the workers are ready when
+    the first pages arrive instead of a second later. Nothing is started for ``workers`` 0;
+    a fork server that cannot start now is started again by the pool, which reports it."""
+    if workers < 1:
+        return
+    from multiprocessing import forkserver
+
+    multiprocessing.get_context("forkserver").set_forkserver_preload(_PRELOAD)
+    try:
+        forkserver.ensure_running()
+    except OSError as exc:  # the pool tries again, and says why if it fails too
+        logger.debug("the fork server did not start ahead of the pool: %s", exc)
+
+
 # -- the pool's shared use within one process ------------------------------------------------
 
 _shared: dict[PoolConfig, tuple[asyncio.Future[ExtractionPool], int]] = {}

@@ -6,6 +6,7 @@ that says what to do, and a non-zero exit status; never a traceback.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
 from pathlib import Path
@@ -191,6 +192,14 @@ def _crawl(
     settings: dict[str, Any],
     warc_dir: Path | None = None,
 ) -> list[Any]:
+    from crawler import settings as defaults
+    from crawler.pool import parse_workers, prestart
+
+    # The extraction workers' imports go on in their own process meanwhile; a bad value is
+    # reported below, in one line.
+    with contextlib.suppress(ValueError):
+        workers = settings.get("NEWSARCHIVE_EXTRACT_WORKERS", defaults.NEWSARCHIVE_EXTRACT_WORKERS)
+        prestart(parse_workers(workers))
     _open_archive(db_url).close()  # fail fast, in one line, on a bad database
     from crawler.pagework import PageExtractor
     from crawler.run import crawl_settings, run_crawls

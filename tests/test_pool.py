@@ -88,6 +88,47 @@ def test_workers_setting() -> None:
         parse_workers("-1")
 
 
+_PRESTART = """
+import asyncio
+from multiprocessing import forkserver
+from crawler.pool import ExtractionPool, PoolConfig, prestart
+
+prestart(0)
+assert forkserver._forkserver._forkserver_pid is None, "prestart(0) started a fork server"
+prestart(2)
+started = forkserver._forkserver._forkserver_pid
+assert started is not None, "prestart(2) started no fork server"
+
+async def main():
+    pool = ExtractionPool(PoolConfig(workers=2, target="tests.extract_hooks.echo", args=("!",)))
+    await pool.start()
+    try:
+        return await asyncio.gather(pool.run("a"), pool.run("b"))
+    finally:
+        await pool.close()
+
+got = asyncio.run(main())
+assert forkserver._forkserver._forkserver_pid == started, "the pool started another server"
+print(got)
+"""
+
+
+def test_prestart_starts_the_fork_server_the_pool_then_uses() -> None:
+    """``newsarchive crawl`` starts the fork server (and its imports) before Scrapy's own
+    start; the pool then forks its workers from that server, not from a second one."""
+    out = subprocess.run(
+        [sys.executable, "-c", _PRESTART],
+        cwd=ROOT,
+        env=ENV,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip() == "['a!', 'b!']"
+
+
 def test_exit_descriptions() -> None:
     assert describe_exit(-11) == "was killed by SIGSEGV"
     assert describe_exit(3) == "exited with status 3"
