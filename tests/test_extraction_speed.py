@@ -282,3 +282,98 @@ def test_headline_candidates_are_those_of_the_title_xpath(page: str) -> None:
         if 4 <= len(text) <= 150 and text not in expected:
             expected.append(text)
     assert read_meta(root).headings == expected
+
+
+_DATE_FORMS = [
+    '<meta property="article:published_time" content="2024-05-03T09:30:00+08:00">',
+    '<meta name="date" content="2023-11-20">',
+    "",  # the date only in the text, or the URL
+]
+_TITLE_FORMS = [
+    '<meta property="og:title" content="Council Backs New Harbour Ferry Route">',
+    "",
+]
+_TEXT_DATES = ["", "<p class='date'>Published March 7, 2022</p>", "<time>2021-08-15</time>"]
+_URLS = ["https://news.example.org/2020/02/14/ferry-route.html", "https://example.com/story?id=7"]
+
+
+def _english_page(head: str, text_date: str, headline: bool) -> str:
+    paragraphs = "".join(
+        f"<p>The council voted on item {n} of the harbour plan, which would add a ferry stop "
+        f"near the old market and extend evening services through the winter months.</p>"
+        for n in range(8)
+    )
+    h1 = "<h1>Council Backs New Harbour Ferry Route</h1>" if headline else ""
+    return (
+        f"<html><head><title>Harbour news | The Example Times</title>{head}</head><body>"
+        f"<nav><a href='/'>Home</a> <a href='/local'>Local</a></nav><article>{h1}{text_date}"
+        f"{paragraphs}</article><footer>© 2019 The Example Times</footer></body></html>"
+    )
+
+
+@pytest.mark.parametrize("url", _URLS)
+@pytest.mark.parametrize("headline", [True, False])
+@pytest.mark.parametrize("text_date", _TEXT_DATES)
+@pytest.mark.parametrize("date_form", _DATE_FORMS)
+@pytest.mark.parametrize("title_form", _TITLE_FORMS)
+def test_trafilatura_metadata_read_apart_is_what_bare_extraction_reads(
+    url: str, headline: bool, text_date: str, date_form: str, title_form: str
+) -> None:
+    """The fallback metadata, read only when a page needs it, is the title and date that
+    ``bare_extraction(with_metadata=True)`` gave with the text, and reading it apart leaves
+    the text as it was."""
+    from trafilatura import bare_extraction
+
+    import crawler.extraction.page as page_module
+
+    html = _english_page(title_form + date_form, text_date, headline)
+    max_date = "2026-12-05"
+    root = _parse(html)
+    assert root is not None
+    long_way = bare_extraction(
+        root,
+        url=url,
+        with_metadata=True,
+        include_comments=False,
+        deduplicate=False,
+        favor_precision=False,
+        date_extraction_params=page_module._date_params(max_date),
+    )
+    text_only = page_module._trafilatura(root, url, max_date)
+    apart = page_module._trafilatura_metadata(root, url, max_date)
+    assert long_way is not None
+    assert text_only is not None
+    assert text_only.text == long_way.text
+    assert (apart.title, apart.date) == (long_way.title, long_way.date)
+
+
+def test_trafilatura_metadata_is_read_only_when_our_readers_miss(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Not on Chinese pages, not when our title and date are found; on an English page with
+    no date of ours, its date is the fallback."""
+    import crawler.extraction.page as page_module
+
+    calls: list[str] = []
+    original = page_module._trafilatura_metadata
+
+    def counted(root: object, url: str, max_date: str) -> object:
+        calls.append(url)
+        return original(root, url, max_date)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(page_module, "_trafilatura_metadata", counted)
+    dated = _english_page(_DATE_FORMS[0], "", True)
+    result = extract_page(dated, "https://example.com/a")
+    assert result.article is not None
+    assert result.article.published_at is not None
+    assert calls == []
+    zh = (
+        "<html><head><title>罗湖区举行防汛演练</title></head><body><h1>罗湖区举行防汛演练</h1>"
+        + "".join(f"<p>罗湖区应急管理局组织第{n}次防汛演练，各街道参加。</p>" for n in range(9))
+        + "</body></html>"
+    )
+    assert extract_page(zh, "https://example.cn/b").article is not None
+    assert calls == []
+    undated = _english_page("", "", True)
+    extract_page(undated, "https://example.com/story?id=9")
+    assert calls == ["https://example.com/story?id=9"]
