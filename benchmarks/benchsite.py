@@ -478,8 +478,8 @@ def generate_site(root: Path, articles: int = 1200, seed: int = 11) -> SiteInfo:
 
 #: An ``href`` and its value: quoted (2, 3) or not (``href=page.htm``: 4).
 _HREF_RE = re.compile(rb"""(\bhref\s*=\s*)(?:(["'])([^"']*)\2|([^\s"'<>]+))""", re.IGNORECASE)
-#: The end of a paragraph holding at least 40 characters of text (no tag inside).
-_LONG_PARAGRAPH_RE = re.compile(rb"<p[^>]*>[^<]{40,}?</p>", re.IGNORECASE)
+#: Runs of text that get a copy's sentence on a page whose article text is not labelled.
+_MARKED_BLOCKS = 6
 
 
 #: A tag, then a run of at least 40 characters of text (no markup, no code's braces).
@@ -542,8 +542,9 @@ def _in_body(page: bytes, encoding: str, body: str, title: str, sentence: str) -
 def _with_sentence(page: bytes, sentence: str, body: str = "", title: str = "") -> bytes:
     """``page`` with ``sentence`` in its article text, in its own encoding (UTF-8, else
     GB18030: the corpus's encodings): inside the labelled ``body``'s text when it is found
-    in the page, else as ``<p>sentence</p>`` after the first long paragraph, else in the
-    first long run of text; unchanged if neither encoding decodes the page."""
+    in the page, else at the end of each of the first long runs of text that follow the
+    headline (``title``, when found in the page's body); unchanged if neither encoding
+    decodes the page."""
     for encoding in ("utf-8", "gb18030"):
         try:
             page.decode(encoding)
@@ -552,16 +553,20 @@ def _with_sentence(page: bytes, sentence: str, body: str = "", title: str = "") 
         anchored = _in_body(page, encoding, body, title, sentence) if body else None
         if anchored is not None:
             return anchored
-        match = _LONG_PARAGRAPH_RE.search(page)
-        if match is not None:
-            end = match.end()
-            return page[:end] + f"<p>{sentence}</p>".encode(encoding) + page[end:]
-        # No such paragraph (text in <div>s, or with inline tags): the sentence joins the
-        # first long run of text that is not a script, a style or the title.
-        for match in _LONG_TEXT_RE.finditer(page):
-            if not _NOT_TEXT_TAG_RE.search(match.group(1)):
-                end = match.end(2)
-                return page[:end] + sentence.encode(encoding) + page[end:]
+        # No label: the article's text follows its headline, not the page's first long run
+        # of text (a menu's blurb, a header's hotline).
+        opening = re.search(rb"<body[\s>]", page, re.IGNORECASE)
+        start = opening.end() if opening else 0
+        headline = page.find(title[:12].encode(encoding, "ignore"), start) if title else -1
+        if headline >= 0:
+            start = headline
+        # Where the text is cannot be told for sure: the sentence joins each of the first
+        # long runs of text there (not in a script, a style or the title), so that whichever
+        # of them is kept carries it.
+        runs = _LONG_TEXT_RE.finditer(page, start)
+        ends = [m.end(2) for m in runs if not _NOT_TEXT_TAG_RE.search(m.group(1))]
+        for end in reversed(ends[:_MARKED_BLOCKS]):
+            page = page[:end] + sentence.encode(encoding) + page[end:]
         return page
     return page
 
