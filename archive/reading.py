@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Final
 
-from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy import Connection, Engine, bindparam, func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -235,13 +235,22 @@ def find_same_text(
     """The URL of an archived article of ``site`` (or one of its editions) that holds the
     text whose key is ``text_key``, other than the article at ``other_than``; None if there
     is none. The crawl asks this to tell a copy from a page that adds something."""
-    where = same_text_where(site, text_key)
-    if other_than is not None:
-        where.append(Article.url != other_than)
+    # Built once: the crawl asks this for every article page, on its reactor thread, and
+    # building and keying a statement cost more than running it.
+    statement = _SAME_TEXT if other_than is None else _SAME_TEXT_ELSEWHERE
+    params = {"sites": list(site_family(site)), "key": text_key, "other": other_than}
     with engine.connect() as conn:
-        return conn.execute(
-            select(Article.url).where(*where).order_by(Article.id).limit(1)
-        ).scalar_one_or_none()
+        return conn.execute(statement, params).scalar_one_or_none()
+
+
+_SAME_TEXT: Final = (
+    select(Article.url)
+    .where(Article.site.in_(bindparam("sites", expanding=True)))
+    .where(Article.text_key == bindparam("key"))
+    .order_by(Article.id)
+    .limit(1)
+)
+_SAME_TEXT_ELSEWHERE: Final = _SAME_TEXT.where(Article.url != bindparam("other"))
 
 
 def article_where(

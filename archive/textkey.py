@@ -219,6 +219,7 @@ def site_base(site: str) -> str:
     return f"{'.'.join(labels[1:])}{colon}{port}"
 
 
+@functools.lru_cache(maxsize=1024)
 def site_family(site: str) -> tuple[str, ...]:
     """The sites that are ``site``'s own editions, ``site`` first: ``m.example.com`` →
     ``m.example.com``, ``example.com``, ``www.example.com``, ``m.example.com``, ... (the port,
