@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import posixpath
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -57,6 +58,9 @@ DEAD_ENDS: Final = frozenset({"empty", "not_html", "soft_404", "extraction_faile
 _FILE_EXTENSIONS: Final = frozenset(f".{e}" for e in IGNORED_EXTENSIONS)
 #: Distinct URLs whose canonical form a worker remembers.
 _CANONICAL_CACHE: Final = 100_000
+#: An absolute link: a scheme, then ``//`` and a host (not empty), so that ``urljoin`` takes it
+#: whole, whatever the page's address.
+_ABSOLUTE_RE: Final = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://[^/?#\\]")
 
 ExtractFunction = Callable[..., PageResult]
 
@@ -163,6 +167,7 @@ def page_links(response: HtmlResponse) -> list[str]:
         logger.debug("no links extracted from %s: %s", response.url, exc)
         return []
     origin = urljoin(base, "/")
+    scheme = urlsplit(base).scheme
     nofollow: dict[str, bool] = {}
     for element in root.iter("a", "area"):
         href = element.get("href")
@@ -172,6 +177,10 @@ def page_links(response: HtmlResponse) -> list[str]:
         if href.startswith("/") and not href.startswith("//"):
             # The same on every page of the site (navigation): remembered by (origin, href).
             url = _followable_path(origin, href, encoding)
+        elif _ABSOLUTE_RE.match(href):
+            # Joined against any base of one scheme, it is the same URL: remembered by
+            # (scheme, href), as the site's navigation is, rather than joined on every page.
+            url = _followable_absolute(scheme, href, encoding)
         else:
             try:
                 url = _followable(urljoin(base, href), encoding)
@@ -186,6 +195,16 @@ def page_links(response: HtmlResponse) -> list[str]:
 def _followable_path(origin: str, path: str, encoding: str) -> str | None:
     try:
         return _followable(urljoin(origin, path), encoding)
+    except ValueError:
+        return None
+
+
+@lru_cache(maxsize=_CANONICAL_CACHE)
+def _followable_absolute(scheme: str, href: str, encoding: str) -> str | None:
+    """``_followable(urljoin(base, href))`` for an absolute ``href`` (a scheme and a host) and
+    any ``base`` whose scheme is ``scheme``: ``urljoin`` reads no more of the base then."""
+    try:
+        return _followable(urljoin(f"{scheme}://", href), encoding)
     except ValueError:
         return None
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scrapy.http import HtmlResponse
 from scrapy.linkextractors import LinkExtractor
 
@@ -126,3 +128,66 @@ def test_in_process_extractor_needs_no_pool() -> None:
     _status, _kind, body, _modified = site.page(site.article_paths()[0])
     outcome = asyncio.run(extractor.run(job(body, "http://h/news/1.html")))
     assert outcome.result.kind == "article"
+
+
+_SCHEMES = st.sampled_from(["http", "https", "HTTP", "Https", "ftp", "mailto", "javascript"])
+_HOSTS = st.sampled_from(
+    ["news.example.com", "WWW.Example.COM", "例子.中国", "127.0.0.1:8080", "[::1]", "a.b", "x"]
+)
+_PATHS = st.lists(
+    st.sampled_from(["", "a", "..", ".", "新闻", "a b", "%E6%96%B0", "x.html", "img.jpg"]),
+    max_size=4,
+).map("/".join)
+_QUERIES = st.sampled_from(["", "?", "?a=1&b=2", "?q=罗湖", "?b=2&a=1#frag", "#top", "?s=a%20b"])
+_BASES = st.sampled_from(
+    [
+        "http://site.example/news/2024/a.html",
+        "https://site.example/",
+        "https://other.example/deep/path/?x=1",
+        "http://127.0.0.1:8765/index.html",
+    ]
+)
+
+
+@given(
+    scheme=_SCHEMES,
+    host=_HOSTS,
+    path=_PATHS,
+    query=_QUERIES,
+    base=_BASES,
+    encoding=st.sampled_from(["utf-8", "gb18030"]),
+)
+@settings(max_examples=400)
+def test_an_absolute_link_is_followed_as_joined_against_the_page(
+    scheme: str, host: str, path: str, query: str, base: str, encoding: str
+) -> None:
+    """The shortcut for absolute links (remembered by scheme and href) gives what joining
+    the link against the page's own address and canonicalizing gives."""
+    from urllib.parse import urljoin, urlsplit
+
+    from crawler.pagework import _ABSOLUTE_RE, _followable, _followable_absolute
+
+    href = f"{scheme}://{host}/{path}{query}"
+    assert _ABSOLUTE_RE.match(href)
+    try:
+        expected = _followable(urljoin(base, href), encoding)
+    except ValueError:
+        expected = None
+    assert _followable_absolute(urlsplit(base).scheme, href, encoding) == expected
+
+
+def test_links_of_a_page_with_absolute_and_relative_links() -> None:
+    """Absolute, root-relative, relative and protocol-relative links of one page, in order."""
+    html = (
+        b"<html><body><a href='https://Site.example/a/../b.html?y=2&x=1'>1</a>"
+        b"<a href='/c.html'>2</a><a href='d.html'>3</a><a href='//cdn.example/e.html'>4</a>"
+        b"<a href='http://site.example/f.jpg'>5</a><a href='mailto:x@y.z'>6</a>"
+        b"<a href='HTTPS://SITE.EXAMPLE/b.html?x=1&y=2'>7</a></body></html>"
+    )
+    response = HtmlResponse("https://site.example/news/index.html", body=html)
+    assert page_links(response) == [
+        canonicalize_url("https://site.example/a/../b.html?y=2&x=1"),
+        "https://site.example/c.html",
+        "https://site.example/news/d.html",
+        "https://cdn.example/e.html",
+    ]
