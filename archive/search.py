@@ -252,6 +252,21 @@ PG_SEARCH_INDEX_DDL: Final = (
 BULK_INDEX_MEMORY: Final = "256MB"
 
 
+#: How many bytes of new index entries FTS5 gathers in memory before it writes them out as a
+#: segment of the index (its ``hashsize`` setting; SQLite's default is 1 MB). A crawl's batch of
+#: 200 articles of about 5 KB holds some 3 MB of them: at 1 MB, FTS5 writes several small
+#: segments a batch and merges them again at once, which made the index's write cost about
+#: 1.6 times that of one segment a batch (``benchmarks/writes.py``). The memory is taken only
+#: while a transaction's entries are pending, and given back at its commit.
+FTS_HASH_SIZE: Final = 16 * 1024 * 1024
+#: The setting, stored in the FTS5 table itself (so every connection, this program's or
+#: another's, writes the same way). Set when the table is created, and by migration
+#: ``0008_fts_hashsize`` on an archive made before.
+FTS_SETTINGS_SQL: Final = (
+    f"INSERT INTO article_fts (article_fts, rank) VALUES ('hashsize', {FTS_HASH_SIZE})"
+)
+
+
 def _ddl(statement: str) -> DDL:
     return DDL(statement)  # type: ignore[no-untyped-call]  # SQLAlchemy leaves DDL() untyped
 
@@ -263,6 +278,11 @@ event.listen(
         "CREATE VIRTUAL TABLE IF NOT EXISTS article_fts USING fts5("
         "title, text, tokenize = 'unicode61 remove_diacritics 2')"
     ).execute_if(dialect="sqlite"),
+)
+event.listen(
+    Base.metadata,
+    "after_create",
+    _ddl(FTS_SETTINGS_SQL).execute_if(dialect="sqlite"),
 )
 event.listen(
     Base.metadata,
@@ -586,6 +606,8 @@ def use_lz4_compression(conn: Connection) -> None:
 
 __all__ = [
     "BULK_INDEX_MEMORY",
+    "FTS_HASH_SIZE",
+    "FTS_SETTINGS_SQL",
     "HAN_RANGES",
     "MERGE_MEMORY",
     "PG_SEARCH_INDEX_DDL",

@@ -326,6 +326,12 @@ def bench_backend(db_url: str, args: argparse.Namespace) -> None:
                 print(f"      {table:<22} {spent * per_article:6.3f}")
         rest = split_wall - sum(clock.seconds.values())
         print(f"      {'Python and commits':<22} {rest * per_article:6.3f}")
+        if db_url.startswith("sqlite"):
+            print(
+                "      (FTS5 writes the entries it gathered at the commit, or at the first"
+                " statement after its inserts\n       that may change many rows, the pages'"
+                " update: part of the index's cost is counted there)"
+            )
     if args.writers > 1:
         both = statistics.median(rates[together])
         print(

@@ -415,3 +415,31 @@ def test_0004_keys_the_articles_already_archived(db_url: str) -> None:
         result = archive.upsert_article(copy)
         assert (result.outcome, result.url) == ("duplicate", "http://sz.example/2.html")
         assert archive.count_articles() == 2
+
+
+def _fts_hash_size(url: str) -> int | None:
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        value = conn.execute(text("SELECT v FROM article_fts_config WHERE k = 'hashsize'")).scalar()
+    engine.dispose()
+    return None if value is None else int(value)
+
+
+def test_the_sqlite_index_gathers_a_batch_in_memory_fresh_or_upgraded(tmp_path: Path) -> None:
+    """FTS5's ``hashsize`` (1 MB unless set) is the archive's, on a new archive and on one
+    upgraded from 0007, and is what the search index's writes then use."""
+    from archive.search import FTS_HASH_SIZE
+
+    fresh = f"sqlite:///{tmp_path / 'fresh.db'}"
+    Archive(fresh).close()
+    old = f"sqlite:///{tmp_path / 'old.db'}"
+    engine = make_engine(old)
+    upgrade(engine, "0007_workers")
+    engine.dispose()
+    assert _fts_hash_size(old) is None  # FTS5's default
+    upgrade(make_engine(old))
+    assert FTS_HASH_SIZE == 16 * 1024 * 1024
+    assert _fts_hash_size(fresh) == _fts_hash_size(old) == FTS_HASH_SIZE
+    with Archive(old) as archive:
+        archive.upsert_article(ArticleRecord(url="http://a.example/1", title="罗湖", text="东门"))
+        assert [h.article.url for h in archive.search("东门")] == ["http://a.example/1"]
