@@ -1,7 +1,7 @@
 """One crawl, N workers: the benchmark site crawled by 1 and by 2 ``newsarchive worker``
 processes into one PostgreSQL archive, and what coordinating them costs.
 
-    python3 benchmarks/workers.py [--articles 300] [--rounds 2] [--no-redis]
+    python3 benchmarks/workers.py [--articles 300] [--rounds 2] [--no-redis] [--pin]
 
 Generates the site of ``benchsite.py`` (as ``benchmarks/crawl.py`` does), serves it on
 127.0.0.1, and per round crawls it, each time into a fresh PostgreSQL database:
@@ -12,7 +12,10 @@ Generates the site of ``benchsite.py`` (as ``benchmarks/crawl.py`` does), serves
   per-host politeness budget in Redis (``--no-redis``: in PostgreSQL).
 
 Every process gets ``cores / processes`` extraction workers, so each side uses the machine's
-cores, no more. It prints articles/s (wall time from the first process's start to the last
+cores, no more. With ``--pin``, every process instead gets one extraction worker and is held
+to a core of its own (``sched_setaffinity``, inherited by its threads and its pool): one
+worker, one core, as when each worker runs on a machine of its own; the local servers are
+not pinned. It prints articles/s (wall time from the first process's start to the last
 one's end, start-up included), the speed-up of 2 workers over 1 (medians; on 2 cores the
 ceiling is about 2x, less what the start-up costs twice), and from the workers' run
 statistics the coordination round trips per page (claims, heartbeats, queue checks, host
@@ -133,8 +136,17 @@ def _database(admin: object) -> str:
     return url
 
 
-def crawl(kind: str, processes: int, profile: Path, db_url: str, work: Path, redis: bool) -> Result:
-    extract = str(max(1, (os.cpu_count() or 1) // processes))
+def crawl(
+    kind: str,
+    processes: int,
+    profile: Path,
+    db_url: str,
+    work: Path,
+    redis: bool,
+    pin: bool = False,
+) -> Result:
+    cores = os.cpu_count() or 1
+    extract = "1" if pin else str(max(1, cores // processes))
     commands = []
     for number in range(processes):
         common = [*COMMON, "-s", f"NEWSARCHIVE_EXTRACT_WORKERS={extract}"]
@@ -153,6 +165,9 @@ def crawl(kind: str, processes: int, profile: Path, db_url: str, work: Path, red
         subprocess.Popen(c, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         for c in commands
     ]
+    if pin:  # at once, before the child starts its threads and processes, which inherit it
+        for number, proc in enumerate(procs):
+            os.sched_setaffinity(proc.pid, {number % cores})
     for proc in procs:
         _out, err = proc.communicate()
         if proc.returncode != 0:
@@ -222,7 +237,15 @@ def main() -> None:
     parser.add_argument("--articles", type=int, default=300)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--no-redis", action="store_true", help="politeness in PostgreSQL")
+    parser.add_argument(
+        "--pin",
+        action="store_true",
+        help="one core a process (its extraction pool one worker, on that core): one machine"
+        " of one core per worker, as when workers are added on machines of their own",
+    )
     args = parser.parse_args()
+    if args.pin and not hasattr(os, "sched_setaffinity"):
+        parser.error("--pin needs os.sched_setaffinity (Linux)")
     redis = not args.no_redis
     sides = [("crawl", 1), ("worker", 1), ("worker", 2)]
     if os.environ.get("BENCH_SIDES"):
@@ -243,6 +266,7 @@ def main() -> None:
                     f"site: {site.articles} articles, served by {server.name}; "
                     f"{os.cpu_count()} cores; politeness budget in "
                     f"{'Redis' if redis else 'PostgreSQL'}"
+                    + ("; each process pinned to a core of its own" if args.pin else "")
                 )
                 for number in range(args.rounds):
                     order = sides if number % 2 == 0 else list(reversed(sides))
@@ -252,7 +276,7 @@ def main() -> None:
                         made.append(db_url.rsplit("/", 1)[1])
                         work = tmp_path / f"{kind}-{processes}-{number}"
                         work.mkdir()
-                        result = crawl(kind, processes, profile, db_url, work, redis)
+                        result = crawl(kind, processes, profile, db_url, work, redis, args.pin)
                         results.setdefault(label, []).append(result)
                         busy = (
                             result.cpu_seconds + result.pool_seconds + result.server_seconds
