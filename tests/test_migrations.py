@@ -426,8 +426,8 @@ def _fts_hash_size(url: str) -> int | None:
 
 
 def test_the_sqlite_index_gathers_a_batch_in_memory_fresh_or_upgraded(tmp_path: Path) -> None:
-    """FTS5's ``hashsize`` (1 MB unless set) is the archive's, on a new archive and on one
-    upgraded from 0007, and is what the search index's writes then use."""
+    """FTS5's ``hashsize`` (1 MB unless set) is set on a new archive and on one upgraded
+    from 0007, whose index still takes and finds articles afterwards."""
     from archive.search import FTS_HASH_SIZE
 
     fresh = f"sqlite:///{tmp_path / 'fresh.db'}"
